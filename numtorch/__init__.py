@@ -1,0 +1,68 @@
+"""numtorch: PyTorch's tensors, autograd and module-state system on NumPy.
+
+``import numtorch as torch`` runs ordinary PyTorch code that builds, trains, saves and loads
+models, reading and writing real PyTorch checkpoint files.
+"""
+from __future__ import annotations
+
+from . import _dtype
+from ._dtype import (bfloat16, complex64, complex128, dtype, float8_e4m3fn, float8_e5m2, float16,
+                     float32, float64, get_default_dtype, int8, int16, int32, int64,
+                     set_default_dtype, uint8, uint16, uint32, uint64, promote_types)
+from ._dtype import bool_ as bool  # noqa: A001  torch.bool
+from ._device import device
+from ._tensor import Tensor, Size
+from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,
+                                 is_inference_mode_enabled, no_grad, set_grad_enabled)
+from .random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed,
+                     set_rng_state)
+from ._printing import set_printoptions
+from . import _ops
+from . import autograd, cuda, random, version
+from .version import __version__
+
+float = float32  # noqa: A001
+double = float64
+half = float16
+long = int64
+int = int32  # noqa: A001
+short = int16
+cfloat = complex64
+cdouble = complex128
+strided = "torch.strided"
+contiguous_format = "torch.contiguous_format"
+channels_last = "torch.channels_last"
+preserve_format = "torch.preserve_format"
+
+globals().update(_ops.FUNCTIONS)
+
+
+def is_tensor(obj) -> "builtins.bool":
+    """Whether ``obj`` is a numtorch Tensor."""
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input: Tensor) -> "builtins.bool":
+    """Whether ``input`` has a floating dtype."""
+    return input.is_floating_point()
+
+
+def numel(input: Tensor) -> "builtins.int":
+    """Number of elements of ``input``."""
+    return input.numel()
+
+
+def _lazy_submodule(name: str):
+    import importlib
+    return importlib.import_module(f"{__name__}.{name}")
+
+
+def __getattr__(name: str):
+    if name in ("nn", "optim", "serialization", "utils", "checkpoint"):
+        mod = _lazy_submodule(name)
+        globals()[name] = mod
+        return mod
+    if name in ("save", "load"):
+        ser = _lazy_submodule("serialization")
+        return getattr(ser, name)
+    raise AttributeError(f"module 'numtorch' has no attribute '{name}'")

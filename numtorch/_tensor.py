@@ -1,0 +1,587 @@
+"""Tensor: a NumPy array plus dtype, device, autograd state and a version counter."""
+from __future__ import annotations
+
+import weakref
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from . import _dtype as D
+from ._device import CPU, META, as_device, array_module, cuda_unavailable, device
+from .autograd import grad_mode
+from .autograd.graph import AccumulateGrad, RemovableHandle, run_backward
+
+__all__ = ["Tensor", "Size", "_from_array", "edge"]
+
+_NP2DT = {}
+for _d in D.ALL_DTYPES:
+    _NP2DT[_d.np] = _d
+_GRAD_STATE = grad_mode.STATE
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple of ints that prints as ``torch.Size([2, 3])``."""
+
+    def __repr__(self) -> str:
+        return f"torch.Size({list(self)!r})"
+
+    def numel(self) -> int:
+        """The number of elements a tensor of this shape holds."""
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __getitem__(self, item):
+        r = tuple.__getitem__(self, item)
+        return Size(r) if isinstance(item, slice) else r
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, tuple(other)))
+
+    def __reduce__(self):
+        return (Size, (tuple(self),))
+
+
+class Tensor:
+    """A multi-dimensional array with autograd, mirroring ``torch.Tensor``.
+
+    The data is a NumPy array (``numpy()`` shares it); ``grad_fn`` is the Node that produced the
+    tensor, ``None`` for leaves.
+    """
+
+    # class-level defaults keep tensor creation to a couple of attribute writes
+    _requires_grad = False
+    _grad = None
+    grad_fn = None
+    _output_nr = 0
+    _vc = None
+    _device = CPU
+    _base = None
+    _accum = None
+    _hooks = None
+    _retains_grad = False
+    _is_param = False
+    __array_priority__ = 1000
+
+    def __new__(cls, *args, **kwargs):
+        self = object.__new__(cls)
+        if cls is Tensor or not getattr(cls, "_custom_new", False):
+            self._data = _legacy_constructor_data(args, kwargs)
+        return self
+
+    def __init__(self, *args, **kwargs) -> None:
+        pass
+
+    # ------------------------------------------------------------------ metadata
+    @property
+    def dtype(self) -> D.dtype:
+        return _NP2DT[self._data.dtype]
+
+    @property
+    def device(self) -> device:
+        return self._device
+
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim: int | None = None):
+        """The shape as a ``Size``, or one dimension's length."""
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_wrap_dim(dim, self._data.ndim)]
+
+    def dim(self) -> int:
+        """Number of dimensions."""
+        return self._data.ndim
+
+    ndimension = dim
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def numel(self) -> int:
+        """Number of elements."""
+        return self._data.size
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        """Bytes per element."""
+        return self._data.itemsize
+
+    def stride(self, dim: int | None = None):
+        """Strides in elements, as torch reports them."""
+        item = self._data.itemsize
+        st = tuple(s // item for s in self._data.strides)
+        if self._device is META:
+            st = _contiguous_strides(self._data.shape)
+        if dim is None:
+            return st
+        return st[_wrap_dim(dim, self._data.ndim)]
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        """Whether elements are laid out in row-major order without gaps."""
+        return bool(self._data.flags.c_contiguous) or self._device is META
+
+    def is_floating_point(self) -> bool:
+        return self.dtype.is_floating_point
+
+    def is_complex(self) -> bool:
+        return self.dtype.is_complex
+
+    @property
+    def is_cuda(self) -> bool:
+        return self._device.type == "cuda"
+
+    @property
+    def is_meta(self) -> bool:
+        return self._device is META
+
+    @property
+    def is_cpu(self) -> bool:
+        return self._device.type == "cpu"
+
+    @property
+    def layout(self):
+        return "torch.strided"
+
+    @property
+    def _version(self) -> int:
+        vc = self._vc
+        return 0 if vc is None else vc[0]
+
+    def _bump(self) -> None:
+        vc = self._vc
+        if vc is None:
+            self._vc = [1]
+        else:
+            vc[0] += 1
+
+    def _shared_vc(self) -> list:
+        vc = self._vc
+        if vc is None:
+            vc = self._vc = [0]
+        return vc
+
+    # ------------------------------------------------------------------ autograd state
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        """Set whether autograd records operations on this leaf tensor; returns self."""
+        if self.grad_fn is not None:
+            if not requires_grad:
+                raise RuntimeError(
+                    "you can only change requires_grad flags of leaf variables. If you want to use "
+                    "a computed variable in a subgraph that doesn't require differentiation use "
+                    "var_no_grad = var.detach().")
+            return self
+        if requires_grad and self.dtype._category < 2:
+            raise RuntimeError("only Tensors of floating point and complex dtype can require "
+                               "gradients")
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def grad(self):
+        if self.grad_fn is not None and not self._retains_grad:
+            import warnings
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its "
+                ".grad attribute won't be populated during autograd.backward(). If you indeed "
+                "want the .grad field to be populated for a non-leaf Tensor, use .retain_grad() "
+                "on the non-leaf Tensor.", UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of "
+                                f"type {type(value).__name__}")
+            if value.dtype is not self.dtype:
+                raise RuntimeError("assigned grad has data of a different type")
+            if value._device != self._device:
+                raise RuntimeError("assigned grad has data located on a different device")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError("assigned grad has data of a different size")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self) -> None:
+        self._grad = None
+
+    def _grad_accumulator(self):
+        if self.grad_fn is not None or not self._requires_grad:
+            return None
+        acc = self._accum
+        if acc is None:
+            acc = self._accum = AccumulateGrad(self)
+            if self._hooks:
+                for hook in self._hooks:
+                    acc._add_tensor_hook(0, hook)
+        return acc
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after backward."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is None or self._retains_grad:
+            return
+        node = self.grad_fn
+        if node._retained is None:
+            node._retained = {}
+        node._retained[self._output_nr] = weakref.ref(self)
+        self._retains_grad = True
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    def register_hook(self, hook: Callable) -> RemovableHandle:
+        """Call ``hook(grad)`` whenever this tensor's gradient is computed; it may return a
+        replacement gradient."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            return self.grad_fn._add_tensor_hook(self._output_nr, hook)
+        return self._grad_accumulator()._add_tensor_hook(0, hook)
+
+    def backward(self, gradient=None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs=None) -> None:
+        """Accumulate the gradient of this tensor into the ``.grad`` of every leaf it depends on."""
+        from .autograd import backward as _backward
+        _backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def detach(self) -> "Tensor":
+        """A new tensor sharing this data, outside the graph."""
+        out = _from_array(self._data, device=self._device)
+        out._vc = self._shared_vc()
+        return out
+
+    def detach_(self) -> "Tensor":
+        """Remove this tensor from the graph, making it a leaf."""
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    @property
+    def data(self) -> "Tensor":
+        return self.detach()
+
+    @data.setter
+    def data(self, value: "Tensor") -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Tensor.data expects a Tensor, got {type(value).__name__}")
+        self._data = value._data
+        self._device = value._device
+
+    # ------------------------------------------------------------------ conversion
+    def item(self):
+        """The single value of a one-element tensor as a Python number."""
+        if self._device is META:
+            raise RuntimeError("Tensor.item() cannot be called on meta tensors")
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to "
+                               "Scalar")
+        v = self._data.reshape(()).item() if self._data.dtype.kind != "V" else \
+            float(self._data.reshape(()).astype(np.float32))
+        if self._data.dtype == D.bfloat16.np or self._data.dtype.kind == "V":
+            return float(np.asarray(self._data).reshape(()).astype(np.float32))
+        return v
+
+    def tolist(self):
+        """The data as (nested) Python lists of numbers."""
+        if self._device is META:
+            raise RuntimeError("Tensor.tolist() cannot be called on meta tensors")
+        a = self._data
+        if a.dtype == D.bfloat16.np or a.dtype in (D.float8_e4m3fn.np, D.float8_e5m2.np):
+            a = a.astype(np.float32)
+        return a.tolist()
+
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The data as a NumPy array sharing memory with this tensor."""
+        if self._requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
+        if self._device.type != "cpu":
+            if force:
+                return self.cpu()._data
+            raise TypeError(f"can't convert {self._device.type} device type tensor to numpy. Use "
+                            "Tensor.cpu() to copy the tensor to host memory first.")
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.numpy()
+        if dtype is not None:
+            return a.astype(dtype, copy=bool(copy))
+        return a.copy() if copy else a
+
+    def to(self, *args, **kwargs) -> "Tensor":
+        """Convert dtype and/or device: ``to(dtype)``, ``to(device)``, ``to(tensor)``, with
+        ``copy=True`` to always copy. Returns self when nothing changes."""
+        dev, dt, copy = _parse_to(args, kwargs)
+        return _convert(self, dev, dt, copy)
+
+    def cpu(self, memory_format=None) -> "Tensor":
+        """This tensor on the CPU (self if already there)."""
+        return _convert(self, CPU, None, False)
+
+    def cuda(self, device=None, non_blocking: bool = False, memory_format=None) -> "Tensor":
+        """Move to a CUDA device; raises as torch does when CUDA is not available."""
+        raise cuda_unavailable()
+
+    def float(self, memory_format=None) -> "Tensor":
+        return _convert(self, None, D.float32, False)
+
+    def double(self, memory_format=None) -> "Tensor":
+        return _convert(self, None, D.float64, False)
+
+    def half(self, memory_format=None) -> "Tensor":
+        return _convert(self, None, D.float16, False)
+
+    def bfloat16(self, memory_format=None) -> "Tensor":
+        return _convert(self, None, D.bfloat16, False)
+
+    def long(self, memory_format=None) -> "Tensor":
+        return _convert(self, None, D.int64, False)
+
+    def int(self, memory_format=None) -> "Tensor":
+        return _convert(self, None, D.int32, False)
+
+    def short(self, memory_format=None) -> "Tensor":
+        return _convert(self, None, D.int16, False)
+
+    def char(self, memory_format=None) -> "Tensor":
+        return _convert(self, None, D.int8, False)
+
+    def byte(self, memory_format=None) -> "Tensor":
+        return _convert(self, None, D.uint8, False)
+
+    def bool(self, memory_format=None) -> "Tensor":
+        return _convert(self, None, D.bool_, False)
+
+    def cfloat(self) -> "Tensor":
+        return _convert(self, None, D.complex64, False)
+
+    def type_as(self, other: "Tensor") -> "Tensor":
+        """This tensor cast to ``other``'s dtype."""
+        return _convert(self, None, other.dtype, False)
+
+    def type(self, dtype=None, non_blocking: bool = False):
+        """With no argument the type name (``torch.FloatTensor``); otherwise cast to ``dtype``."""
+        if dtype is None:
+            return _type_name(self)
+        if isinstance(dtype, str):
+            name = dtype.split(".")[-1]
+            dtype = _TYPE_NAME_TO_DTYPE.get(name)
+            if dtype is None:
+                raise ValueError(f"invalid type: '{name}'")
+        return _convert(self, None, dtype, False)
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self) -> Iterator["Tensor"]:
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __complex__(self) -> complex:
+        return complex(self.item())
+
+    def __index__(self) -> int:
+        if self._data.ndim != 0 and self._data.size != 1 or self.dtype._category > 1:
+            raise TypeError("only integer tensors of a single element can be converted to an "
+                            "index")
+        return int(self.item())
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __format__(self, spec: str) -> str:
+        if self._data.ndim == 0 and spec:
+            return format(self.item(), spec)
+        return object.__format__(self, spec) if spec else repr(self)
+
+    def __repr__(self, *, tensor_contents=None) -> str:
+        from ._printing import tensor_repr
+        return tensor_repr(self)
+
+    def __deepcopy__(self, memo):
+        if not self.is_leaf:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support "
+                               "the deepcopy protocol at the moment.  If you were attempting to "
+                               "deepcopy a module, this may be because of a torch.nn.utils."
+                               "weight_norm usage, see https://github.com/pytorch/pytorch/pull/"
+                               "103001")
+        if id(self) in memo:
+            return memo[id(self)]
+        new = object.__new__(type(self))
+        new.__dict__.update({k: v for k, v in self.__dict__.items()
+                             if k not in ("_data", "_grad", "_accum", "_vc", "_hooks")})
+        new._data = self._data.copy()
+        new._vc = None
+        new._accum = None
+        memo[id(self)] = new
+        if self._grad is not None:
+            import copy
+            new._grad = copy.deepcopy(self._grad, memo)
+        return new
+
+    def __reduce_ex__(self, protocol):
+        from .serialization._pickler import reduce_tensor
+        return reduce_tensor(self, protocol)
+
+
+def _contiguous_strides(shape) -> tuple:
+    st = []
+    acc = 1
+    for s in reversed(shape):
+        st.append(acc)
+        acc *= max(s, 1)
+    return tuple(reversed(st))
+
+
+def _wrap_dim(dim: int, ndim: int) -> int:
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+    return dim % n
+
+
+_NEW = object.__new__
+
+
+def _from_array(arr: np.ndarray, requires_grad: bool = False, device: device = CPU,
+                cls=Tensor) -> Tensor:
+    """Wrap an array as a tensor (no copy)."""
+    t = _NEW(cls)
+    t._data = arr
+    if requires_grad:
+        t._requires_grad = True
+    if device is not CPU:
+        t._device = device
+    return t
+
+
+def edge(t: Tensor) -> tuple:
+    """The graph edge a new node uses to send gradient into ``t``."""
+    fn = t.grad_fn
+    if fn is not None:
+        return (fn, t._output_nr)
+    if t._requires_grad:
+        acc = t._accum
+        if acc is None:
+            acc = t._grad_accumulator()
+        return (acc, 0)
+    return (None, 0)
+
+
+_TYPE_NAMES = {
+    "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+    "bfloat16": "BFloat16Tensor", "int64": "LongTensor", "int32": "IntTensor",
+    "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor",
+    "complex64": "ComplexFloatTensor", "complex128": "ComplexDoubleTensor",
+}
+_TYPE_NAME_TO_DTYPE = {v: D.by_name(k) for k, v in _TYPE_NAMES.items()}
+
+
+def _type_name(t: Tensor) -> str:
+    name = _TYPE_NAMES.get(t.dtype.name, "Tensor")
+    if t._device.type == "cuda":
+        return "torch.cuda." + name
+    if t._device is META:
+        return "torch.meta." + name
+    return "torch." + name
+
+
+def _legacy_constructor_data(args, kwargs) -> np.ndarray:
+    if kwargs.get("device") not in (None, "cpu") and str(kwargs["device"]) != "cpu":
+        as_device(kwargs["device"])
+    if not args:
+        return np.empty((0,), dtype=D.get_default_dtype().np)
+    if len(args) == 1 and isinstance(args[0], (list, tuple, np.ndarray, Tensor)):
+        data = args[0]
+        if isinstance(data, Tensor):
+            return data._data
+        return np.array(_to_array_like(data), dtype=D.get_default_dtype().np)
+    if all(isinstance(a, (int, np.integer)) for a in args):
+        return np.empty(tuple(int(a) for a in args), dtype=D.get_default_dtype().np)
+    if len(args) == 1 and isinstance(args[0], (Size, tuple)):
+        return np.empty(tuple(args[0]), dtype=D.get_default_dtype().np)
+    raise TypeError("new(): invalid data type '" + type(args[0]).__name__ + "'")
+
+
+def _to_array_like(data):
+    if isinstance(data, Tensor):
+        return data._data
+    if isinstance(data, (list, tuple)):
+        return [_to_array_like(x) for x in data]
+    return data
+
+
+def _parse_to(args, kwargs):
+    dev = kwargs.pop("device", None)
+    dt = kwargs.pop("dtype", None)
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    if kwargs:
+        raise TypeError(f"to() received an invalid combination of arguments - got unexpected "
+                        f"keyword argument '{next(iter(kwargs))}'")
+    for a in args:
+        if isinstance(a, D.dtype):
+            dt = a
+        elif isinstance(a, Tensor):
+            dev, dt = a._device, a.dtype
+        elif isinstance(a, (str, device, int)) and not isinstance(a, bool):
+            dev = as_device(a)
+        elif isinstance(a, bool):
+            copy = a if dt is not None or dev is not None else copy
+        elif a is None:
+            continue
+        else:
+            raise TypeError(f"to() received an invalid combination of arguments - got "
+                            f"({type(a).__name__})")
+    return (None if dev is None else as_device(dev)), dt, copy
+
+
+def _convert(t: Tensor, dev, dt, copy: bool) -> Tensor:
+    """Cast/move ``t`` differentiably; returns ``t`` itself when nothing changes and not copy."""
+    if dev is not None and dev.type == "cuda":
+        raise cuda_unavailable()
+    if dev is not None and dev.type not in ("cpu", "meta"):
+        array_module(dev)
+    target_dev = t._device if dev is None else dev
+    target_np = t._data.dtype if dt is None else D.to_numpy_dtype(dt)
+    if target_dev == t._device and target_np == t._data.dtype and not copy:
+        return t
+    from ._ops.convert import to_copy
+    return to_copy(t, target_np, target_dev)

@@ -1,0 +1,2 @@
+"""linear layers."""
+__all__: list = []

@@ -1,0 +1,2 @@
+"""loss layers."""
+__all__: list = []

@@ -1,0 +1,2 @@
+"""module layers."""
+__all__: list = []

@@ -1,0 +1,2 @@
+"""transformer layers."""
+__all__: list = []

@@ -1,0 +1,95 @@
+"""Parameter and Buffer: tensors that a Module registers as state."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..import _dtype as D
+from .._tensor import Tensor
+
+__all__ = ["Parameter", "Buffer", "UninitializedParameter"]
+
+
+class Parameter(Tensor):
+    """A tensor that a Module registers as a trainable parameter when assigned as an attribute.
+
+    Shares memory with ``data``; ``requires_grad`` is True unless given otherwise.
+    """
+
+    _custom_new = True
+    _is_param = True
+
+    def __new__(cls, data: Tensor | None = None, requires_grad: bool = True):
+        if data is None:
+            arr = np.empty((0,), dtype=D.get_default_dtype().np)
+            dev = None
+        elif isinstance(data, Tensor):
+            arr, dev = data._data, data._device
+        else:
+            raise TypeError(f"Parameter(): argument 'data' must be Tensor, not "
+                            f"{type(data).__name__}")
+        self = object.__new__(cls)
+        self._data = arr
+        if dev is not None:
+            self._device = dev
+        if isinstance(data, Tensor) and data._vc is not None:
+            self._vc = data._vc
+        if requires_grad:
+            self.requires_grad_(True)
+        return self
+
+    def __init__(self, data=None, requires_grad: bool = True) -> None:
+        pass
+
+    def __repr__(self) -> str:
+        from .._printing import tensor_repr
+        return tensor_repr(self)
+
+    def __reduce_ex__(self, protocol):
+        from ..serialization._pickler import reduce_parameter
+        return reduce_parameter(self, protocol)
+
+    def __deepcopy__(self, memo):
+        if id(self) in memo:
+            return memo[id(self)]
+        import copy
+        result = type(self)(_copy_tensor(self), self.requires_grad)
+        memo[id(self)] = result
+        if self._grad is not None:
+            result._grad = copy.deepcopy(self._grad, memo)
+        return result
+
+
+def _copy_tensor(t: Tensor) -> Tensor:
+    from .._tensor import _from_array
+    return _from_array(t._data.copy(), device=t._device)
+
+
+class UninitializedParameter(Parameter):
+    """A parameter whose shape is not known yet (lazy modules)."""
+
+
+class _BufferMeta(type):
+    def __instancecheck__(cls, instance) -> bool:
+        return isinstance(instance, Tensor) and getattr(instance, "_is_buffer", False)
+
+
+class Buffer(Tensor, metaclass=_BufferMeta):
+    """Marks a tensor to be registered as a buffer when assigned to a Module attribute.
+
+    ``persistent=False`` keeps it out of ``state_dict``.
+    """
+
+    _custom_new = True
+
+    def __new__(cls, data: Tensor | None = None, *, persistent: bool = True):
+        if data is None:
+            data = Tensor(np.empty((0,), dtype=D.get_default_dtype().np))
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Buffer(): argument 'data' must be Tensor, not "
+                            f"{type(data).__name__}")
+        from .._tensor import _from_array
+        out = _from_array(data._data, requires_grad=data._requires_grad and data.grad_fn is None,
+                          device=data._device)
+        out._is_buffer = True
+        out._persistent = persistent
+        return out
