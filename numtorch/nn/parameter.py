@@ -76,7 +76,9 @@ class _BufferMeta(type):
 class Buffer(Tensor, metaclass=_BufferMeta):
     """Marks a tensor to be registered as a buffer when assigned to a Module attribute.
 
-    ``persistent=False`` keeps it out of ``state_dict``.
+    ``Buffer(t)`` returns a plain tensor sharing ``t``'s data (detached, same ``requires_grad``)
+    flagged so that ``isinstance(x, Buffer)`` holds; ``persistent=False`` keeps it out of
+    ``state_dict``.
     """
 
     _custom_new = True
@@ -84,12 +86,7 @@ class Buffer(Tensor, metaclass=_BufferMeta):
     def __new__(cls, data: Tensor | None = None, *, persistent: bool = True):
         if data is None:
             data = Tensor(np.empty((0,), dtype=D.get_default_dtype().np))
-        if not isinstance(data, Tensor):
-            raise TypeError(f"Buffer(): argument 'data' must be Tensor, not "
-                            f"{type(data).__name__}")
-        from .._tensor import _from_array
-        out = _from_array(data._data, requires_grad=data._requires_grad and data.grad_fn is None,
-                          device=data._device)
+        out = data.detach().requires_grad_(data.requires_grad)
+        out.persistent = persistent
         out._is_buffer = True
-        out._persistent = persistent
         return out

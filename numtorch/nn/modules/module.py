@@ -1,2 +1,916 @@
-"""module layers."""
-__all__: list = []
+"""``Module``: the state system that every layer and model is built on.
+
+A module owns three ordered registries and one set:
+
+* ``_parameters``  name -> ``Parameter`` (or None): trainable state, returned by ``parameters()``;
+* ``_buffers``     name -> ``Tensor`` (or None): non-trainable state such as running statistics;
+* ``_non_persistent_buffers_set``: buffer names kept out of ``state_dict()``;
+* ``_modules``     name -> child ``Module`` (or None).
+
+Attribute assignment routes values into them by type (``__setattr__``) and attribute lookup reads
+them back (``__getattr__``). Every query over the tree (``named_parameters``, ``named_buffers``,
+``modules`` ...) is one walk over ``named_modules`` (``_named_members``); ``state_dict`` and
+``load_state_dict`` recurse through ``_modules`` calling the per-module override points
+``_save_to_state_dict`` and ``_load_from_state_dict``, exactly as PyTorch does, so checkpoints
+and subclass overrides behave the same.
+"""
+from __future__ import annotations
+
+import warnings
+from collections import OrderedDict, namedtuple
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from ..._device import META
+from ..._tensor import Tensor, _parse_to
+from ...autograd.grad_mode import no_grad
+from ...autograd.graph import RemovableHandle
+from ..parameter import Buffer, Parameter, UninitializedParameter
+
+__all__ = ["Module"]
+
+_EXTRA_STATE_KEY_SUFFIX = "_extra_state"
+
+
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What ``load_state_dict`` returns: the keys it expected but did not get, and the reverse."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
+
+
+class _ModuleHookHandle(RemovableHandle):
+    """A hook handle that also forgets the hook's flags (with_kwargs, always_call) on removal."""
+
+    def __init__(self, hooks_dict: dict, hook_id: int, flag_dicts: tuple = ()) -> None:
+        super().__init__(hooks_dict, hook_id)
+        self.flag_dicts = flag_dicts
+
+    def remove(self) -> None:
+        super().remove()
+        for flags in self.flag_dicts:
+            flags.pop(self.id, None)
+
+
+def _register_hook(hooks: OrderedDict, hook: Callable, flag_dicts: tuple = (),
+                   prepend: bool = False) -> _ModuleHookHandle:
+    """Store ``hook`` under a fresh id (first when ``prepend``) and return its handle."""
+    handle = RemovableHandle.add(hooks, hook)
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return _ModuleHookHandle(hooks, handle.id, flag_dicts)
+
+
+def _typename(obj: Any) -> str:
+    """The type name torch puts in its messages (``torch.FloatTensor``, ``int``, ``pkg.Cls``)."""
+    if isinstance(obj, Tensor):
+        return obj.type()
+    cls = type(obj)
+    module = cls.__module__ or ""
+    return cls.__qualname__ if module in ("", "builtins") else f"{module}.{cls.__qualname__}"
+
+
+def _addindent(text: str, spaces: int) -> str:
+    """Indent every line but the first of ``text`` (blank lines stay empty)."""
+    lines = text.split("\n")
+    if len(lines) == 1:
+        return text
+    pad = " " * spaces
+    return "\n".join([lines[0]] + [pad + line if line.strip() else "" for line in lines[1:]])
+
+
+def _check_state_name(kind: str, name: Any, owner: "Module", registry: dict) -> None:
+    """Raise torch's error for a parameter/buffer name that cannot be registered."""
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} name should be a string. Got {_typename(name)}")
+    if "." in name:
+        raise KeyError(f"{kind} name can't contain \".\"")
+    if name == "":
+        raise KeyError(f"{kind} name can't be empty string \"\"")
+    if hasattr(owner, name) and name not in registry:
+        raise KeyError(f"attribute '{name}' already exists")
+
+
+def _copy_into(target: Tensor, source: Tensor) -> None:
+    """Copy ``source``'s values into ``target`` in place, cast to ``target``'s dtype."""
+    if target._device is META:
+        return
+    if source._device is META:
+        raise NotImplementedError("Cannot copy out of meta tensor; no data!")
+    values = source._data
+    if values.dtype != target._data.dtype:
+        values = values.astype(target._data.dtype)
+    np.copyto(target._data, values)
+    target._bump()
+
+
+def _forward_unimplemented(self, *inputs: Any) -> None:
+    raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required '
+                              '"forward" function')
+
+
+class Module:
+    """Base class of every layer and model: holds parameters, buffers and submodules.
+
+    Subclasses call ``super().__init__()`` first, then assign ``nn.Parameter`` s, buffers and
+    child modules as attributes, and define ``forward``. Calling the module runs ``forward``
+    between its forward hooks.
+    """
+
+    dump_patches: bool = False
+    _version: int = 1
+    training: bool
+    call_super_init: bool = False
+    _compiled_call_impl = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if not self.call_super_init and kwargs:
+            raise TypeError(f"{type(self).__name__}.__init__() got an unexpected keyword "
+                            f"argument '{next(iter(kwargs))}'")
+        if not self.call_super_init and args:
+            raise TypeError(f"{type(self).__name__}.__init__() takes 1 positional argument but "
+                            f"{len(args) + 1} were given")
+        state = self.__dict__
+        state["training"] = True
+        state["_parameters"] = {}
+        state["_buffers"] = {}
+        state["_non_persistent_buffers_set"] = set()
+        state["_backward_pre_hooks"] = OrderedDict()
+        state["_backward_hooks"] = OrderedDict()
+        state["_is_full_backward_hook"] = None
+        state["_forward_hooks"] = OrderedDict()
+        state["_forward_hooks_with_kwargs"] = OrderedDict()
+        state["_forward_hooks_always_called"] = OrderedDict()
+        state["_forward_pre_hooks"] = OrderedDict()
+        state["_forward_pre_hooks_with_kwargs"] = OrderedDict()
+        state["_state_dict_hooks"] = OrderedDict()
+        state["_state_dict_pre_hooks"] = OrderedDict()
+        state["_load_state_dict_pre_hooks"] = OrderedDict()
+        state["_load_state_dict_post_hooks"] = OrderedDict()
+        state["_modules"] = {}
+        if self.call_super_init:
+            super().__init__(*args, **kwargs)
+
+    forward: Callable[..., Any] = _forward_unimplemented
+
+    # ================================================================== registration
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Register ``tensor`` as buffer ``name``; ``persistent=False`` keeps it out of
+        ``state_dict``. A None buffer is skipped by ``to``/``state_dict``.
+
+        Raises AttributeError before ``Module.__init__()``, TypeError for a non-string name or
+        non-tensor value, KeyError for an empty or dotted name or one taken by another attribute.
+        """
+        if "_buffers" not in self.__dict__:
+            raise AttributeError("cannot assign buffer before Module.__init__() call")
+        _check_state_name("buffer", name, self, self._buffers)
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot assign '{_typename(tensor)}' object to buffer '{name}' "
+                            "(torch Tensor or None required)")
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers_set.discard(name)
+        else:
+            self._non_persistent_buffers_set.add(name)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Register ``param`` as parameter ``name`` (None is allowed and skipped by
+        ``parameters``/``state_dict``).
+
+        Raises as ``register_buffer`` for bad names; TypeError unless ``param`` is a Parameter
+        or None; ValueError for a non-leaf parameter.
+        """
+        if "_parameters" not in self.__dict__:
+            raise AttributeError("cannot assign parameter before Module.__init__() call")
+        _check_state_name("parameter", name, self, self._parameters)
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"cannot assign '{_typename(param)}' object to parameter '{name}' "
+                            "(torch.nn.Parameter or None required)")
+        if param is not None and param.grad_fn is not None:
+            raise ValueError(f"Cannot assign non-leaf Tensor to parameter '{name}'. Model "
+                             f"parameters must be created explicitly. To express '{name}' as a "
+                             "function of another Tensor, compute the value in the forward() "
+                             "method.")
+        self._parameters[name] = param
+
+    def add_module(self, name: str, module: "Module | None") -> None:
+        """Register ``module`` as child ``name`` (None is allowed).
+
+        Raises TypeError for a non-Module value or non-string name, KeyError for an empty or
+        dotted name or one taken by another attribute.
+        """
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{_typename(module)} is not a Module subclass")
+        if not isinstance(name, str):
+            raise TypeError(f"module name should be a string. Got {_typename(name)}")
+        if hasattr(self, name) and name not in self._modules:
+            raise KeyError(f"attribute '{name}' already exists")
+        if "." in name:
+            raise KeyError(f"module name can't contain \".\", got: {name}")
+        if name == "":
+            raise KeyError("module name can't be empty string \"\"")
+        self._modules[name] = module
+
+    def register_module(self, name: str, module: "Module | None") -> None:
+        """Alias of ``add_module``."""
+        self.add_module(name, module)
+
+    # ================================================================== attribute routing
+    def __getattr__(self, name: str) -> Any:
+        """Look ``name`` up in the parameters, then buffers, then submodules."""
+        state = self.__dict__
+        for registry in ("_parameters", "_buffers", "_modules"):
+            entries = state.get(registry)
+            if entries is not None and name in entries:
+                return entries[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Route an assignment: a Parameter becomes a parameter, a Module a child, an
+        ``nn.Buffer`` (or any tensor assigned to an existing buffer name) a buffer; None clears
+        a registered name; everything else is a plain attribute (not state)."""
+        state = self.__dict__
+        params = state.get("_parameters")
+        if isinstance(value, Parameter):
+            if params is None:
+                raise AttributeError("cannot assign parameters before Module.__init__() call")
+            self._forget(name, state, self._buffers, self._modules,
+                         self._non_persistent_buffers_set)
+            self.register_parameter(name, value)
+        elif params is not None and name in params:
+            if value is not None:
+                raise TypeError(f"cannot assign '{_typename(value)}' as parameter '{name}' "
+                                "(torch.nn.Parameter or None expected)")
+            self.register_parameter(name, value)
+        else:
+            self._set_module_buffer_or_attribute(name, value, state)
+
+    def _set_module_buffer_or_attribute(self, name: str, value: Any, state: dict) -> None:
+        modules = state.get("_modules")
+        if isinstance(value, Module):
+            if modules is None:
+                raise AttributeError("cannot assign module before Module.__init__() call")
+            self._forget(name, state, self._parameters, self._buffers,
+                         self._non_persistent_buffers_set)
+            modules[name] = value
+        elif modules is not None and name in modules:
+            if value is not None:
+                raise TypeError(f"cannot assign '{_typename(value)}' as child module '{name}' "
+                                "(torch.nn.Module or None expected)")
+            modules[name] = value
+        else:
+            buffers = state.get("_buffers")
+            if isinstance(value, Buffer) or (buffers is not None and name in buffers):
+                if value is not None and not isinstance(value, Tensor):
+                    raise TypeError(f"cannot assign '{_typename(value)}' as buffer '{name}' "
+                                    "(torch.nn.Buffer, torch.Tensor or None expected)")
+                persistent = (value.persistent if isinstance(value, Buffer)
+                              else name not in self._non_persistent_buffers_set)
+                self.register_buffer(name, value, persistent)
+            else:
+                if isinstance(value, Tensor) and value._requires_grad and value.grad_fn is None:
+                    _warn_unregistered(self, name)
+                object.__setattr__(self, name, value)
+
+    @staticmethod
+    def _forget(name: str, *registries) -> None:
+        """Remove ``name`` from each dict or set in ``registries``."""
+        for registry in registries:
+            if name in registry:
+                if isinstance(registry, dict):
+                    del registry[name]
+                else:
+                    registry.discard(name)
+
+    def __delattr__(self, name: str) -> None:
+        """Delete a parameter, buffer, submodule or plain attribute."""
+        if name in self._parameters:
+            del self._parameters[name]
+        elif name in self._buffers:
+            del self._buffers[name]
+            self._non_persistent_buffers_set.discard(name)
+        elif name in self._modules:
+            del self._modules[name]
+        else:
+            object.__delattr__(self, name)
+
+    # ================================================================== lookup by path
+    def get_submodule(self, target: str) -> "Module":
+        """The submodule at dotted path ``target`` ("" is self); AttributeError if absent."""
+        module = self
+        if target == "":
+            return module
+        for item in target.split("."):
+            if not hasattr(module, item):
+                raise AttributeError(module._get_name() + " has no attribute `" + item + "`")
+            module = getattr(module, item)
+            if not isinstance(module, Module):
+                raise AttributeError("`" + item + "` is not an nn.Module")
+        return module
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at dotted path ``target``; AttributeError if absent or not one."""
+        module_path, _, param_name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if not hasattr(module, param_name):
+            raise AttributeError(module._get_name() + " has no attribute `" + param_name + "`")
+        param = getattr(module, param_name)
+        if not isinstance(param, Parameter):
+            raise AttributeError("`" + param_name + "` is not an nn.Parameter")
+        return param
+
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at dotted path ``target``; AttributeError if absent or not one."""
+        module_path, _, buffer_name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if not hasattr(module, buffer_name):
+            raise AttributeError(module._get_name() + " has no attribute `" + buffer_name + "`")
+        buffer = getattr(module, buffer_name)
+        if buffer_name not in module._buffers:
+            raise AttributeError("`" + buffer_name + "` is not a buffer")
+        return buffer
+
+    # ================================================================== traversal
+    def named_modules(self, memo: set | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, "Module"]]:
+        """Yield ``(dotted_name, module)`` for self and every descendant, depth first in
+        registration order; a module reachable twice is yielded once unless
+        ``remove_duplicate=False``."""
+        if memo is None:
+            memo = set()
+        if self in memo:
+            return
+        if remove_duplicate:
+            memo.add(self)
+        yield prefix, self
+        for name, module in self._modules.items():
+            if module is not None:
+                yield from module.named_modules(memo, prefix + ("." if prefix else "") + name,
+                                                remove_duplicate)
+
+    def _named_members(self, members_of: Callable, prefix: str = "", recurse: bool = True,
+                       remove_duplicate: bool = True) -> Iterator[tuple[str, Any]]:
+        """The one walk behind ``named_parameters``/``named_buffers``: ``members_of(module)``
+        for each module, with dotted names, skipping None and (by default) repeats."""
+        seen = set()
+        modules = (self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+                   if recurse else [(prefix, self)])
+        for module_prefix, module in modules:
+            for name, value in members_of(module):
+                if value is None or value in seen:
+                    continue
+                if remove_duplicate:
+                    seen.add(value)
+                yield module_prefix + ("." if module_prefix else "") + name, value
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """Yield ``(dotted_name, parameter)``; a shared parameter once unless
+        ``remove_duplicate=False``; only this module's own when ``recurse=False``."""
+        return self._named_members(lambda m: m._parameters.items(), prefix, recurse,
+                                   remove_duplicate)
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """Yield every parameter once (what an optimizer is given)."""
+        for _, param in self.named_parameters(recurse=recurse):
+            yield param
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """Yield ``(dotted_name, buffer)`` for persistent and non-persistent buffers alike."""
+        return self._named_members(lambda m: m._buffers.items(), prefix, recurse,
+                                   remove_duplicate)
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """Yield every buffer once."""
+        for _, buf in self.named_buffers(recurse=recurse):
+            yield buf
+
+    def named_children(self) -> Iterator[tuple[str, "Module"]]:
+        """Yield ``(name, child)`` for the direct children, each child once."""
+        seen = set()
+        for name, module in self._modules.items():
+            if module is not None and module not in seen:
+                seen.add(module)
+                yield name, module
+
+    def children(self) -> Iterator["Module"]:
+        """Yield the direct children, each once."""
+        for _, module in self.named_children():
+            yield module
+
+    def modules(self, remove_duplicate: bool = True) -> Iterator["Module"]:
+        """Yield self and every descendant (each once unless ``remove_duplicate=False``)."""
+        for _, module in self.named_modules(remove_duplicate=remove_duplicate):
+            yield module
+
+    def apply(self, fn: Callable[["Module"], None]) -> "Module":
+        """Call ``fn`` on every child (recursively, children first) and then on self;
+        returns self."""
+        for module in self.children():
+            module.apply(fn)
+        fn(self)
+        return self
+
+    # ================================================================== state_dict
+    def register_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """Run ``hook(module, prefix, keep_vars)`` before this module saves its state."""
+        return _register_hook(self._state_dict_pre_hooks, hook)
+
+    def register_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
+        """Run ``hook(module, state_dict, prefix, local_metadata)`` after this module and its
+        children saved their state; it may edit ``state_dict`` in place and must return None."""
+        hook._from_public_api = True
+        return _register_hook(self._state_dict_hooks, hook)
+
+    def _register_state_dict_hook(self, hook: Callable) -> RemovableHandle:
+        """Legacy post-hook: like ``register_state_dict_post_hook`` but a returned dict
+        replaces the result (at the root module only)."""
+        if getattr(hook, "_from_public_api", False):
+            raise RuntimeError("Cannot register the same function as the state dict post hook "
+                               "that was previously registered via "
+                               "register_state_dict_post_hook")
+        return _register_hook(self._state_dict_hooks, hook)
+
+    def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:
+        """Put this module's own state (not its children's) into ``destination``: parameters,
+        then persistent buffers, then extra state. Override point for custom layers."""
+        for name, param in self._parameters.items():
+            if param is not None:
+                destination[prefix + name] = param if keep_vars else param.detach()
+        for name, buf in self._buffers.items():
+            if buf is not None and name not in self._non_persistent_buffers_set:
+                destination[prefix + name] = buf if keep_vars else buf.detach()
+        if type(self).get_extra_state is not Module.get_extra_state:
+            destination[prefix + _EXTRA_STATE_KEY_SUFFIX] = self.get_extra_state()
+
+    def state_dict(self, *args: Any, destination: dict | None = None, prefix: str = "",
+                   keep_vars: bool = False) -> dict[str, Any]:
+        """An ordered ``{dotted_name: tensor}`` of every parameter and persistent buffer:
+        each module's own parameters, then its persistent buffers, then its children's, in
+        registration order. Values are detached unless ``keep_vars``; a tensor shared by two
+        names appears under both. ``_metadata`` maps each module path to ``{"version": ...}``.
+        """
+        if args:
+            warnings.warn("Positional args are being deprecated, use kwargs instead. Refer to "
+                          "https://pytorch.org/docs/main/generated/torch.nn.Module.html"
+                          "#torch.nn.Module.state_dict for details.", FutureWarning, stacklevel=2)
+            destination = args[0] if destination is None else destination
+            prefix = args[1] if len(args) > 1 and prefix == "" else prefix
+            keep_vars = args[2] if len(args) > 2 and keep_vars is False else keep_vars
+        if destination is None:
+            destination = OrderedDict()
+            destination._metadata = OrderedDict()
+        local_metadata = dict(version=self._version)
+        if hasattr(destination, "_metadata"):
+            destination._metadata[prefix[:-1]] = local_metadata
+        for hook in self._state_dict_pre_hooks.values():
+            hook(self, prefix, keep_vars)
+        self._save_to_state_dict(destination, prefix, keep_vars)
+        for name, module in self._modules.items():
+            if module is not None:
+                module.state_dict(destination=destination, prefix=prefix + name + ".",
+                                  keep_vars=keep_vars)
+        for hook in self._state_dict_hooks.values():
+            result = hook(self, destination, prefix, local_metadata)
+            if not getattr(hook, "_from_public_api", False):
+                if result is not None:
+                    destination = result
+            elif result is not None:
+                raise RuntimeError("state_dict post-hook must return None")
+        return destination
+
+    def get_extra_state(self) -> Any:
+        """Override (with ``set_extra_state``) to save non-tensor state under
+        ``<prefix>_extra_state``."""
+        raise RuntimeError("Reached a code path in Module.get_extra_state() that should never be "
+                           "called. Please file an issue at https://github.com/pytorch/pytorch/"
+                           "issues/new?template=bug-report.yml to report this bug.")
+
+    def set_extra_state(self, state: Any) -> None:
+        """Override (with ``get_extra_state``) to restore non-tensor state."""
+        raise RuntimeError("Reached a code path in Module.set_extra_state() that should never be "
+                           "called. Please file an issue at https://github.com/pytorch/pytorch/"
+                           "issues/new?template=bug-report.yml to report this bug.")
+
+    # ================================================================== load_state_dict
+    def register_load_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """Run ``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)`` before this module loads its own state."""
+        return self._register_load_state_dict_pre_hook(hook, with_module=True)
+
+    def _register_load_state_dict_pre_hook(self, hook: Callable,
+                                           with_module: bool = False) -> RemovableHandle:
+        """Like the public one; without ``with_module`` the hook is not given the module."""
+        bound = _WithModule(hook, self) if with_module else hook
+        return _register_hook(self._load_state_dict_pre_hooks, bound)
+
+    def register_load_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
+        """Run ``hook(module, incompatible_keys)`` after this module and its children loaded;
+        the hook may edit the key lists in place (which ``strict`` then checks)."""
+        return _register_hook(self._load_state_dict_post_hooks, hook)
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, local_metadata: dict,
+                              strict: bool, missing_keys: list, unexpected_keys: list,
+                              error_msgs: list) -> None:
+        """Load this module's own parameters and persistent buffers from ``state_dict``
+        (children are loaded separately). Records missing and unexpected keys and appends
+        shape-mismatch messages to ``error_msgs`` rather than raising. Override point for
+        migrating old checkpoints, using ``local_metadata.get("version")``."""
+        for hook in self._load_state_dict_pre_hooks.values():
+            hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                 error_msgs)
+        local_state = {name: value for name, value in self._parameters.items()
+                       if value is not None}
+        local_state.update((name, value) for name, value in self._buffers.items()
+                           if value is not None and name not in self._non_persistent_buffers_set)
+        assign = local_metadata.get("assign_to_params_buffers", False)
+        for name, current in local_state.items():
+            key = prefix + name
+            if key in state_dict:
+                self._load_one(name, key, current, state_dict[key], assign, error_msgs)
+            elif strict:
+                missing_keys.append(key)
+        self._load_extra_state(state_dict, prefix, strict, missing_keys, unexpected_keys)
+        if strict:
+            self._collect_unexpected(state_dict, prefix, local_state, unexpected_keys)
+
+    def _load_one(self, name: str, key: str, current: Tensor, incoming: Any, assign: bool,
+                  error_msgs: list) -> None:
+        """Copy (or with ``assign`` install) one checkpoint tensor into state ``name``."""
+        if not isinstance(incoming, Tensor):
+            error_msgs.append(f'While copying the parameter named "{key}", expected torch.Tensor '
+                              f"or Tensor-like object from checkpoint but received "
+                              f"{type(incoming)}")
+            return
+        lazy = isinstance(current, UninitializedParameter)
+        if not lazy and current.dim() == 0 and incoming.dim() == 1 and incoming.shape[0] == 1:
+            incoming = incoming[0]  # checkpoints of torch <= 0.3 saved scalars as shape (1,)
+        if not lazy and incoming.shape != current.shape:
+            error_msgs.append(f"size mismatch for {key}: copying a param with shape "
+                              f"{incoming.shape} from checkpoint, the shape in current model is "
+                              f"{current.shape}.")
+            return
+        if current._device is META and incoming._device is not META and not assign:
+            warnings.warn(f"for {key}: copying from a non-meta parameter in the checkpoint to a "
+                          "meta parameter in the current model, which is a no-op. (Did you mean "
+                          "to pass `assign=True` to assign items in the state dictionary to their "
+                          "corresponding key in the module instead of copying them in place?)",
+                          stacklevel=3)
+        try:
+            with no_grad():
+                if assign:
+                    if isinstance(current, Parameter):
+                        if isinstance(incoming, Parameter):
+                            incoming.requires_grad_(current.requires_grad)
+                        else:
+                            incoming = Parameter(incoming, requires_grad=current.requires_grad)
+                    setattr(self, name, incoming)
+                else:
+                    _copy_into(current, incoming)
+        except Exception as exc:  # noqa: BLE001 - reported with the others, as torch does
+            error_msgs.append(f'While copying the parameter named "{key}", whose dimensions in '
+                              f"the model are {current.size()} and whose dimensions in the "
+                              f"checkpoint are {incoming.size()}, an exception occurred : "
+                              f"{exc.args}.")
+
+    def _load_extra_state(self, state_dict: dict, prefix: str, strict: bool,
+                          missing_keys: list, unexpected_keys: list) -> None:
+        key = prefix + _EXTRA_STATE_KEY_SUFFIX
+        if type(self).set_extra_state is not Module.set_extra_state:
+            if key in state_dict:
+                self.set_extra_state(state_dict[key])
+            elif strict:
+                missing_keys.append(key)
+        elif strict and key in state_dict:
+            unexpected_keys.append(key)
+
+    def _collect_unexpected(self, state_dict: dict, prefix: str, local_state: dict,
+                            unexpected_keys: list) -> None:
+        """Keys under ``prefix`` naming neither own state nor a child module."""
+        extra_key = prefix + _EXTRA_STATE_KEY_SUFFIX
+        for key in state_dict:
+            if key.startswith(prefix) and key != extra_key:
+                head, dot, _ = key[len(prefix):].partition(".")
+                if (head not in self._modules) if dot else (head not in local_state):
+                    unexpected_keys.append(key)
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True,
+                        assign: bool = False) -> _IncompatibleKeys:
+        """Copy every tensor of ``state_dict`` into the matching parameter or buffer, in place
+        and cast to its dtype (the same Parameter objects remain, so optimizers keep working);
+        with ``assign=True`` the checkpoint's tensors replace them instead.
+
+        Returns ``(missing_keys, unexpected_keys)``. Raises one RuntimeError listing every
+        missing key, unexpected key (both only when ``strict``) and size mismatch, followed by
+        a diagnosis of likely causes (a common key prefix, renamed keys).
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        missing_keys: list[str] = []
+        unexpected_keys: list[str] = []
+        error_msgs: list[str] = []
+        metadata = getattr(state_dict, "_metadata", None)
+        state_dict = OrderedDict(state_dict)
+        if metadata is not None:
+            state_dict._metadata = metadata
+        self._load_tree(state_dict, "", metadata, assign, missing_keys, unexpected_keys,
+                        error_msgs)
+        if strict:
+            if unexpected_keys:
+                error_msgs.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
+                    ", ".join(f'"{k}"' for k in unexpected_keys)))
+            if missing_keys:
+                error_msgs.insert(0, "Missing key(s) in state_dict: {}. ".format(
+                    ", ".join(f'"{k}"' for k in missing_keys)))
+        if error_msgs:
+            from ..utils.state_dict import diagnose_load_failure
+            message = "Error(s) in loading state_dict for {}:\n\t{}".format(
+                type(self).__name__, "\n\t".join(error_msgs))
+            raise RuntimeError(message + diagnose_load_failure(
+                missing_keys if strict else [], unexpected_keys if strict else []))
+        return _IncompatibleKeys(missing_keys, unexpected_keys)
+
+    def _load_tree(self, state_dict: dict, prefix: str, metadata: dict | None, assign: bool,
+                   missing_keys: list, unexpected_keys: list, error_msgs: list) -> None:
+        """Load this module, then each child from the keys under its prefix, then run this
+        module's load post-hooks."""
+        local_metadata = {} if metadata is None else metadata.get(prefix[:-1], {})
+        if assign:
+            local_metadata["assign_to_params_buffers"] = assign
+        self._load_from_state_dict(state_dict, prefix, local_metadata, True, missing_keys,
+                                   unexpected_keys, error_msgs)
+        for name, child in self._modules.items():
+            if child is not None:
+                child_prefix = prefix + name + "."
+                child_state = {k: v for k, v in state_dict.items() if k.startswith(child_prefix)}
+                child._load_tree(child_state, child_prefix, metadata, assign, missing_keys,
+                                 unexpected_keys, error_msgs)
+        incompatible = _IncompatibleKeys(missing_keys, unexpected_keys)
+        for hook in self._load_state_dict_post_hooks.values():
+            if hook(self, incompatible) is not None:
+                raise AssertionError("Hooks registered with ``register_load_state_dict_post_hook`` "
+                                     "are not expected to return new values, if "
+                                     "incompatible_keys need to be modified, it should be done "
+                                     "inplace.")
+
+    # ================================================================== device and dtype
+    def _apply(self, fn: Callable[[Tensor], Tensor], recurse: bool = True) -> "Module":
+        """Replace every parameter's and buffer's data by ``fn(tensor)``: parameters keep their
+        identity (their ``.data`` is swapped, their ``.grad`` converted alike), buffers are
+        replaced by the result. Plain tensor attributes are untouched."""
+        if recurse:
+            for module in self.children():
+                module._apply(fn)
+        for param in self._parameters.values():
+            if param is None:
+                continue
+            with no_grad():
+                converted = fn(param)
+            if converted is not param:
+                param.data = converted
+            grad = param._grad
+            if grad is not None:
+                with no_grad():
+                    converted_grad = fn(grad)
+                if converted_grad is not grad:
+                    grad.data = converted_grad
+        for name, buf in self._buffers.items():
+            if buf is not None:
+                self._buffers[name] = fn(buf)
+        return self
+
+    def to(self, *args: Any, **kwargs: Any) -> "Module":
+        """Move parameters and buffers to a device and/or cast the floating (and complex) ones
+        to a dtype: ``to(device)``, ``to(dtype)``, ``to(tensor)``, ``to(device, dtype)``.
+        Integer tensors only move. Modifies the module in place and returns it."""
+        kwargs.pop("non_blocking", None)
+        kwargs.pop("memory_format", None)
+        args = tuple(a for a in args if not isinstance(a, bool))
+        device, dtype, _ = _parse_to(args, kwargs)
+        if dtype is not None:
+            if not (dtype.is_floating_point or dtype.is_complex):
+                raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but "
+                                f"got desired dtype={dtype}")
+            if dtype.is_complex:
+                warnings.warn("Complex modules are a new feature under active development whose "
+                              "design may change, and some modules might not work as expected "
+                              "when using complex tensors as parameters or buffers. Please file "
+                              "an issue at https://github.com/pytorch/pytorch/issues/new?template="
+                              "bug-report.yml if a complex module does not work as expected.",
+                              stacklevel=2)
+
+        def convert(t: Tensor) -> Tensor:
+            floating = t.is_floating_point() or t.is_complex()
+            return t.to(device=device, dtype=dtype if floating else None)
+        return self._apply(convert)
+
+    def cpu(self) -> "Module":
+        """Move every parameter and buffer to the CPU; returns self."""
+        return self._apply(lambda t: t.cpu())
+
+    def cuda(self, device: Any = None) -> "Module":
+        """Move every parameter and buffer to a CUDA device (raises as torch does without
+        CUDA, once there is a tensor to move); returns self."""
+        return self._apply(lambda t: t.cuda(device))
+
+    def type(self, dst_type: Any) -> "Module":
+        """Cast every parameter and buffer (floating or not) to ``dst_type``; returns self."""
+        return self._apply(lambda t: t.type(dst_type))
+
+    def float(self) -> "Module":
+        """Cast floating parameters and buffers to float32; returns self."""
+        return self._apply(lambda t: t.float() if t.is_floating_point() else t)
+
+    def double(self) -> "Module":
+        """Cast floating parameters and buffers to float64; returns self."""
+        return self._apply(lambda t: t.double() if t.is_floating_point() else t)
+
+    def half(self) -> "Module":
+        """Cast floating parameters and buffers to float16; returns self."""
+        return self._apply(lambda t: t.half() if t.is_floating_point() else t)
+
+    def bfloat16(self) -> "Module":
+        """Cast floating parameters and buffers to bfloat16; returns self."""
+        return self._apply(lambda t: t.bfloat16() if t.is_floating_point() else t)
+
+    # ================================================================== modes and gradients
+    def train(self, mode: bool = True) -> "Module":
+        """Set ``training`` on self and every descendant; returns self."""
+        if not isinstance(mode, bool):
+            raise ValueError("training mode is expected to be boolean")
+        self.training = mode
+        for module in self.children():
+            module.train(mode)
+        return self
+
+    def eval(self) -> "Module":
+        """``train(False)``: evaluation behaviour for Dropout, BatchNorm...; returns self."""
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Module":
+        """Set ``requires_grad`` of every parameter (freeze/unfreeze); returns self."""
+        for param in self.parameters():
+            param.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset every parameter's ``.grad``: to None (default) or to zeros in place."""
+        for param in self.parameters():
+            grad = param._grad
+            if grad is None:
+                continue
+            if set_to_none:
+                param.grad = None
+            else:
+                grad.detach_() if grad.grad_fn is not None else grad.requires_grad_(False)
+                grad._data[...] = 0
+                grad._bump()
+
+    # ================================================================== calling
+    def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """Run ``hook(module, args)`` (``hook(module, args, kwargs)`` with ``with_kwargs``)
+        before ``forward``; a non-None result replaces the inputs."""
+        handle = _register_hook(self._forward_pre_hooks, hook,
+                                (self._forward_pre_hooks_with_kwargs,), prepend)
+        if with_kwargs:
+            self._forward_pre_hooks_with_kwargs[handle.id] = True
+        return handle
+
+    def register_forward_hook(self, hook: Callable, *, prepend: bool = False,
+                              with_kwargs: bool = False,
+                              always_call: bool = False) -> RemovableHandle:
+        """Run ``hook(module, args, output)`` (``hook(module, args, kwargs, output)`` with
+        ``with_kwargs``) after ``forward``; a non-None result replaces the output. With
+        ``always_call`` it also runs when ``forward`` raises."""
+        handle = _register_hook(self._forward_hooks, hook, (self._forward_hooks_with_kwargs,
+                                self._forward_hooks_always_called), prepend)
+        if with_kwargs:
+            self._forward_hooks_with_kwargs[handle.id] = True
+        if always_call:
+            self._forward_hooks_always_called[handle.id] = True
+        return handle
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Run ``forward(*args, **kwargs)`` between the forward pre-hooks and hooks."""
+        if not (self._forward_pre_hooks or self._forward_hooks):
+            return self.forward(*args, **kwargs)
+        return _call_with_hooks(self, args, kwargs)
+
+    _call_impl = __call__
+
+    # ================================================================== representation
+    def _get_name(self) -> str:
+        return type(self).__name__
+
+    def extra_repr(self) -> str:
+        """The layer's own settings shown inside its repr; override in layers."""
+        return ""
+
+    def __repr__(self) -> str:
+        """``Name(extra)`` on one line, or one line per extra line and per ``(child): repr``."""
+        extra_lines = self.extra_repr().split("\n") if self.extra_repr() else []
+        child_lines = [f"({key}): " + _addindent(repr(module), 2)
+                       for key, module in self._modules.items()]
+        lines = extra_lines + child_lines
+        body = ""
+        if len(extra_lines) == 1 and not child_lines:
+            body = extra_lines[0]
+        elif lines:
+            body = "\n  " + "\n  ".join(lines) + "\n"
+        return self._get_name() + "(" + body + ")"
+
+    def __dir__(self) -> list[str]:
+        keys = (dir(type(self)) + list(self.__dict__) + list(self._parameters)
+                + list(self._modules) + list(self._buffers))
+        return sorted(key for key in keys if not key[0].isdigit())
+
+    # ================================================================== pickling
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state.pop("_compiled_call_impl", None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        for name in ("_forward_pre_hooks", "_forward_pre_hooks_with_kwargs",
+                     "_forward_hooks_with_kwargs", "_forward_hooks_always_called",
+                     "_state_dict_hooks", "_state_dict_pre_hooks", "_load_state_dict_pre_hooks",
+                     "_load_state_dict_post_hooks", "_backward_pre_hooks"):
+            self.__dict__.setdefault(name, OrderedDict())
+        self.__dict__.setdefault("_non_persistent_buffers_set", set())
+        self.__dict__.setdefault("_is_full_backward_hook", None)
+
+
+class _WithModule:
+    """A load-state-dict pre-hook bound to its module (kept picklable, unlike a lambda)."""
+
+    def __init__(self, hook: Callable, module: Module) -> None:
+        self.hook = hook
+        self.module = module
+
+    def __call__(self, *args: Any) -> Any:
+        return self.hook(self.module, *args)
+
+
+def _call_with_hooks(module: Module, args: tuple, kwargs: dict) -> Any:
+    """``module.forward`` wrapped by its pre-hooks and hooks (torch's order and rules)."""
+    with_kwargs = module._forward_pre_hooks_with_kwargs
+    for hook_id, hook in list(module._forward_pre_hooks.items()):
+        if hook_id in with_kwargs:
+            result = hook(module, args, kwargs)
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError("forward pre-hook must return None or a tuple of "
+                                       f"(new_args, new_kwargs), but got {result}.")
+                args, kwargs = result
+        else:
+            result = hook(module, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+    output = None
+    called: set = set()
+    try:
+        output = module.forward(*args, **kwargs)
+        for hook_id, hook in list(module._forward_hooks.items()):
+            called.add(hook_id)
+            output = _run_forward_hook(module, hook_id, hook, args, kwargs, output)
+        return output
+    except Exception:
+        for hook_id, hook in list(module._forward_hooks.items()):
+            if hook_id in module._forward_hooks_always_called and hook_id not in called:
+                try:
+                    output = _run_forward_hook(module, hook_id, hook, args, kwargs, output)
+                except Exception as exc:  # noqa: BLE001 - the forward error wins, as in torch
+                    warnings.warn("module forward hook with ``always_call=True`` raised an "
+                                  "exception that was silenced as another error was raised in "
+                                  f"forward: {exc}", stacklevel=2)
+        raise
+
+
+def _run_forward_hook(module: Module, hook_id: int, hook: Callable, args: tuple, kwargs: dict,
+                      output: Any) -> Any:
+    if hook_id in module._forward_hooks_with_kwargs:
+        result = hook(module, args, kwargs, output)
+    else:
+        result = hook(module, args, output)
+    return output if result is None else result
+
+
+def _warn_unregistered(module: Module, name: str) -> None:
+    """Warn that a trainable tensor was stored as a plain attribute and is not state."""
+    warnings.warn(
+        f"{type(module).__name__}.{name} is a tensor with requires_grad=True assigned as a plain "
+        "attribute: it is not a parameter, so parameters(), the optimizer, state_dict() and "
+        f"to() will not see it. Use self.{name} = nn.Parameter(tensor) to train it, or "
+        f"self.register_buffer('{name}', tensor) for non-trainable state.",
+        UserWarning, stacklevel=4)
