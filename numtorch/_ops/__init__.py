@@ -5,6 +5,8 @@ Each op module lists in ``FUNCTIONS`` what ``numtorch`` exports and in ``METHODS
 """
 from __future__ import annotations
 
+import numpy as np
+
 from .._tensor import Tensor
 from . import creation, convert, elementwise, reduce
 from . import elementwise as E
@@ -23,27 +25,13 @@ def _export(module, names, methods=True):
 
 
 _export(creation, creation.__all__, methods=False)
-_export(E, ["add", "sub", "mul", "div", "true_divide", "floor_divide", "pow", "maximum",
-            "minimum", "eq", "ne", "lt", "le", "gt", "ge", "bitwise_and", "bitwise_or",
-            "bitwise_xor", "bitwise_not", "logical_not", "logical_and", "logical_or",
-            "logical_xor", "remainder", "fmod", "neg", "negative", "abs", "absolute", "sign",
-            "rsub"] + list(E._UNARY))
-FUNCTIONS["subtract"] = METHODS["subtract"] = E.sub
-FUNCTIONS["multiply"] = METHODS["multiply"] = E.mul
-FUNCTIONS["divide"] = METHODS["divide"] = E.div
-FUNCTIONS["greater"] = METHODS["greater"] = E.gt
-FUNCTIONS["less"] = METHODS["less"] = E.lt
-for _n in ["add_", "sub_", "mul_", "div_", "pow_", "remainder_", "neg_", "abs_"] + \
-        [n + "_" for n in E._UNARY]:
-    METHODS[_n] = getattr(E, _n)
-METHODS["negative_"] = E.neg_
-_export(R, ["sum", "mean"])
+
 
 # Op modules that declare ``__all__`` (numtorch functions) and ``TENSOR_METHODS`` (method names;
 # a name may map to a function of another name via ``METHOD_ALIASES``).
-from . import activation, indexing, linalg, shape  # noqa: E402
+from . import activation, indexing, linalg, shape, unary  # noqa: E402
 
-for _mod in (reduce, shape, indexing, linalg, activation):
+for _mod in (elementwise, unary, reduce, shape, indexing, linalg, activation):
     for _n in getattr(_mod, "__all__", ()):
         FUNCTIONS[_n] = getattr(_mod, _n)
     for _n in getattr(_mod, "TENSOR_METHODS", ()):
@@ -52,45 +40,45 @@ for _mod in (reduce, shape, indexing, linalg, activation):
         METHODS[_n] = getattr(_mod, _target)
 
 
-def _rev(f):
-    def r(self, other):
-        from .creation import scalar_tensor_like
-        return f(scalar_tensor_like(other, self), self)
-    return r
+def _binary_operator(f, reflected=False):
+    """A Python operator over ``f``; unsupported operands give NotImplemented, as Python wants."""
+    if reflected:
+        def op(self, other):
+            if not isinstance(other, _OPERANDS):
+                return NotImplemented
+            return f(other, self)
+    else:
+        def op(self, other):
+            if not isinstance(other, _OPERANDS):
+                return NotImplemented
+            return f(self, other)
+    op.__name__ = f.__name__
+    return op
+
+
+_OPERANDS = (Tensor, int, float, bool, complex, np.generic, np.ndarray)
 
 
 def _install_operators() -> None:
     T = Tensor
-    T.__add__ = T.__radd__ = lambda self, other: E.add(self, other)
-    T.__iadd__ = E.add_
-    T.__sub__ = lambda self, other: E.sub(self, other)
-    T.__rsub__ = lambda self, other: E.rsub(self, other)
-    T.__isub__ = E.sub_
-    T.__mul__ = T.__rmul__ = lambda self, other: E.mul(self, other)
-    T.__imul__ = E.mul_
-    T.__truediv__ = lambda self, other: E.div(self, other)
-    T.__rtruediv__ = _rev(E.div)
-    T.__itruediv__ = E.div_
-    T.__floordiv__ = lambda self, other: E.floor_divide(self, other)
-    T.__rfloordiv__ = _rev(E.floor_divide)
-    T.__mod__ = lambda self, other: E.remainder(self, other)
-    T.__rmod__ = _rev(E.remainder)
-    T.__pow__ = lambda self, other: E.pow(self, other)
-    T.__rpow__ = lambda self, other: E.pow(other, self)
-    T.__ipow__ = E.pow_
-    T.__neg__ = E.neg
+    pairs = {"add": E.add, "sub": E.sub, "mul": E.mul, "truediv": E.div,
+             "floordiv": E.floor_divide, "mod": E.remainder, "pow": E.pow,
+             "and": E.bitwise_and, "or": E.bitwise_or, "xor": E.bitwise_xor}
+    for name, f in pairs.items():
+        setattr(T, f"__{name}__", _binary_operator(f))
+        setattr(T, f"__r{name}__", _binary_operator(f, reflected=True))
+    inplace = {"add": E.add_, "sub": E.sub_, "mul": E.mul_, "truediv": E.div_,
+               "floordiv": E.floor_divide_, "mod": E.remainder_, "pow": E.pow_,
+               "and": E.bitwise_and_, "or": E.bitwise_or_, "xor": E.bitwise_xor_}
+    for name, f in inplace.items():
+        setattr(T, f"__i{name}__", _binary_operator(f))
+    for name, f in {"eq": E.eq, "ne": E.ne, "lt": E.lt, "le": E.le, "gt": E.gt,
+                    "ge": E.ge}.items():
+        setattr(T, f"__{name}__", _binary_operator(f))
+    T.__neg__ = unary.neg
     T.__pos__ = lambda self: self
-    T.__abs__ = E.abs
+    T.__abs__ = unary.abs
     T.__invert__ = E.bitwise_not
-    T.__and__ = T.__rand__ = E.bitwise_and
-    T.__or__ = T.__ror__ = E.bitwise_or
-    T.__xor__ = T.__rxor__ = E.bitwise_xor
-    T.__eq__ = E.eq
-    T.__ne__ = E.ne
-    T.__lt__ = E.lt
-    T.__le__ = E.le
-    T.__gt__ = E.gt
-    T.__ge__ = E.ge
     T.__hash__ = lambda self: id(self)
 
 

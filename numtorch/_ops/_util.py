@@ -10,7 +10,8 @@ from ..autograd import grad_mode
 from ..autograd.graph import Node
 
 __all__ = ["GRAD", "Node", "Tensor", "wrap", "record", "unbroadcast", "binary_operands",
-           "as_tensor_arg", "float_array", "check_inplace", "finish_inplace", "NP2DT"]
+           "as_tensor_arg", "float_array", "check_inplace", "finish_inplace", "NP2DT",
+           "result_dtype", "scalar_operand", "check_inplace_dtype", "type_word"]
 
 GRAD = grad_mode.STATE
 NP2DT = _NP2DT
@@ -37,11 +38,11 @@ def record(out: Tensor, node: Node, *inputs: Tensor) -> Tensor:
 
 
 def needs_grad(*tensors) -> bool:
-    """Whether an op over these tensors must be recorded."""
+    """Whether an op over these tensors (None entries ignored) must be recorded."""
     if not GRAD.enabled:
         return False
     for t in tensors:
-        if t._requires_grad:
+        if t is not None and t._requires_grad:
             return True
     return False
 
@@ -56,8 +57,6 @@ def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
         i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
     if axes:
         grad = grad.sum(axis=axes, keepdims=True)
-    if lead:
-        grad = grad.reshape(shape)
     return grad.reshape(shape) if grad.shape != shape else grad
 
 
@@ -82,48 +81,109 @@ def as_tensor_arg(x, like: Tensor) -> Tensor:
     return wrap(arr, like)
 
 
+# ---------------------------------------------------------------------- type promotion
+def _combine(higher: D.dtype | None, lower: D.dtype | None) -> D.dtype | None:
+    """torch's combine_categories: a lower-priority group only wins with a higher category."""
+    if higher is None:
+        return lower
+    if lower is None:
+        return higher
+    if higher.is_complex:
+        return higher
+    if lower.is_complex:
+        return higher.to_complex() if higher.is_floating_point else lower
+    if higher.is_floating_point:
+        return higher
+    if higher is D.bool_ or lower.is_floating_point:
+        return D.promote_types(higher, lower)
+    return higher
+
+
+def _scalar_type(s) -> D.dtype:
+    """The dtype a Python scalar takes part in promotion with (default float/complex)."""
+    t = type(s)
+    if t is bool:
+        return D.bool_
+    if t is int:
+        return D.int64
+    if t is float:
+        return D.get_default_dtype()
+    if t is complex:
+        return D.get_default_dtype().to_complex()
+    if isinstance(s, np.generic):
+        return _scalar_type(s.item())
+    raise TypeError(f"unsupported operand type(s): 'Tensor' and '{t.__name__}'")
+
+
+_RESULT_CACHE: dict = {}
+
+
+def result_dtype(a: np.ndarray, b) -> np.dtype:
+    """torch's result dtype for an op over array ``a`` (a tensor's data) and ``b`` (another
+    tensor's data or a Python scalar): dimensioned tensors > zero-dim tensors > Python scalars."""
+    if type(b) is np.ndarray:
+        key = (a.dtype, b.dtype, a.ndim == 0, b.ndim == 0)
+    else:
+        key = (a.dtype, type(b), D.get_default_dtype())
+    r = _RESULT_CACHE.get(key)
+    if r is None:
+        da = _NP2DT[a.dtype]
+        if type(b) is np.ndarray:
+            db = _NP2DT[b.dtype]
+            if (a.ndim == 0) == (b.ndim == 0):
+                rt = D.promote_types(da, db)
+            else:
+                rt = _combine(da, db) if b.ndim == 0 else _combine(db, da)
+        else:
+            rt = _combine(da, _scalar_type(b))
+        r = _RESULT_CACHE[key] = rt.np
+    return r
+
+
+def scalar_operand(s, rt: np.dtype):
+    """A Python scalar ready to meet an array of dtype ``rt`` in a NumPy ufunc so that the result
+    keeps ``rt`` (integers wrap around as in torch; ml-dtypes need an explicit array)."""
+    kind = rt.kind
+    if kind in "iu" and type(s) is int:
+        info = np.iinfo(rt)
+        if not info.min <= s <= info.max:
+            return np.array(s, dtype=np.int64).astype(rt)
+        return s
+    if kind == "V":
+        return np.asarray(s, dtype=rt)
+    return s
+
+
 def binary_operands(a: Tensor, b):
     """Arrays for ``a op b`` cast to torch's result dtype; ``b`` may be a tensor or a scalar.
 
-    Returns ``(a_array, b_array_or_scalar, b_tensor_or_None)``.
+    Returns ``(a_array, b_array_or_scalar, b_tensor_or_None)``; NumPy applied to the first two
+    yields torch's result dtype.
     """
     ad = a._data
-    if isinstance(b, Tensor):
+    tb = type(b)
+    if tb is Tensor or isinstance(b, Tensor):
         bd = b._data
         if ad.dtype == bd.dtype:
             return ad, bd, b
-        da, db = _NP2DT[ad.dtype], _NP2DT[bd.dtype]
-        dims = [d for d, arr in ((da, ad), (db, bd)) if arr.ndim]
-        zero = [d for d, arr in ((da, ad), (db, bd)) if not arr.ndim]
-        rt = D.result_type(dims, zero, ()).np
+        rt = result_dtype(ad, bd)
         return (ad if ad.dtype == rt else ad.astype(rt)), (bd if bd.dtype == rt else
                                                            bd.astype(rt)), b
-    if isinstance(b, _PY_SCALARS):
-        cat = ad.dtype.kind
-        if type(b) is float:
-            if cat in "biu":
-                ad = ad.astype(D.get_default_dtype().np)
-        elif type(b) is int:
-            if cat == "b":
-                ad = ad.astype(np.int64)
-            elif cat in "iu":
-                info = np.iinfo(ad.dtype)
-                if not info.min <= b <= info.max:
-                    b = np.array(b).astype(ad.dtype)
-        elif type(b) is complex:
-            if cat != "c":
-                ad = ad.astype(D.get_default_dtype().to_complex().np if cat in "biu" else
-                               NP2DT[ad.dtype].to_complex().np)
-        if ad.dtype.kind == "V" or ad.dtype == D.bfloat16.np:
-            b = np.asarray(b, dtype=ad.dtype)
+    if tb is float and ad.dtype.kind == "f":
         return ad, b, None
+    if tb in (int, float, bool, complex):
+        rt = result_dtype(ad, b)
+        if ad.dtype != rt:
+            ad = ad.astype(rt)
+        return ad, scalar_operand(b, rt), None
     if isinstance(b, np.generic):
         return binary_operands(a, b.item())
     if isinstance(b, np.ndarray):
         return binary_operands(a, wrap(b))
-    raise TypeError(f"unsupported operand type(s): 'Tensor' and '{type(b).__name__}'")
+    raise TypeError(f"unsupported operand type(s): 'Tensor' and '{tb.__name__}'")
 
 
+# ---------------------------------------------------------------------- in-place support
 def check_inplace(t: Tensor) -> bool:
     """Refuse in-place changes to leaves that require grad; True when the op must be recorded."""
     if t._requires_grad and GRAD.enabled:
@@ -136,12 +196,13 @@ def check_inplace(t: Tensor) -> bool:
 
 def finish_inplace(t: Tensor, result: Tensor) -> Tensor:
     """Write an out-of-place ``result`` into ``t`` (bumping its version) and adopt its history."""
-    if result._data.dtype != t._data.dtype and not np.can_cast(result._data.dtype, t._data.dtype,
-                                                              "same_kind"):
-        raise RuntimeError(f"result type {_type_word(result._data.dtype)} can't be cast to the "
-                           f"desired output type {_type_word(t._data.dtype)}")
+    rdt = result._data.dtype
+    if rdt != t._data.dtype:
+        check_inplace_dtype(t, rdt)
+    if result._data.shape != t._data.shape:
+        check_inplace_shape(t._data.shape, result._data.shape)
     if t._data.flags.writeable:
-        np.copyto(t._data, np.broadcast_to(result._data, t._data.shape), casting="unsafe")
+        np.copyto(t._data, result._data, casting="unsafe")
     else:
         t._data = np.array(np.broadcast_to(result._data, t._data.shape), dtype=t._data.dtype)
     t._bump()
@@ -152,13 +213,26 @@ def finish_inplace(t: Tensor, result: Tensor) -> Tensor:
     return t
 
 
+def check_inplace_shape(shape: tuple, result_shape: tuple) -> None:
+    """torch's error when an in-place result does not broadcast to the written tensor's shape."""
+    if np.broadcast_shapes(shape, result_shape) != tuple(shape):
+        raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast shape "
+                           f"{list(np.broadcast_shapes(shape, result_shape))}")
+
+
 _TYPE_WORDS = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
                "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-               "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+               "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble",
+               "uint16": "UInt16", "uint32": "UInt32", "uint64": "UInt64"}
 
 
-def _type_word(np_dtype) -> str:
-    return _TYPE_WORDS.get(_NP2DT[np.dtype(np_dtype)].name, str(np_dtype))
+def type_word(np_dtype) -> str:
+    """torch's scalar-type word for a dtype (``Float``, ``Long`` ...), as its errors print it."""
+    d = _NP2DT[np.dtype(np_dtype)]
+    return _TYPE_WORDS.get(d.name, d.name)
+
+
+_type_word = type_word
 
 
 def check_inplace_dtype(t: Tensor, result_np_dtype) -> None:
@@ -166,5 +240,5 @@ def check_inplace_dtype(t: Tensor, result_np_dtype) -> None:
     src = _NP2DT[np.dtype(result_np_dtype)]
     dst = _NP2DT[t._data.dtype]
     if src._category > dst._category:
-        raise RuntimeError(f"result type {_type_word(src.np)} can't be cast to the desired output "
-                           f"type {_type_word(dst.np)}")
+        raise RuntimeError(f"result type {type_word(src.np)} can't be cast to the desired output "
+                           f"type {type_word(dst.np)}")

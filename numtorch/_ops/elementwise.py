@@ -1,132 +1,475 @@
-"""Elementwise arithmetic with broadcasting: binary operators, their in-place forms, unary math."""
+"""Elementwise arithmetic with broadcasting and torch's type promotion: binary operators,
+comparisons, logical and bitwise ops, and their in-place forms. Unary math lives in unary.py."""
 from __future__ import annotations
 
 import numpy as np
 
 from .. import _dtype as D
 from ._util import (GRAD, Node, Tensor, binary_operands, check_inplace, check_inplace_dtype,
-                    finish_inplace, float_array, record, unbroadcast, wrap)
+                    check_inplace_shape, finish_inplace, record, type_word, unbroadcast, wrap)
 
-_NO_GRAD = (None, 0)
+__all__ = ["add", "sub", "subtract", "rsub", "mul", "multiply", "div", "divide", "true_divide",
+           "floor_divide", "pow", "remainder", "fmod", "maximum", "minimum", "eq", "ne", "lt",
+           "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal",
+           "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "logical_not",
+           "logical_and", "logical_or", "logical_xor", "equal"]
+TENSOR_METHODS = __all__[:-1] + [
+    "equal", "add_", "sub_", "subtract_", "mul_", "multiply_", "div_", "divide_", "true_divide_",
+    "floor_divide_", "pow_", "remainder_", "fmod_", "eq_", "ne_", "lt_", "le_", "gt_", "ge_",
+    "bitwise_and_", "bitwise_or_", "bitwise_xor_", "bitwise_not_", "logical_not_",
+    "logical_and_", "logical_or_", "logical_xor_", "zero_", "fill_", "copy_"]
 
 
-def _cast_grad(g: np.ndarray, like: np.ndarray) -> np.ndarray:
-    if g.dtype != like.dtype:
-        return g.astype(like.dtype)
-    return g
+def _fit(g: np.ndarray, shape: tuple, dt) -> np.ndarray:
+    """``g`` reduced to an input's shape and cast to its dtype."""
+    if g.shape != shape:
+        g = unbroadcast(g, shape)
+    return g if g.dtype == dt else g.astype(dt)
 
 
-# ---------------------------------------------------------------------- binary nodes
+def _operands(input, other):
+    """``(a_array, b_array_or_scalar, a_tensor_or_None, b_tensor_or_None)`` for ``input op
+    other``, cast to torch's result dtype; either side (not both) may be a Python scalar."""
+    if isinstance(input, Tensor):
+        ad, bd, bt = binary_operands(input, other)
+        return ad, bd, input, bt
+    if isinstance(other, Tensor):
+        bd, ad, _ = binary_operands(other, input)
+        return ad, bd, None, other
+    raise TypeError(f"expected Tensor as element 0 in argument 0, but got {type(input).__name__}")
+
+
+def _dt(ad, bd) -> np.dtype:
+    """The result dtype of operands from :func:`_operands` (one may be a Python scalar)."""
+    return ad.dtype if type(ad) is np.ndarray else bd.dtype
+
+
+def _is_bool(v) -> bool:
+    return type(v) is bool or (type(v) is np.ndarray and v.dtype == np.bool_)
+
+
+def _like(at, bt):
+    return at if at is not None else bt
+
+
+def _rg(t) -> bool:
+    return t is not None and t._requires_grad
+
+
+# ---------------------------------------------------------------------- linear ops
 class AddBackward0(Node):
-    __slots__ = ("shapes", "alpha", "dtypes")
+    """Gradient of ``fa * a + fb * b``: ``specs`` holds (shape, dtype, factor) per input."""
+    __slots__ = ("specs",)
 
     def backward(self, g):
-        sa, sb = self.shapes
-        gb = unbroadcast(g, sb) if sb is not None else None
-        if gb is not None and self.alpha != 1:
-            gb = gb * self.alpha
-        return unbroadcast(g, sa), gb
+        nf = self.next_functions
+        return tuple(None if nf[i][0] is None else _fit(g if f == 1 else g * f, shape, dt)
+                     for i, (shape, dt, f) in enumerate(self.specs))
 
 
 class SubBackward0(AddBackward0):
     __slots__ = ()
 
-    def backward(self, g):
-        sa, sb = self.shapes
-        gb = None
-        if sb is not None:
-            gb = unbroadcast(g, sb)
-            gb = -gb if self.alpha == 1 else gb * -self.alpha
-        return unbroadcast(g, sa), gb
+
+class RsubBackward1(AddBackward0):
+    __slots__ = ()
 
 
-class RsubBackward1(Node):
-    __slots__ = ("shape",)
+def _record_linear(node, res, at, bt, fa, fb) -> None:
+    pairs = [(t, f) for t, f in ((at, fa), (bt, fb)) if t is not None]
+    node.specs = tuple((t._data.shape, t._data.dtype, f) for t, f in pairs)
+    record(res, node, *(t for t, _ in pairs))
 
-    def backward(self, g):
-        return (-g,)
+
+def _check_alpha(alpha, dtype) -> None:
+    if isinstance(alpha, float) and dtype.kind in "biu":
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
+                           "point number.")
+    if isinstance(alpha, bool) and dtype.kind != "b":
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
 
 
+def add(input: Tensor, other, *, alpha=1, out=None) -> Tensor:
+    """``input + alpha * other`` with broadcasting and type promotion."""
+    ad, bd, at, bt = _operands(input, other)
+    if alpha != 1:
+        _check_alpha(alpha, _dt(ad, bd))
+        bd = bd * alpha
+    res = wrap(np.add(ad, bd), _like(at, bt))
+    if GRAD.enabled and (_rg(at) or _rg(bt)):
+        _record_linear(AddBackward0(), res, at, bt, 1, alpha)
+    return res if out is None else _out(res, out)
+
+
+def _check_bool_sub(ad, bd) -> None:
+    if _is_bool(ad) and _is_bool(bd):
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    if _is_bool(ad) or _is_bool(bd):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+
+
+def sub(input: Tensor, other, *, alpha=1, out=None) -> Tensor:
+    """``input - alpha * other``."""
+    ad, bd, at, bt = _operands(input, other)
+    if _is_bool(ad) or _is_bool(bd):
+        _check_bool_sub(ad, bd)
+    if alpha != 1:
+        _check_alpha(alpha, _dt(ad, bd))
+        bd = bd * alpha
+    res = wrap(np.subtract(ad, bd), _like(at, bt))
+    if GRAD.enabled and (_rg(at) or _rg(bt)):
+        _record_linear(SubBackward0() if at is not None else RsubBackward1(), res, at, bt, 1,
+                       -alpha)
+    return res if out is None else _out(res, out)
+
+
+subtract = sub
+
+
+def rsub(input: Tensor, other, alpha=1) -> Tensor:
+    """``other - alpha * input``."""
+    ad, bd, at, bt = _operands(input, other)
+    if _is_bool(ad) or _is_bool(bd):
+        _check_bool_sub(bd, ad)
+    if alpha != 1:
+        _check_alpha(alpha, _dt(ad, bd))
+        ad = ad * alpha
+    res = wrap(np.subtract(bd, ad), _like(at, bt))
+    if GRAD.enabled and (_rg(at) or _rg(bt)):
+        node = RsubBackward1() if bt is None else SubBackward0()
+        _record_linear(node, res, at, bt, -alpha, 1)
+    return res
+
+
+# ---------------------------------------------------------------------- products & quotients
 class MulBackward0(Node):
-    __slots__ = ("scalar",)
+    """Gradient of ``a * b``; saves whichever factor the other input's gradient needs."""
+    __slots__ = ("scalar", "metas")
 
     def backward(self, g):
-        if self._saved is None or len(self._saved) == 1:
-            if self._freed:
-                self.saved_tensors_checked()
-            return (g * self.scalar,)
-        a, b = self.saved_tensors_checked()
-        ad, bd = a._data, b._data
-        ga = unbroadcast(g * bd, ad.shape) if self.next_functions[0][0] is not None else None
-        gb = unbroadcast(g * ad, bd.shape) if self.next_functions[1][0] is not None else None
-        return (None if ga is None else _cast_grad(ga, ad)), (None if gb is None else
-                                                              _cast_grad(gb, bd))
+        if self.scalar is not None:
+            shape, dt = self.metas[0]
+            return (_fit(g * self.scalar, shape, dt),)
+        return _product_grads(self, g, np.multiply)
+
+
+def _product_grads(node, g, combine_b):
+    """Shared backward of mul (combine_b=multiply) and div (grad_b needs a and b)."""
+    saved = node.saved_tensors_checked()
+    (sa, da), (sb, db) = node.metas
+    nf = node.next_functions
+    ga = gb = None
+    if combine_b is np.multiply:
+        i = 0
+        if nf[0][0] is not None:
+            ga = _fit(g * saved[0]._data, sa, da)
+            i = 1
+        if nf[1][0] is not None:
+            gb = _fit(g * saved[i]._data, sb, db)
+        return ga, gb
+    a, b = saved
+    bd = b._data
+    if nf[0][0] is not None:
+        ga = _fit(g / bd, sa, da)
+    if nf[1][0] is not None:
+        gb = _fit(-g * a._data / (bd * bd), sb, db)
+    return ga, gb
+
+
+def _save_pair(node, at, bt, res) -> None:
+    node.scalar = None
+    node.metas = ((at._data.shape, at._data.dtype), (bt._data.shape, bt._data.dtype))
+    saved = ()
+    if at._requires_grad:
+        saved += (bt,)
+    if bt._requires_grad:
+        saved += (at,)
+    node.save(*saved)
+    record(res, node, at, bt)
+
+
+def mul(input: Tensor, other, *, out=None) -> Tensor:
+    """Elementwise product with broadcasting."""
+    ad, bd, at, bt = _operands(input, other)
+    if at is None:
+        ad, bd, at, bt = bd, ad, bt, None
+    res = wrap(np.multiply(ad, bd), at)
+    if GRAD.enabled and (at._requires_grad or _rg(bt)):
+        node = MulBackward0()
+        if bt is None:
+            node.scalar = bd
+            node.metas = ((at._data.shape, at._data.dtype),)
+            record(res, node, at)
+        else:
+            _save_pair(node, at, bt, res)
+    return res if out is None else _out(res, out)
+
+
+multiply = mul
 
 
 class DivBackward0(Node):
-    __slots__ = ("scalar",)
+    __slots__ = ("scalar", "metas")
 
     def backward(self, g):
-        if self._saved is None or len(self._saved) == 0:
-            if self._freed:
-                self.saved_tensors_checked()
-            return (g / self.scalar,)
-        a, b = self.saved_tensors_checked()
-        ad, bd = a._data, b._data
-        ga = gb = None
-        if self.next_functions[0][0] is not None:
-            ga = _cast_grad(unbroadcast(g / bd, ad.shape), ad)
-        if self.next_functions[1][0] is not None:
-            gb = _cast_grad(unbroadcast(-g * ad / (bd * bd), bd.shape), bd)
-        return ga, gb
+        if self.scalar is not None:
+            shape, dt = self.metas[0]
+            return (_fit(g / self.scalar, shape, dt),)
+        return _product_grads(self, g, np.divide)
 
 
+def div(input: Tensor, other, *, rounding_mode: str | None = None, out=None) -> Tensor:
+    """True division (integers promote to the default float), or rounded division."""
+    if rounding_mode is not None:
+        res = _rounding_div(input, other, rounding_mode)
+        return res if out is None else _out(res, out)
+    if not isinstance(input, Tensor):
+        from .unary import reciprocal
+        return mul(reciprocal(other), input)
+    ad, bd, at, bt = _operands(input, other)
+    if ad.dtype.kind in "biu":
+        ft = D.get_default_dtype().np
+        ad = ad.astype(ft)
+        if type(bd) is np.ndarray:
+            bd = bd.astype(ft)
+    res = wrap(np.true_divide(ad, bd), at)
+    if GRAD.enabled and (at._requires_grad or _rg(bt)):
+        node = DivBackward0()
+        if bt is None:
+            node.scalar = bd
+            node.metas = ((at._data.shape, at._data.dtype),)
+            record(res, node, at)
+        else:
+            node.scalar = None
+            node.metas = ((at._data.shape, at._data.dtype), (bt._data.shape, bt._data.dtype))
+            node.save(at, bt)
+            record(res, node, at, bt)
+    return res if out is None else _out(res, out)
+
+
+divide = div
+
+
+def true_divide(input: Tensor, other, *, out=None) -> Tensor:
+    """Alias of :func:`div` without rounding."""
+    return div(input, other, out=out)
+
+
+class DivBackward2(Node):
+    """Rounded division: the gradient is zero almost everywhere."""
+    __slots__ = ("metas",)
+
+    def backward(self, g):
+        nf = self.next_functions
+        return tuple(None if nf[i][0] is None else np.zeros(s, dtype=d)
+                     for i, (s, d) in enumerate(self.metas))
+
+
+class NotImplemented(Node):  # noqa: A001 - torch's name for floor_divide's grad_fn
+    __slots__ = ("op",)
+
+    def name(self) -> str:
+        return "torch::autograd::NotImplemented"
+
+    def backward(self, g):
+        raise RuntimeError(f"the derivative for '{self.op}' is not implemented.")
+
+
+def _rounding_div(input, other, mode: str, node_cls=DivBackward2) -> Tensor:
+    if mode not in ("floor", "trunc"):
+        raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+                           f"found '{mode}'")
+    ad, bd, at, bt = _operands(input, other)
+    if _dt(ad, bd).kind in "iub":
+        if np.any(np.asarray(bd) == 0):
+            raise RuntimeError("ZeroDivisionError")
+        if _dt(ad, bd).kind == "b":
+            ad, bd = np.asarray(ad, dtype=np.int64), np.asarray(bd, dtype=np.int64)
+        q = np.floor_divide(ad, bd)
+        if mode == "trunc":
+            q = q + ((np.remainder(ad, bd) != 0) & ((ad < 0) != (np.asarray(bd) < 0)))
+        return wrap(q, _like(at, bt))
+    q = np.floor_divide(ad, bd) if mode == "floor" else np.trunc(np.true_divide(ad, bd))
+    res = wrap(q, _like(at, bt))
+    if GRAD.enabled and (_rg(at) or _rg(bt)):
+        node = node_cls()
+        ts = [t for t in (at, bt) if t is not None]
+        if node_cls is DivBackward2:
+            node.metas = tuple((t._data.shape, t._data.dtype) for t in ts)
+        else:
+            node.op = "floor_divide"
+        record(res, node, *ts)
+    return res
+
+
+def floor_divide(input: Tensor, other, *, out=None) -> Tensor:
+    """Division rounded toward negative infinity (Python's ``//``)."""
+    res = _rounding_div(input, other, "floor", NotImplemented)
+    return res if out is None else _out(res, out)
+
+
+# ---------------------------------------------------------------------- powers
 class PowBackward0(Node):
     """Gradient of ``x ** c`` for a scalar exponent ``c``."""
     __slots__ = ("exponent",)
 
     def backward(self, g):
         (x,) = self.saved_tensors_checked()
-        c = self.exponent
+        xd, c = x._data, self.exponent
         if c == 0:
-            return (np.zeros_like(g),)
-        xd = x._data
-        return (_cast_grad(g * (c * xd ** (c - 1)), xd),)
+            return (np.zeros(xd.shape, dtype=xd.dtype),)
+        d = c * xd if c == 2 else c * np.power(xd, c - 1)
+        return (_fit(g * d, xd.shape, xd.dtype),)
 
 
 class PowBackward1(Node):
-    """Gradient of ``a ** b`` for tensors (or a scalar base) ``a`` and ``b``."""
-    __slots__ = ("base_scalar",)
+    """Gradient of ``a ** b`` for tensors ``a`` and ``b``."""
+    __slots__ = ()
 
     def backward(self, g):
-        saved = self.saved_tensors_checked()
-        if len(saved) == 2:
-            a, b, out = saved[0]._data, saved[1]._data, None
-        else:
-            a, b = self.base_scalar, saved[0]._data
-        out = np.power(a, b)
+        a, b, out = self.saved_tensors_checked()
+        ad, bd, od = a._data, b._data, out._data
+        rt = od.dtype
+        ac, bc = ad.astype(rt, copy=False), bd.astype(rt, copy=False)
         ga = gb = None
-        if len(saved) == 2 and self.next_functions[0][0] is not None:
-            safe = np.where(b == 0, 0, b * np.power(a, np.where(b == 0, 1, b - 1)))
-            ga = _cast_grad(unbroadcast(g * safe, a.shape), a)
-        idx = 1 if len(saved) == 2 else 0
-        if self.next_functions[idx][0] is not None:
-            la = np.log(a) if len(saved) == 2 else np.log(np.asarray(a, dtype=b.dtype))
-            term = np.where((np.asarray(a) == 0) & (b >= 0), 0, out * la)
-            gb = _cast_grad(unbroadcast(g * term, b.shape), b)
-        return (ga, gb) if len(saved) == 2 else (gb,)
+        if self.next_functions[0][0] is not None:
+            d = np.where(bc == 0, 0, bc * np.power(ac, np.where(bc == 0, 1, bc - 1)))
+            ga = _fit(g * d.astype(rt, copy=False), ad.shape, ad.dtype)
+        if self.next_functions[1][0] is not None:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                term = np.where((ac == 0) & (bc >= 0), 0, od * np.log(ac))
+            gb = _fit(g * term.astype(rt, copy=False), bd.shape, bd.dtype)
+        return ga, gb
 
 
+class PowBackward2(Node):
+    """Gradient of ``s ** x`` for a Python scalar base ``s``."""
+    __slots__ = ("base",)
+
+    def backward(self, g):
+        x, out = self.saved_tensors_checked()
+        xd, od = x._data, out._data
+        if self.base == 0:
+            d = np.where(xd >= 0, 0, od * np.log(np.asarray(0.0, dtype=od.dtype)))
+        else:
+            d = od * np.log(np.asarray(self.base, dtype=od.dtype))
+        return (_fit(g * d.astype(od.dtype, copy=False), xd.shape, xd.dtype),)
+
+
+def pow(input, exponent, *, out=None) -> Tensor:
+    """``input ** exponent``; either may be a Python scalar."""
+    ad, ed, at, et = _operands(input, exponent)
+    if at is None:
+        res = _scalar_pow(ad, ed, et)
+    elif et is None:
+        if ad.dtype.kind in "iu" and type(exponent) is int and exponent < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        res = wrap(np.multiply(ad, ad) if ed == 2 else np.power(ad, ed), at)
+        if GRAD.enabled and at._requires_grad:
+            node = PowBackward0()
+            node.exponent = ed
+            node.save(at)
+            record(res, node, at)
+    else:
+        res = wrap(np.power(ad, ed), at)
+        if GRAD.enabled and (at._requires_grad or et._requires_grad):
+            node = PowBackward1()
+            node.save(at, et, res)
+            record(res, node, at, et)
+    return res if out is None else _out(res, out)
+
+
+def _scalar_pow(base, ed: np.ndarray, et: Tensor) -> Tensor:
+    if type(base) is np.ndarray or ed.dtype.kind == "V":
+        base = np.asarray(base, dtype=ed.dtype)
+    res = wrap(np.power(base, ed), et)
+    if GRAD.enabled and et._requires_grad:
+        node = PowBackward2()
+        node.base = base
+        node.save(et, res)
+        record(res, node, et)
+    return res
+
+
+# ---------------------------------------------------------------------- remainders
+class RemainderBackward0(Node):
+    """``g`` for the dividend; ``-g * rounded(a / b)`` for a tensor divisor."""
+    __slots__ = ("metas", "rounding")
+
+    def backward(self, g):
+        nf = self.next_functions
+        if len(self.metas) == 1:
+            shape, dt = self.metas[0]
+            if self.rounding is None:
+                return (_fit(g, shape, dt),)
+            a, b = self.saved_tensors_checked()
+            return (_fit(-g * self.rounding(a._data / b._data), shape, dt),)
+        a, b = self.saved_tensors_checked()
+        (sa, da), (sb, db) = self.metas
+        ga = _fit(g, sa, da) if nf[0][0] is not None else None
+        gb = None
+        if nf[1][0] is not None:
+            gb = _fit(-g * self.rounding(a._data / b._data), sb, db)
+        return ga, gb
+
+
+class RemainderBackward1(RemainderBackward0):
+    __slots__ = ()
+
+
+class FmodBackward0(RemainderBackward0):
+    __slots__ = ()
+
+
+class FmodBackward1(RemainderBackward0):
+    __slots__ = ()
+
+
+def _modulus(input, other, fn, scalar_cls, tensor_cls, rounding) -> Tensor:
+    ad, bd, at, bt = _operands(input, other)
+    if _dt(ad, bd).kind in "iub" and np.any(np.asarray(bd) == 0):
+        raise RuntimeError("ZeroDivisionError")
+    res = wrap(fn(ad, bd), _like(at, bt))
+    if GRAD.enabled and (_rg(at) or _rg(bt)):
+        node = scalar_cls() if bt is None else tensor_cls()
+        ts = [t for t in (at, bt) if t is not None]
+        node.metas = tuple((t._data.shape, t._data.dtype) for t in ts)
+        node.rounding = rounding if bt is not None else None
+        if bt is not None:
+            node.save(wrap(ad) if at is None else at, bt)
+        record(res, node, *ts)
+    return res
+
+
+def remainder(input, other, *, out=None) -> Tensor:
+    """Python-style modulus (the result takes the divisor's sign)."""
+    res = _modulus(input, other, np.remainder, RemainderBackward0, RemainderBackward1, np.floor)
+    return res if out is None else _out(res, out)
+
+
+def fmod(input, other, *, out=None) -> Tensor:
+    """C-style modulus (the result takes the dividend's sign)."""
+    res = _modulus(input, other, np.fmod, FmodBackward0, FmodBackward1, np.trunc)
+    return res if out is None else _out(res, out)
+
+
+# ---------------------------------------------------------------------- maximum / minimum
 class MaximumBackward0(Node):
+    """Gradient to the larger (smaller) input; ties split it evenly, as torch does."""
     __slots__ = ()
 
     def backward(self, g):
         a, b = self.saved_tensors_checked()
         ad, bd = a._data, b._data
-        fn = np.greater if type(self) is MaximumBackward0 else np.less
-        wa = fn(ad, bd) + 0.5 * (ad == bd)
-        ga = _cast_grad(unbroadcast(g * wa, ad.shape), ad)
-        gb = _cast_grad(unbroadcast(g * (1 - wa), bd.shape), bd)
+        wa = (np.greater(ad, bd) if type(self) is MaximumBackward0 else np.less(ad, bd)) + \
+            0.5 * (ad == bd)
+        nf = self.next_functions
+        ga = _fit(g * wa.astype(g.dtype), ad.shape, ad.dtype) if nf[0][0] is not None else None
+        gb = _fit(g * (1 - wa).astype(g.dtype), bd.shape, bd.dtype) if nf[1][0] is not None \
+            else None
         return ga, gb
 
 
@@ -134,248 +477,33 @@ class MinimumBackward0(MaximumBackward0):
     __slots__ = ()
 
 
-# ---------------------------------------------------------------------- binary ops
-def add(input: Tensor, other, *, alpha=1, out=None) -> Tensor:
-    """``input + alpha * other`` with broadcasting and type promotion."""
-    if not isinstance(input, Tensor):
-        input, other = _swap_scalar(input, other)
-    ad, bd, bt = binary_operands(input, other)
-    if alpha != 1:
-        bd = bd * alpha
-    res = wrap(np.add(ad, bd), input)
-    if GRAD.enabled and (input._requires_grad or (bt is not None and bt._requires_grad)):
-        node = AddBackward0()
-        node.alpha = alpha
-        if bt is None:
-            node.shapes = (ad.shape, None)
-            node.next_functions = ()
-            record(res, node, input)
-        else:
-            node.shapes = (ad.shape, bt._data.shape)
-            record(res, node, input, bt)
-    return _out(res, out)
-
-
-def sub(input: Tensor, other, *, alpha=1, out=None) -> Tensor:
-    """``input - alpha * other``."""
-    if not isinstance(input, Tensor):
-        input, other = _swap_scalar(input, other)
-    ad, bd, bt = binary_operands(input, other)
-    if ad.dtype == np.bool_ and (bt is None or bd.dtype == np.bool_):
-        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
-                           "supported. Use the `^` or `logical_xor()` operator instead.")
-    if alpha != 1:
-        bd = bd * alpha
-    res = wrap(np.subtract(ad, bd), input)
-    if GRAD.enabled and (input._requires_grad or (bt is not None and bt._requires_grad)):
-        node = SubBackward0()
-        node.alpha = alpha
-        if bt is None:
-            node.shapes = (ad.shape, None)
-            record(res, node, input)
-        else:
-            node.shapes = (ad.shape, bt._data.shape)
-            record(res, node, input, bt)
-    return _out(res, out)
-
-
-def rsub(input: Tensor, other, alpha=1) -> Tensor:
-    """``other - alpha * input``."""
-    if isinstance(other, Tensor):
-        return sub(other, input, alpha=alpha)
-    ad, bd, _ = binary_operands(input, other)
-    res = wrap(np.subtract(bd, ad * alpha if alpha != 1 else ad), input)
-    if GRAD.enabled and input._requires_grad:
-        node = RsubBackward1() if alpha == 1 else MulBackward0()
-        if alpha != 1:
-            node.scalar = -alpha
-        record(res, node, input)
-    return res
-
-
-def mul(input: Tensor, other, *, out=None) -> Tensor:
-    """Elementwise product with broadcasting."""
-    if not isinstance(input, Tensor):
-        input, other = _swap_scalar(input, other)
-    ad, bd, bt = binary_operands(input, other)
-    res = wrap(np.multiply(ad, bd), input)
-    if GRAD.enabled and (input._requires_grad or (bt is not None and bt._requires_grad)):
-        node = MulBackward0()
-        if bt is None:
-            node.scalar = bd
-            record(res, node, input)
-        else:
-            node.save(input if input._data is ad else wrap(ad), bt if bt._data is bd else wrap(bd))
-            if input._data is not ad or bt._data is not bd:
-                node._versions = (input._version, bt._version)
-            record(res, node, input, bt)
-    return _out(res, out)
-
-
-def div(input: Tensor, other, *, rounding_mode: str | None = None, out=None) -> Tensor:
-    """True division (integers promote to float), or floor/trunc division by rounding_mode."""
-    if rounding_mode is not None:
-        return _rounding_div(input, other, rounding_mode)
-    if not isinstance(input, Tensor):
-        from .creation import scalar_tensor_like
-        input = scalar_tensor_like(input, other)
-    ad, bd, bt = binary_operands(input, other)
-    if ad.dtype.kind in "biu":
-        ad = float_array(ad)
-        bd = bd.astype(ad.dtype) if isinstance(bd, np.ndarray) else bd
-    res = wrap(np.true_divide(ad, bd), input)
-    if GRAD.enabled and (input._requires_grad or (bt is not None and bt._requires_grad)):
-        node = DivBackward0()
-        if bt is None:
-            node.scalar = bd
-            record(res, node, input)
-        else:
-            node.save(wrap(ad) if ad is not input._data else input,
-                      wrap(bd) if bd is not bt._data else bt)
-            node._versions = (input._version, bt._version)
-            node._saved[0]._vc, node._saved[1]._vc = input._vc, bt._vc
-            record(res, node, input, bt)
-    return _out(res, out)
-
-
-def _rounding_div(input, other, mode):
-    if mode not in ("floor", "trunc"):
-        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
-                           f"but found '{mode}'")
-    if not isinstance(input, Tensor):
-        from .creation import scalar_tensor_like
-        input = scalar_tensor_like(input, other)
-    ad, bd, bt = binary_operands(input, other)
-    if ad.dtype.kind in "iu":
-        if np.any(np.asarray(bd) == 0):
-            raise RuntimeError("ZeroDivisionError")
-        q = np.floor_divide(ad, bd) if mode == "floor" else _trunc_int_div(ad, bd)
-        return wrap(q, input)
-    q = np.true_divide(ad, bd)
-    q = np.floor(q) if mode == "floor" else np.trunc(q)
-    res = wrap(q.astype(ad.dtype, copy=False), input)
-    if GRAD.enabled and (input._requires_grad or (bt is not None and bt._requires_grad)):
-        node = (DivBackward1 if bt is None else DivBackward0Rounded)()
-        record(res, node, *([input] if bt is None else [input, bt]))
-    return res
-
-
-class DivBackward1(Node):
-    """Rounded division by a scalar: zero gradient almost everywhere."""
-    __slots__ = ()
-
-    def backward(self, g):
-        return (np.zeros_like(g),)
-
-
-class DivBackward0Rounded(Node):
-    __slots__ = ()
-
-    def name(self) -> str:
-        return "DivBackward0"
-
-    def backward(self, g):
-        return np.zeros_like(g), None
-
-
-class RemainderBackward0(Node):
-    __slots__ = ()
-
-    def backward(self, g):
-        return (g,)
-
-
-def _trunc_int_div(a, b):
-    q = np.floor_divide(a, b)
-    fix = (np.remainder(a, b) != 0) & ((a < 0) != (np.asarray(b) < 0))
-    return q + fix
-
-
-def true_divide(input, other):
-    return div(input, other)
-
-
-def floor_divide(input, other):
-    """Division rounded toward negative infinity."""
-    return div(input, other, rounding_mode="floor")
-
-
-def pow(input, exponent, *, out=None) -> Tensor:
-    """``input ** exponent``; either may be a scalar."""
-    if not isinstance(input, Tensor):
-        return _scalar_pow(input, exponent)
-    ad, ed, et = binary_operands(input, exponent)
-    if et is None and ad.dtype.kind in "iu" and isinstance(ed, int) and ed < 0:
-        raise RuntimeError("Integers to negative integer powers are not allowed.")
-    if et is None and ed == 2 and ad.dtype.kind != "V":
-        res_arr = np.multiply(ad, ad)
-    elif et is None and ed == 0.5:
-        res_arr = np.sqrt(ad)
-    else:
-        res_arr = np.power(ad, ed)
-    res = wrap(res_arr, input)
-    if GRAD.enabled and (input._requires_grad or (et is not None and et._requires_grad)):
-        if et is None:
-            node = PowBackward0()
-            node.exponent = ed
-            node.save(input)
-            record(res, node, input)
-        else:
-            node = PowBackward1()
-            node.save(input if ad is input._data else wrap(ad),
-                      et if ed is et._data else wrap(ed))
-            node._versions = (input._version, et._version)
-            record(res, node, input, et)
-    return _out(res, out)
-
-
-def _scalar_pow(base, exponent: Tensor) -> Tensor:
-    ed = exponent._data
-    if isinstance(base, float) and ed.dtype.kind in "biu":
-        ed = ed.astype(D.get_default_dtype().np)
-    res = wrap(np.power(np.asarray(base, dtype=ed.dtype) if ed.dtype.kind in "fcV" else base, ed),
-               exponent)
-    if GRAD.enabled and exponent._requires_grad:
-        node = PowBackward1()
-        node.base_scalar = base
-        node.save(exponent if ed is exponent._data else wrap(ed))
-        node._versions = (exponent._version,)
-        record(res, node, exponent)
-    return res
-
-
-def _minmax(input: Tensor, other: Tensor, fn, node_cls):
+def _minmax(input: Tensor, other: Tensor, fn, node_cls, name):
     if not isinstance(other, Tensor):
-        raise TypeError(f"{fn.__name__}(): argument 'other' (position 2) must be Tensor, not "
+        raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not "
                         f"{type(other).__name__}")
     ad, bd, bt = binary_operands(input, other)
     res = wrap(fn(ad, bd), input)
     if GRAD.enabled and (input._requires_grad or bt._requires_grad):
         node = node_cls()
-        node.save(input if ad is input._data else wrap(ad), bt if bd is bt._data else wrap(bd))
-        node._versions = (input._version, bt._version)
+        node.save(input, bt)
         record(res, node, input, bt)
     return res
 
 
 def maximum(input: Tensor, other: Tensor, *, out=None) -> Tensor:
     """Elementwise maximum (NaN propagates)."""
-    return _out(_minmax(input, other, np.maximum, MaximumBackward0), out)
+    res = _minmax(input, other, np.maximum, MaximumBackward0, "maximum")
+    return res if out is None else _out(res, out)
 
 
 def minimum(input: Tensor, other: Tensor, *, out=None) -> Tensor:
     """Elementwise minimum (NaN propagates)."""
-    return _out(_minmax(input, other, np.minimum, MinimumBackward0), out)
+    res = _minmax(input, other, np.minimum, MinimumBackward0, "minimum")
+    return res if out is None else _out(res, out)
 
 
-def _swap_scalar(scalar, tensor):
-    from .creation import scalar_tensor_like
-    return scalar_tensor_like(scalar, tensor), tensor
-
-
-def _out(res: Tensor, out) -> Tensor:
-    if out is None:
-        return res
+def _out(res: Tensor, out: Tensor) -> Tensor:
+    """Copy ``res`` into the ``out=`` tensor (resized when its shape differs)."""
     if GRAD.enabled and (res._requires_grad or out._requires_grad):
         raise RuntimeError("out=... arguments don't support automatic differentiation, but one "
                            "of the arguments requires grad.")
@@ -388,31 +516,41 @@ def _out(res: Tensor, out) -> Tensor:
 
 
 # ---------------------------------------------------------------------- comparison & logic
-def _compare(fn):
-    def op(input: Tensor, other) -> Tensor:
-        ad, bd, _ = binary_operands(input, other)
-        return wrap(fn(ad, bd), input)
-    op.__name__ = fn.__name__
-    op.__doc__ = f"Elementwise ``{fn.__name__}`` as a bool tensor (never differentiable)."
+def _compare(fn, name):
+    def op(input: Tensor, other, *, out=None) -> Tensor:
+        ad, bd, at, bt = _operands(input, other)
+        res = wrap(fn(ad, bd), _like(at, bt))
+        return res if out is None else _out(res, out)
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"Elementwise ``{name}`` as a bool tensor (never differentiable)."
     return op
 
 
-eq = _compare(np.equal)
-ne = _compare(np.not_equal)
-lt = _compare(np.less)
-le = _compare(np.less_equal)
-gt = _compare(np.greater)
-ge = _compare(np.greater_equal)
+eq = _compare(np.equal, "eq")
+ne = not_equal = _compare(np.not_equal, "ne")
+lt = less = _compare(np.less, "lt")
+le = less_equal = _compare(np.less_equal, "le")
+gt = greater = _compare(np.greater, "gt")
+ge = greater_equal = _compare(np.greater_equal, "ge")
+
+
+def equal(input: Tensor, other: Tensor) -> bool:
+    """True when both tensors have the same shape and elements."""
+    if input._data.shape != other._data.shape:
+        return False
+    ad, bd, _ = binary_operands(input, other)
+    return bool(np.array_equal(ad, bd))
 
 
 def _bitwise(fn, name):
-    def op(input: Tensor, other) -> Tensor:
-        ad, bd, _ = binary_operands(input, other)
-        if ad.dtype.kind in "fcV":
-            word = D.from_numpy_dtype(ad.dtype).name.capitalize()
-            raise RuntimeError(f'"{name}_cpu" not implemented for \'{word}\'')
-        return wrap(fn(ad, bd), input)
-    op.__name__ = name
+    def op(input: Tensor, other, *, out=None) -> Tensor:
+        ad, bd, at, bt = _operands(input, other)
+        if _dt(ad, bd).kind in "fcV":
+            raise RuntimeError(f'"{name}_cpu" not implemented for \'{type_word(_dt(ad, bd))}\'')
+        res = wrap(fn(ad, bd), _like(at, bt))
+        return res if out is None else _out(res, out)
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"Elementwise ``{name}`` of integer or bool tensors."
     return op
 
 
@@ -421,73 +559,46 @@ bitwise_or = _bitwise(np.bitwise_or, "bitwise_or")
 bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
 
 
-def logical_not(input: Tensor) -> Tensor:
-    """Elementwise logical NOT as a bool tensor."""
-    return wrap(np.logical_not(input._data), input)
-
-
-def bitwise_not(input: Tensor) -> Tensor:
+def bitwise_not(input: Tensor, *, out=None) -> Tensor:
     """Bitwise NOT for integer and bool tensors."""
     if input._data.dtype.kind in "fcV":
-        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
-                        "tensors")
-    return wrap(np.invert(input._data), input)
+        raise RuntimeError(f"\"bitwise_not_cpu\" not implemented for "
+                           f"'{type_word(input._data.dtype)}'")
+    res = wrap(np.invert(input._data), input)
+    return res if out is None else _out(res, out)
 
 
-def logical_and(input: Tensor, other: Tensor) -> Tensor:
-    return wrap(np.logical_and(input._data, other._data), input)
+def _logical(fn, name):
+    def op(input: Tensor, other: Tensor, *, out=None) -> Tensor:
+        if not isinstance(other, Tensor):
+            raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not "
+                            f"{type(other).__name__}")
+        res = wrap(fn(input._data, other._data), input)
+        return res if out is None else _out(res, out)
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"Elementwise ``{name}`` as a bool tensor (nonzero counts as True)."
+    return op
 
 
-def logical_or(input: Tensor, other: Tensor) -> Tensor:
-    return wrap(np.logical_or(input._data, other._data), input)
+logical_and = _logical(np.logical_and, "logical_and")
+logical_or = _logical(np.logical_or, "logical_or")
+logical_xor = _logical(np.logical_xor, "logical_xor")
 
 
-def logical_xor(input: Tensor, other: Tensor) -> Tensor:
-    return wrap(np.logical_xor(input._data, other._data), input)
-
-
-def remainder(input, other) -> Tensor:
-    """Python-style modulus (sign of the divisor)."""
-    if not isinstance(input, Tensor):
-        input, other = _swap_scalar(input, other)
-    ad, bd, bt = binary_operands(input, other)
-    res = wrap(np.remainder(ad, bd), input)
-    if GRAD.enabled and input._requires_grad and bt is None:
-        record(res, RemainderBackward0(), input)
-    return res
-
-
-def fmod(input, other) -> Tensor:
-    """C-style modulus (sign of the dividend)."""
-    ad, bd, _ = binary_operands(input, other)
-    return wrap(np.fmod(ad, bd), input)
+def logical_not(input: Tensor, *, out=None) -> Tensor:
+    """Elementwise logical NOT as a bool tensor."""
+    res = wrap(np.logical_not(input._data), input)
+    return res if out is None else _out(res, out)
 
 
 # ---------------------------------------------------------------------- in-place
-def _inplace(op):
-    def method(self: Tensor, other, *args, **kwargs) -> Tensor:
-        if check_inplace(self):
-            old = _snapshot(self)
-            return finish_inplace(self, op(old, other, *args, **kwargs))
-        if self._base is not None and self._base._requires_grad and GRAD.enabled:
-            _refuse_view_inplace()
-        with_grad = GRAD.enabled and isinstance(other, Tensor) and other._requires_grad
-        if with_grad:
-            return finish_inplace(self, op(_snapshot(self), other, *args, **kwargs))
-        prev = GRAD.enabled
-        GRAD.enabled = False
-        try:
-            res = op(self, other, *args, **kwargs)
-        finally:
-            GRAD.enabled = prev
-        check_inplace_dtype(self, res._data.dtype)
-        return finish_inplace(self, res)
-    method.__name__ = op.__name__ + "_"
-    method.__doc__ = f"In-place :func:`{op.__name__}`; returns self."
-    return method
+def _refuse_view_inplace():
+    raise RuntimeError(
+        "numtorch does not support in-place operations on a view of a tensor that requires grad "
+        "while grad mode is on; apply the operation out of place, or clone() the view first.")
 
 
-def _snapshot(t: Tensor) -> Tensor:
+def snapshot(t: Tensor) -> Tensor:
     """A tensor standing for ``t``'s current value and graph position before an in-place op."""
     old = wrap(t._data.copy(), t)
     old.grad_fn = t.grad_fn
@@ -497,164 +608,203 @@ def _snapshot(t: Tensor) -> Tensor:
     return old
 
 
-def _refuse_view_inplace():
-    raise RuntimeError(
-        "numtorch does not support in-place operations on a view of a tensor that requires grad "
-        "while grad mode is on; apply the operation out of place, or clone() the view first.")
+_snapshot = snapshot
 
 
-add_ = _inplace(add)
-sub_ = _inplace(sub)
-mul_ = _inplace(mul)
-div_ = _inplace(div)
-pow_ = _inplace(pow)
+def apply_inplace(self: Tensor, op, *args, **kwargs) -> Tensor:
+    """Run out-of-place ``op(self, *args)`` and write its result into ``self`` as torch's
+    in-place form does (version bump, history adopted, torch's dtype/shape/leaf errors)."""
+    if GRAD.enabled:
+        if check_inplace(self):
+            return finish_inplace(self, op(snapshot(self), *args, **kwargs))
+        if self._base is not None and self._base._requires_grad:
+            _refuse_view_inplace()
+        for a in args:
+            if isinstance(a, Tensor) and a._requires_grad:
+                return finish_inplace(self, op(snapshot(self), *args, **kwargs))
+        GRAD.enabled = False
+        try:
+            res = op(self, *args, **kwargs)
+        finally:
+            GRAD.enabled = True
+    else:
+        res = op(self, *args, **kwargs)
+    return finish_inplace(self, res)
+
+
+def _inplace(op, name=None):
+    def method(self: Tensor, *args, **kwargs) -> Tensor:
+        return apply_inplace(self, op, *args, **kwargs)
+    method.__name__ = method.__qualname__ = name or op.__name__ + "_"
+    method.__doc__ = f"In-place :func:`{op.__name__}`; returns self."
+    return method
+
+
+def _fast_inplace(ufunc, op):
+    """In-place arithmetic writing straight into ``self`` when nothing needs recording and no
+    promotion changes the dtype (the optimizer path); otherwise the general route."""
+    def method(self: Tensor, other, *args, **kwargs) -> Tensor:
+        if not args and not kwargs and type(other) is not bool and not (
+                GRAD.enabled and (self._requires_grad or _rg_any(other) or
+                                  (self._base is not None and self._base._requires_grad))):
+            a = self._data
+            ad, bd, _ = binary_operands(self, other)
+            if ad is a and a.flags.writeable and (type(bd) is not np.ndarray or
+                                                  bd.dtype == a.dtype) and a.dtype.kind != "b":
+                if type(bd) is np.ndarray and bd.shape != a.shape:
+                    check_inplace_shape(a.shape, bd.shape)
+                ufunc(a, bd, out=a)
+                self._bump()
+                return self
+        return apply_inplace(self, op, other, *args, **kwargs)
+    method.__name__ = method.__qualname__ = op.__name__ + "_"
+    method.__doc__ = f"In-place :func:`{op.__name__}`; returns self."
+    return method
+
+
+def _rg_any(x) -> bool:
+    return isinstance(x, Tensor) and x._requires_grad
+
+
+def add_(self: Tensor, other, *, alpha=1) -> Tensor:
+    """In-place :func:`add`; returns self."""
+    if alpha != 1:
+        return apply_inplace(self, add, other, alpha=alpha)
+    return _add_fast(self, other)
+
+
+def sub_(self: Tensor, other, *, alpha=1) -> Tensor:
+    """In-place :func:`sub`; returns self."""
+    if alpha != 1:
+        return apply_inplace(self, sub, other, alpha=alpha)
+    return _sub_fast(self, other)
+
+
+_add_fast = _fast_inplace(np.add, add)
+_sub_fast = _fast_inplace(np.subtract, sub)
+subtract_ = sub_
+mul_ = multiply_ = _fast_inplace(np.multiply, mul)
+div_ = divide_ = true_divide_ = _inplace(div, "div_")
+floor_divide_ = _inplace(floor_divide)
+pow_ = _inplace(pow, "pow_")
 remainder_ = _inplace(remainder)
+fmod_ = _inplace(fmod)
+eq_, ne_, lt_, le_, gt_, ge_ = (_inplace(f, f.__name__ + "_") for f in (eq, ne, lt, le, gt, ge))
+bitwise_and_ = _inplace(bitwise_and)
+bitwise_or_ = _inplace(bitwise_or)
+bitwise_xor_ = _inplace(bitwise_xor)
+bitwise_not_ = _inplace(bitwise_not)
+logical_and_ = _inplace(logical_and)
+logical_or_ = _inplace(logical_or)
+logical_xor_ = _inplace(logical_xor)
+logical_not_ = _inplace(logical_not)
 
 
-# ---------------------------------------------------------------------- unary math
-def _unary_node(name, grad_fn, saves):
-    """Build a Node class ``name`` whose backward is ``grad_fn(g, x_array, out_array)``."""
+class FillBackward0(Node):
+    """``fill_``/``zero_`` with a constant: no gradient flows to the old value."""
+    __slots__ = ("shape", "dtype")
+
     def backward(self, g):
-        saved = self.saved_tensors_checked()
-        x = saved[0]._data if saves in ("x", "both") else None
-        y = saved[-1]._data if saves in ("out", "both") else None
-        ref = x if x is not None else y
-        r = grad_fn(g, x, y)
-        return (r.astype(ref.dtype, copy=False) if r.dtype != ref.dtype else r),
-    return type(name, (Node,), {"__slots__": (), "backward": backward})
+        return (None,)
 
 
-def _make_unary(name, fwd, node_cls, saves, to_float=True, doc=""):
-    def op(input: Tensor, *, out=None) -> Tensor:
-        x = float_array(input._data) if to_float else input._data
-        res = wrap(fwd(x), input)
-        if GRAD.enabled and input._requires_grad:
-            node = node_cls()
-            if saves == "x":
-                node.save(input)
-            elif saves == "out":
-                node.save(res)
-            else:
-                node.save(input, res)
-            record(res, node, input)
-        return _out(res, out) if out is not None else res
-    op.__name__ = name
-    op.__doc__ = doc or f"Elementwise ``{name}``."
-    return op
+class FillBackward1(Node):
+    """``fill_`` with a 0-d tensor value: the value receives the summed gradient."""
+    __slots__ = ("value_dtype",)
+
+    def backward(self, g):
+        return (np.asarray(g.sum()).astype(self.value_dtype),)
 
 
-def _sigmoid_np(x):
-    with np.errstate(over="ignore"):
-        return 1.0 / (1.0 + np.exp(-x))
-
-
-def _np_rsqrt(x):
-    return 1.0 / np.sqrt(x)
-
-
-_UNARY = {
-    # name: (forward, Node name, backward(g, x, out), saves)
-    "exp": (np.exp, "ExpBackward0", lambda g, x, y: g * y, "out"),
-    "log": (np.log, "LogBackward0", lambda g, x, y: g / x, "x"),
-    "log2": (np.log2, "Log2Backward0", lambda g, x, y: g / (x * np.log(2.0)), "x"),
-    "log10": (np.log10, "Log10Backward0", lambda g, x, y: g / (x * np.log(10.0)), "x"),
-    "log1p": (np.log1p, "Log1PBackward0", lambda g, x, y: g / (x + 1), "x"),
-    "expm1": (np.expm1, "Expm1Backward0", lambda g, x, y: g * (y + 1), "out"),
-    "sqrt": (np.sqrt, "SqrtBackward0", lambda g, x, y: g / (2 * y), "out"),
-    "rsqrt": (_np_rsqrt, "RsqrtBackward0", lambda g, x, y: g * -0.5 * y * y * y, "out"),
-    "sin": (np.sin, "SinBackward0", lambda g, x, y: g * np.cos(x), "x"),
-    "cos": (np.cos, "CosBackward0", lambda g, x, y: -g * np.sin(x), "x"),
-    "tan": (np.tan, "TanBackward0", lambda g, x, y: g * (1 + y * y), "out"),
-    "tanh": (np.tanh, "TanhBackward0", lambda g, x, y: g * (1 - y * y), "out"),
-    "sigmoid": (_sigmoid_np, "SigmoidBackward0", lambda g, x, y: g * y * (1 - y), "out"),
-    "reciprocal": (np.reciprocal, "ReciprocalBackward0", lambda g, x, y: -g * y * y, "out"),
-    "asin": (np.arcsin, "AsinBackward0", lambda g, x, y: g / np.sqrt(1 - x * x), "x"),
-    "acos": (np.arccos, "AcosBackward0", lambda g, x, y: -g / np.sqrt(1 - x * x), "x"),
-    "atan": (np.arctan, "AtanBackward0", lambda g, x, y: g / (1 + x * x), "x"),
-    "sinh": (np.sinh, "SinhBackward0", lambda g, x, y: g * np.cosh(x), "x"),
-    "cosh": (np.cosh, "CoshBackward0", lambda g, x, y: g * np.sinh(x), "x"),
-}
-
-_ns = globals()
-for _name, (_f, _node, _b, _s) in _UNARY.items():
-    _cls = _unary_node(_node, _b, _s)
-    _ns[_node] = _cls
-    _ns[_name] = _make_unary(_name, _f, _cls, _s)
-    _ns[_name + "_"] = _inplace(lambda t, _o=None, _fn=_ns[_name]: _fn(t))
-    _ns[_name + "_"].__name__ = _name + "_"
-
-
-class NegBackward0(Node):
+class ZeroBackward0(FillBackward0):
     __slots__ = ()
 
-    def backward(self, g):
-        return (-g,)
 
-
-def neg(input: Tensor, *, out=None) -> Tensor:
-    """Elementwise negation."""
-    if input._data.dtype == np.bool_:
-        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you "
-                           "are trying to invert a mask, use the `~` or `logical_not()` operator "
-                           "instead.")
-    res = wrap(np.negative(input._data), input)
-    if GRAD.enabled and input._requires_grad:
-        record(res, NegBackward0(), input)
-    return _out(res, out) if out is not None else res
-
-
-negative = neg
-
-
-class AbsBackward0(Node):
-    __slots__ = ()
-
-    def backward(self, g):
-        (x,) = self.saved_tensors_checked()
-        return (g * np.sign(x._data),)
-
-
-def abs(input: Tensor, *, out=None) -> Tensor:
-    """Elementwise absolute value."""
-    res = wrap(np.abs(input._data), input)
-    if GRAD.enabled and input._requires_grad:
-        node = AbsBackward0()
-        node.save(input)
-        record(res, node, input)
-    return _out(res, out) if out is not None else res
-
-
-absolute = abs
-
-
-class SignBackward0(Node):
-    __slots__ = ()
-
-    def backward(self, g):
-        return (np.zeros_like(g),)
-
-
-def sign(input: Tensor) -> Tensor:
-    """Elementwise sign (-1, 0, 1)."""
-    res = wrap(np.sign(input._data), input)
-    if GRAD.enabled and input._requires_grad:
-        record(res, SignBackward0(), input)
-    return res
-
-
-def neg_(self: Tensor) -> Tensor:
-    """In-place negation."""
-    if check_inplace(self):
-        return finish_inplace(self, neg(_snapshot(self)))
-    np.negative(self._data, out=self._data)
+def fill_(self: Tensor, value) -> Tensor:
+    """Set every element to ``value`` (a number or a 0-d tensor); returns self."""
+    if isinstance(value, Tensor) and value._data.ndim != 0:
+        raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with "
+                           f"{value._data.ndim} dimensions.")
+    record_it = check_inplace(self) if GRAD.enabled else False
+    if not record_it and GRAD.enabled and self._base is not None and self._base._requires_grad:
+        _refuse_view_inplace()
+    v = value._data if isinstance(value, Tensor) else value
+    if self._data.flags.writeable:
+        self._data.fill(v.astype(self._data.dtype) if type(v) is np.ndarray else v)
+    else:
+        self._data = np.full(self._data.shape, v, dtype=self._data.dtype)
     self._bump()
+    grad_value = GRAD.enabled and isinstance(value, Tensor) and value._requires_grad
+    if record_it or grad_value:
+        if grad_value:
+            node = FillBackward1()
+            node.value_dtype = value._data.dtype
+            record(self, node, value)
+        else:
+            record(self, FillBackward0(), self)
+            self.grad_fn.next_functions = ((None, 0),)
+        self._output_nr = 0
     return self
 
 
-def abs_(self: Tensor) -> Tensor:
-    """In-place absolute value."""
-    if check_inplace(self):
-        return finish_inplace(self, abs(_snapshot(self)))
-    np.abs(self._data, out=self._data)
+def zero_(self: Tensor) -> Tensor:
+    """Set every element to zero; returns self."""
+    record_it = check_inplace(self) if GRAD.enabled else False
+    if not record_it and GRAD.enabled and self._base is not None and self._base._requires_grad:
+        _refuse_view_inplace()
+    if self._data.flags.writeable:
+        self._data.fill(0)
+    else:
+        self._data = np.zeros(self._data.shape, dtype=self._data.dtype)
     self._bump()
+    if record_it:
+        node = ZeroBackward0()
+        record(self, node, self)
+        node.next_functions = ((None, 0),)
+        self._output_nr = 0
+    return self
+
+
+class CopyBackwards(Node):
+    """``copy_``: the gradient goes to the source (reduced to its shape, in its dtype)."""
+    __slots__ = ("src_shape", "src_dtype")
+
+    def backward(self, g):
+        return None, _fit(g, self.src_shape, self.src_dtype)
+
+
+def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
+    """Copy ``src``'s values into self, broadcasting and converting dtype; returns self."""
+    if not isinstance(src, Tensor):
+        raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not "
+                        f"{type(src).__name__}")
+    record_it = check_inplace(self) if GRAD.enabled else False
+    if not record_it and GRAD.enabled and self._base is not None and self._base._requires_grad:
+        _refuse_view_inplace()
+    shape, sd = self._data.shape, src._data
+    if sd.shape != shape:
+        try:
+            sd = np.broadcast_to(sd, shape)
+        except ValueError:
+            raise RuntimeError(f"The size of tensor a ({shape[-1] if shape else 1}) must match "
+                               f"the size of tensor b ({sd.shape[-1] if sd.ndim else 1}) at "
+                               "non-singleton dimension "
+                               f"{len(shape) - 1 if shape else 0}") from None
+    if sd.dtype.kind == "c" and self._data.dtype.kind != "c":
+        sd = sd.real
+    if self._data.flags.writeable:
+        np.copyto(self._data, sd, casting="unsafe")
+    else:
+        self._data = np.array(sd, dtype=self._data.dtype)
+    self._bump()
+    if GRAD.enabled and (record_it or src._requires_grad):
+        node = CopyBackwards()
+        node.src_shape, node.src_dtype = src._data.shape, src._data.dtype
+        prev = self if record_it else None
+        record(self, node, *(() if prev is None else (prev,)), src)
+        if prev is None:
+            node.next_functions = ((None, 0),) + node.next_functions
+        else:
+            node.next_functions = ((None, 0), node.next_functions[1])
+        self._output_nr = 0
     return self

@@ -114,3 +114,7 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
             node.shape, node.axes, node.keepdim, node.count = a.shape, axes, keepdim, count
         record(res, node, input)
     return res
+
+
+__all__ = ["sum", "mean"]
+TENSOR_METHODS = ["sum", "mean"]
