@@ -8,8 +8,9 @@ import numpy as np
 
 from . import _dtype as D
 from ._device import CPU, META, as_device, array_module, cuda_unavailable, device
+from . import autograd as _autograd
 from .autograd import grad_mode
-from .autograd.graph import AccumulateGrad, RemovableHandle, run_backward
+from .autograd.graph import AccumulateGrad, RemovableHandle
 
 __all__ = ["Tensor", "Size", "_from_array", "edge"]
 
@@ -262,8 +263,7 @@ class Tensor:
     def backward(self, gradient=None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs=None) -> None:
         """Accumulate the gradient of this tensor into the ``.grad`` of every leaf it depends on."""
-        from .autograd import backward as _backward
-        _backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        _autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> "Tensor":
         """A new tensor sharing this data, outside the graph."""

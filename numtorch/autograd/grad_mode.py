@@ -1,8 +1,14 @@
-"""Global gradient-recording mode: no_grad, enable_grad, set_grad_enabled, inference_mode."""
+"""Global gradient-recording mode: no_grad, enable_grad, set_grad_enabled, inference_mode.
+
+Each is a context manager and a decorator (``@no_grad()``; ``@no_grad``, ``@enable_grad`` and
+``@inference_mode`` also work without parentheses, as in torch).
+"""
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
+from typing import Any, Callable
 
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
            "is_inference_mode_enabled"]
@@ -26,81 +32,126 @@ def is_inference_mode_enabled() -> bool:
     return STATE.inference
 
 
+def _set_enabled(mode: bool) -> None:
+    STATE.enabled = bool(mode)
+
+
 class _GradModeContext:
-    """Base for the grad-mode context managers, usable as decorators too."""
+    """Base for the grad-mode context managers; calling an instance on a function decorates it
+    so every call (or, for a generator, every resumption) runs inside a fresh copy."""
 
-    _target = True
+    def clone(self):
+        return self.__class__()
 
-    def __call__(self, func):
+    def __call__(self, func: Callable) -> Callable:
+        if inspect.isclass(func):
+            raise RuntimeError("Decorating classes is deprecated and will be disabled in future "
+                               "versions. You should only decorate functions or methods. To "
+                               "preserve the current behavior of class decoration, you can "
+                               "directly decorate the `__init__` method and nothing else.")
+        if inspect.isgeneratorfunction(func):
+            return self._wrap_generator(func)
+
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
-            with self.__class__.__new__(self.__class__)._clone(self):
+            with self.clone():
                 return func(*args, **kwargs)
         return wrapper
 
-    def _clone(self, other):
-        self.__dict__.update(other.__dict__)
-        return self
+    def _wrap_generator(self, func: Callable) -> Callable:
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            gen = func(*args, **kwargs)
+            try:
+                with self.clone():
+                    response = gen.send(None)
+                while True:
+                    request = yield response
+                    with self.clone():
+                        response = gen.send(request)
+            except StopIteration as e:
+                return e.value
+        return wrapper
 
-    def __enter__(self):
-        self._prev = STATE.enabled
-        STATE.enabled = self._target
-        return None
 
-    def __exit__(self, *exc):
-        STATE.enabled = self._prev
-        return False
+class _NoParamContext(_GradModeContext):
+    """A grad mode taking no argument: ``@mode`` works like ``@mode()``."""
+
+    def __new__(cls, orig_func: Callable | None = None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
 
 
-class no_grad(_GradModeContext):
+class no_grad(_NoParamContext):
     """Context manager (and decorator) in which no operation records gradients."""
 
-    _target = False
-
     def __init__(self) -> None:
-        pass
+        self.prev = False
+
+    def __enter__(self) -> None:
+        self.prev = STATE.enabled
+        STATE.enabled = False
+
+    def __exit__(self, *exc: Any) -> None:
+        STATE.enabled = self.prev
 
 
-class enable_grad(_GradModeContext):
+class enable_grad(_NoParamContext):
     """Context manager (and decorator) that turns gradient recording back on."""
 
-    _target = True
+    def __enter__(self) -> None:
+        self.prev = STATE.enabled
+        STATE.enabled = True
 
-    def __init__(self) -> None:
-        pass
+    def __exit__(self, *exc: Any) -> None:
+        STATE.enabled = self.prev
 
 
 class set_grad_enabled(_GradModeContext):
-    """Set gradient recording on or off; takes effect at once, and as a context manager reverts."""
+    """Set gradient recording on or off; takes effect at once, and as a context manager or
+    decorator restores the previous mode afterwards."""
 
     def __init__(self, mode: bool) -> None:
-        self._prev = STATE.enabled
-        self._target = bool(mode)
-        STATE.enabled = self._target
+        self.prev = STATE.enabled
+        self.mode = mode
+        _set_enabled(mode)
 
-    def __enter__(self):
-        return None
+    def __call__(self, orig_func: Callable) -> Callable:
+        _set_enabled(self.prev)
+        return super().__call__(orig_func)
 
-    def __exit__(self, *exc):
-        STATE.enabled = self._prev
-        return False
+    def clone(self) -> "set_grad_enabled":
+        return self.__class__(self.mode)
+
+    def __enter__(self) -> None:
+        _set_enabled(self.mode)
+
+    def __exit__(self, *exc: Any) -> None:
+        STATE.enabled = self.prev
+
+    def __repr__(self) -> str:
+        return f"torch.autograd.grad_mode.set_grad_enabled(mode={self.mode})"
 
 
 class inference_mode(_GradModeContext):
-    """Like no_grad; tensors made inside are inference tensors (flagged, never recorded)."""
+    """Like no_grad, and also flags the mode as inference (``is_inference_mode_enabled``)."""
+
+    def __new__(cls, mode: bool | Callable = True):
+        if isinstance(mode, bool):
+            return super().__new__(cls)
+        return cls()(mode)
 
     def __init__(self, mode: bool = True) -> None:
-        self.mode = bool(mode)
+        self.mode = mode
 
-    def __enter__(self):
-        self._prev = STATE.enabled
-        self._prev_inf = STATE.inference
-        if self.mode:
-            STATE.enabled = False
-            STATE.inference = True
-        return None
+    def clone(self) -> "inference_mode":
+        return self.__class__(self.mode)
 
-    def __exit__(self, *exc):
-        STATE.enabled = self._prev
-        STATE.inference = self._prev_inf
-        return False
+    def __enter__(self) -> None:
+        self._prev = (STATE.enabled, STATE.inference)
+        STATE.enabled = not self.mode
+        STATE.inference = bool(self.mode)
+
+    def __exit__(self, *exc: Any) -> None:
+        STATE.enabled, STATE.inference = self._prev

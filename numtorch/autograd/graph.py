@@ -1,15 +1,20 @@
 """The autograd graph: Node (a tensor's ``grad_fn``), AccumulateGrad, and the backward engine.
 
-Gradients travel through the engine as NumPy arrays; the engine walks the graph once in
-topological order (iteratively, so deep graphs do not hit Python's recursion limit).
+Gradients travel through the engine as NumPy arrays. The engine counts, for every node reachable
+from the roots, how many edges lead into it, then runs a node once all of them have delivered
+(iteratively, so deep graphs do not hit Python's recursion limit).
+
+Hook order at a node follows torch: tensor hooks (``Tensor.register_hook``, in registration
+order), then the stores of ``retain_grad``, then node pre-hooks (``Node.register_prehook``), then
+``backward``, then node post-hooks (``Node.register_hook``).
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
-__all__ = ["Node", "AccumulateGrad", "run_backward"]
+__all__ = ["Node", "AccumulateGrad", "RemovableHandle", "run_backward"]
 
 _FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -24,6 +29,7 @@ class Node:
     Subclasses set ``next_functions`` (a tuple of ``(node, output_nr)`` per input, ``(None, 0)``
     for inputs that need no gradient) and, when they keep tensors for backward, call
     ``save(*tensors)``; their ``backward`` reads them back with ``saved_tensors_checked()``.
+    Nodes with several outputs set ``num_outputs`` and take one gradient argument per output.
     """
 
     __slots__ = ("next_functions", "_saved", "_versions", "_freed", "_pre_hooks", "_hooks",
@@ -43,7 +49,7 @@ class Node:
         return type(self).__name__
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} object at {hex(id(self))}>"
+        return f"<{self.name()} object at {hex(id(self))}>"
 
     def save(self, *tensors) -> None:
         """Keep tensors for backward, remembering their versions to detect in-place changes."""
@@ -55,40 +61,50 @@ class Node:
         if self._freed:
             raise RuntimeError(_FREED_MESSAGE)
         saved = self._saved
-        for i, (t, v) in enumerate(zip(saved, self._versions)):
+        for t, v in zip(saved, self._versions):
             if t._version != v:
-                raise RuntimeError(
-                    "one of the variables needed for gradient computation has been modified by an "
-                    f"inplace operation: [{t.type()} {list(t.shape)}], which is output 0 of "
-                    f"{t.grad_fn.name() if t.grad_fn is not None else 'a leaf'}, is at version "
-                    f"{t._version}; expected version {v} instead. Hint: the operation that failed "
-                    "was " + self.name() + "; avoid changing its inputs in place, or clone() them "
-                    "before the in-place operation.")
+                raise RuntimeError(_modified_message(self, t, v))
         return saved
 
     def release(self) -> None:
-        """Free what backward needed (after a backward without retain_graph)."""
-        if self._saved is not None:
-            self._freed = True
-            self._saved = None
+        """Free what backward needed (after a backward without retain_graph).
+
+        A later backward through a node that kept anything (``save`` or a scalar it checks
+        ``_freed`` for) raises torch's "backward through the graph a second time" error.
+        """
+        self._freed = True
+        self._saved = None
 
     def backward(self, grad):  # pragma: no cover - every subclass overrides
         raise NotImplementedError
 
     def register_hook(self, hook: Callable) -> "RemovableHandle":
-        """Hook called as ``hook(grad_inputs, grad_outputs)`` after this node's backward."""
+        """Hook called as ``hook(grad_inputs, grad_outputs)`` after this node's backward; it may
+        return replacement ``grad_inputs``."""
         if self._hooks is None:
             self._hooks = {}
         return RemovableHandle.add(self._hooks, hook)
 
     def register_prehook(self, hook: Callable) -> "RemovableHandle":
-        """Hook called as ``hook(grad_outputs)`` before this node's backward."""
+        """Hook called as ``hook(grad_outputs)`` before this node's backward; it may return
+        replacement ``grad_outputs``."""
         return self._add_tensor_hook(None, hook)
 
     def _add_tensor_hook(self, output_nr, hook) -> "RemovableHandle":
+        """Register a pre-hook: on one output's gradient (``output_nr``, a tensor hook) or on
+        all of them (``None``, a node pre-hook)."""
         if self._pre_hooks is None:
             self._pre_hooks = {}
         return RemovableHandle.add(self._pre_hooks, (output_nr, hook))
+
+
+def _modified_message(node: Node, t, version: int) -> str:
+    producer = t.grad_fn.name() if t.grad_fn is not None else "a leaf"
+    return ("one of the variables needed for gradient computation has been modified by an inplace "
+            f"operation: [{t.type()} {list(t.shape)}], which is output {t._output_nr} of "
+            f"{producer}, is at version {t._version}; expected version {version} instead. Hint: "
+            f"the operation that failed was {node.name()}; avoid changing its inputs in place, "
+            "or clone() them before the in-place operation.")
 
 
 class RemovableHandle:
@@ -102,9 +118,9 @@ class RemovableHandle:
 
     @classmethod
     def add(cls, hooks_dict: dict, hook) -> "RemovableHandle":
-        cls._next_id += 1
-        hooks_dict[cls._next_id] = hook
-        return cls(hooks_dict, cls._next_id)
+        RemovableHandle._next_id += 1
+        hooks_dict[RemovableHandle._next_id] = hook
+        return cls(hooks_dict, RemovableHandle._next_id)
 
     def remove(self) -> None:
         self.hooks_dict.pop(self.id, None)
@@ -132,142 +148,184 @@ class AccumulateGrad(Node):
         pass
 
 
-def _run_pre_hooks(node: Node, grads: list, wrap) -> None:
+# --------------------------------------------------------------------------- engine helpers
+_wrap = None
+
+
+def _tensor(arr):
+    """A plain tensor over a gradient array (hooks see tensors)."""
+    global _wrap
+    if _wrap is None:
+        from .._tensor import _from_array
+        _wrap = _from_array
+    return _wrap(arr)
+
+
+def _tensors(grads) -> tuple:
+    return tuple(None if g is None else _tensor(g) for g in grads)
+
+
+def _arrays(res) -> list:
+    return [None if r is None else r._data for r in res]
+
+
+def _run_tensor_hooks(node: Node, grads: list) -> None:
+    """Tensor hooks (registered with an output number): each sees and may replace its grad."""
     for output_nr, hook in list(node._pre_hooks.values()):
         if output_nr is None:
-            res = hook(tuple(None if g is None else wrap(g) for g in grads))
-            if res is not None:
-                grads[:] = [None if r is None else r._data for r in res]
             continue
         g = grads[output_nr]
         if g is None:
             continue
-        res = hook(wrap(g))
+        res = hook(_tensor(g))
         if res is not None:
             grads[output_nr] = res._data
 
 
+def _run_node_pre_hooks(node: Node, grads: list) -> None:
+    for output_nr, hook in list(node._pre_hooks.values()):
+        if output_nr is not None:
+            continue
+        res = hook(_tensors(grads))
+        if res is not None:
+            grads[:] = _arrays(res)
+
+
 def _store_retained(node: Node, grads: list) -> None:
-    for output_nr, ref in node._retained.items():
+    for output_nr, ref in list(node._retained.items()):
         t = ref()
         g = grads[output_nr]
         if t is None or g is None:
             continue
         if t._grad is None:
-            t._grad = _wrap_grad(np.array(g, dtype=t._data.dtype), t)
+            grad = _tensor(np.array(np.broadcast_to(g, t._data.shape), dtype=t._data.dtype))
         else:
-            t._grad._data = t._grad._data + g
+            grad = _tensor((t._grad._data + g).astype(t._data.dtype, copy=False))
+        if t._device is not grad._device:
+            grad._device = t._device
+        t._grad = grad
 
 
-def _wrap_grad(arr, like):
-    from .._tensor import _from_array
-    return _from_array(arr, device=like._device)
-
-
-def _accumulate_leaf(node: AccumulateGrad, grad, wrap) -> None:
+def _accumulate_leaf(node: AccumulateGrad, grad) -> None:
+    """Add ``grad`` into the leaf's ``.grad`` (in place once it exists, as torch does)."""
     t = node.variable
-    if node._pre_hooks:
-        grads = [grad]
-        _run_pre_hooks(node, grads, wrap)
-        grad = grads[0]
-    if grad is None:
-        return
-    dt = t._data.dtype
-    if t._grad is None:
-        t._grad = _wrap_grad(np.array(grad, dtype=dt, copy=True).reshape(t._data.shape), t)
+    data = t._data
+    g = t._grad
+    if g is None:
+        if grad.shape != data.shape:
+            grad = np.broadcast_to(grad, data.shape)
+        g = _tensor(np.array(grad, dtype=data.dtype))
+        if t._device is not g._device:
+            g._device = t._device
+        t._grad = g
     else:
-        existing = t._grad._data
-        if existing.shape == grad.shape and existing.flags.writeable:
+        existing = g._data
+        if existing.shape == data.shape and existing.flags.writeable:
             np.add(existing, grad, out=existing, casting="unsafe")
-            t._grad._bump()
+            g._bump()
         else:
-            t._grad = _wrap_grad((existing + grad).astype(dt, copy=False), t)
+            g._data = (existing + grad).astype(data.dtype, copy=False)
     if node._hooks:
         for hook in list(node._hooks.values()):
             hook(t)
 
 
-def _add(a, b):
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return a + b
+def _root_node(t):
+    fn = t.grad_fn
+    if fn is not None:
+        return fn, t._output_nr
+    return t._grad_accumulator(), 0
+
+
+def _count_dependencies(starts: list) -> tuple:
+    """Incoming-edge counts of every node reachable from ``starts`` (starts count only edges
+    from other reachable nodes), and each node's parents when asked."""
+    deps = dict.fromkeys(starts, 0)
+    stack = list(starts)
+    pop, push = stack.pop, stack.append
+    while stack:
+        for nxt, _ in pop().next_functions:
+            if nxt is None:
+                continue
+            d = deps.get(nxt)
+            if d is None:
+                deps[nxt] = 1
+                push(nxt)
+            else:
+                deps[nxt] = d + 1
+    return deps
+
+
+def _needed_nodes(deps: dict, targets: set, execute_targets: bool) -> set:
+    """Nodes that must run so gradient reaches ``targets``: those with a target strictly below
+    them (plus the targets themselves when ``execute_targets``)."""
+    parents: dict = {}
+    for node in deps:
+        for nxt, _ in node.next_functions:
+            if nxt is not None:
+                parents.setdefault(nxt, []).append(node)
+    needed = set(targets) if execute_targets else set()
+    stack = list(targets)
+    marked = set()
+    while stack:
+        node = stack.pop()
+        for p in parents.get(node, ()):
+            if p not in marked:
+                marked.add(p)
+                needed.add(p)
+                stack.append(p)
+    return needed
 
 
 def run_backward(roots: Sequence, root_grads: Sequence, retain_graph: bool,
-                 inputs: Sequence | None = None, allow_unused: bool = True) -> list | None:
-    """Propagate ``root_grads`` from the ``roots`` tensors' grad_fns.
+                 inputs: Sequence | None = None, accumulate: bool = False) -> list | None:
+    """Propagate ``root_grads`` (arrays) from the ``roots`` tensors' grad_fns.
 
-    With ``inputs`` given (autograd.grad), returns their gradients as arrays and touches no
-    ``.grad``; otherwise accumulates into every reachable leaf.
+    Without ``inputs``: accumulate into the ``.grad`` of every reachable leaf.
+    With ``inputs`` and ``accumulate=False`` (``autograd.grad``): return their gradients as
+    arrays (None where no gradient arrived) and touch no ``.grad``; only nodes on a path to an
+    input run. With ``accumulate=True`` (``backward(inputs=...)``): accumulate only into those
+    inputs' ``.grad`` (non-leaf inputs must retain grad).
     """
-    from .._tensor import _from_array as wrap
-    capture = None
-    if inputs is not None:
-        capture = {}
-        for i, t in enumerate(inputs):
-            key = t.grad_fn if t.grad_fn is not None else t._grad_accumulator()
-            capture.setdefault((key, t._output_nr if t.grad_fn is not None else 0), []).append(i)
-    # dependency counts over the reachable graph
-    deps: dict = {}
-    starts = []
     buffers: dict = {}
+    starts = []
     for t, g in zip(roots, root_grads):
-        node = t.grad_fn if t.grad_fn is not None else t._grad_accumulator()
+        node, nr = _root_node(t)
         if node is None:
             continue
-        nr = t._output_nr if t.grad_fn is not None else 0
         buf = buffers.get(node)
         if buf is None:
             buf = buffers[node] = [None] * node.num_outputs
             starts.append(node)
-        buf[nr] = _add(buf[nr], g)
-    seen = set(starts)
-    stack = list(starts)
-    while stack:
-        node = stack.pop()
-        for nxt, _ in node.next_functions:
-            if nxt is None:
-                continue
-            if nxt in seen:
-                deps[nxt] += 1
-            else:
-                seen.add(nxt)
-                deps[nxt] = 1
-                stack.append(nxt)
-    ready = [n for n in starts if n not in deps]
-    results = [None] * len(inputs) if inputs is not None else None
+        buf[nr] = g if buf[nr] is None else buf[nr] + g
+    deps = _count_dependencies(starts)
+    needed = captures = results = None
+    if inputs is not None:
+        captures = {}
+        for i, t in enumerate(inputs):
+            node, nr = _root_node(t)
+            captures.setdefault(node, []).append((nr, i))
+        leaf_targets = {n for n in captures if type(n) is AccumulateGrad} if accumulate else set()
+        needed = _needed_nodes(deps, set(captures), False) | leaf_targets
+        if accumulate:
+            captures = None
+        else:
+            results = [None] * len(inputs)
+    ready = [n for n in starts if not deps[n]]
     while ready:
         node = ready.pop()
-        grads = buffers.pop(node, None) or [None] * node.num_outputs
-        if node._pre_hooks and type(node) is not AccumulateGrad:
-            _run_pre_hooks(node, grads, wrap)
-        if node._retained:
-            _store_retained(node, grads)
-        if capture is not None:
-            for nr in range(node.num_outputs):
-                for i in capture.get((node, nr), ()):
-                    results[i] = _add(results[i], grads[nr])
-        if type(node) is AccumulateGrad:
-            if capture is None:
-                _accumulate_leaf(node, grads[0], wrap)
+        grads = buffers.pop(node, None)
+        if grads is None:
+            grads = [None] * node.num_outputs
+        if needed is not None and node not in needed:
+            _visit_unneeded(node, grads, captures, results)
             continue
-        if all(g is None for g in grads):
-            in_grads = (None,) * len(node.next_functions)
-        else:
-            if node.num_outputs == 1:
-                in_grads = node.backward(grads[0])
-            else:
-                in_grads = node.backward(*grads)
-            if node._hooks:
-                for hook in list(node._hooks.values()):
-                    res = hook(tuple(None if g is None else wrap(g) for g in in_grads),
-                               tuple(None if g is None else wrap(g) for g in grads))
-                    if res is not None:
-                        in_grads = tuple(None if r is None else r._data for r in res)
-            if not retain_graph:
-                node.release()
+        if captures is not None and node in captures:
+            for nr, i in captures[node]:
+                results[i] = grads[nr]
+        in_grads = _execute(node, grads, retain_graph)
+        if in_grads is None:
+            continue
         for (nxt, nr), g in zip(node.next_functions, in_grads):
             if nxt is None:
                 continue
@@ -275,9 +333,56 @@ def run_backward(roots: Sequence, root_grads: Sequence, retain_graph: bool,
                 buf = buffers.get(nxt)
                 if buf is None:
                     buf = buffers[nxt] = [None] * nxt.num_outputs
-                buf[nr] = g if buf[nr] is None else buf[nr] + g
+                    buf[nr] = g
+                elif buf[nr] is None:
+                    buf[nr] = g
+                else:
+                    buf[nr] = buf[nr] + g
             d = deps[nxt] - 1
             deps[nxt] = d
-            if d == 0:
+            if not d:
                 ready.append(nxt)
     return results
+
+
+def _visit_unneeded(node: Node, grads: list, captures, results) -> None:
+    """A node reached but not run: a captured one still runs its tensor hooks (torch does)."""
+    if captures is None or node not in captures:
+        if node._retained:
+            _store_retained(node, grads)
+        return
+    if node._pre_hooks:
+        _run_tensor_hooks(node, grads)
+    if node._retained:
+        _store_retained(node, grads)
+    for nr, i in captures[node]:
+        results[i] = grads[nr]
+
+
+def _execute(node: Node, grads: list, retain_graph: bool):
+    """Run one node with its hooks; the gradients for its inputs, or None for a leaf sink."""
+    if node._pre_hooks:
+        _run_tensor_hooks(node, grads)
+    if node._retained:
+        _store_retained(node, grads)
+    if node._pre_hooks:
+        _run_node_pre_hooks(node, grads)
+    if type(node) is AccumulateGrad:
+        if grads[0] is not None:
+            _accumulate_leaf(node, grads[0])
+        return None
+    if node.num_outputs == 1:
+        g = grads[0]
+        in_grads = (None,) * len(node.next_functions) if g is None else node.backward(g)
+    elif all(g is None for g in grads):
+        in_grads = (None,) * len(node.next_functions)
+    else:
+        in_grads = node.backward(*grads)
+    if node._hooks:
+        for hook in list(node._hooks.values()):
+            res = hook(_tensors(in_grads), _tensors(grads))
+            if res is not None:
+                in_grads = _arrays(res)
+    if not retain_graph:
+        node.release()
+    return in_grads
