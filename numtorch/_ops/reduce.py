@@ -35,7 +35,13 @@ class SumBackward0(Node):
     __slots__ = ("shape",)
 
     def backward(self, g):
-        return (np.broadcast_to(g, self.shape),)
+        shape = self.shape
+        if len(shape) <= 1 and (not shape or shape[0] <= 4096):
+            # materialising a small gradient costs less than np.broadcast_to's Python overhead
+            out = np.empty(shape, dtype=g.dtype)
+            out[...] = g
+            return (out,)
+        return (np.broadcast_to(g, shape),)
 
 
 class SumBackward1(Node):
