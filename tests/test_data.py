@@ -1,0 +1,193 @@
+"""numtorch.utils.data against torch.utils.data: same batches where the algorithms allow."""
+import collections
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from harness import compare, differential
+
+
+def _data(T):
+    return T.utils.data
+
+
+@differential
+def test_sequential_batches_tensor_dataset(T):
+    ds = _data(T).TensorDataset(T.arange(10), T.arange(10) * 2.0)
+    return [b for b in _data(T).DataLoader(ds, batch_size=4)]
+
+
+@differential
+def test_drop_last_and_len(T):
+    ds = _data(T).TensorDataset(T.arange(10))
+    dl = _data(T).DataLoader(ds, batch_size=3, drop_last=True)
+    return len(dl), list(dl)
+
+
+@differential
+def test_batch_size_none_converts_without_batching(T):
+    class DS(_data(T).Dataset):
+        def __len__(self):
+            return 3
+
+        def __getitem__(self, i):
+            return np.full((2,), i, dtype=np.float32)
+    return list(_data(T).DataLoader(DS(), batch_size=None))
+
+
+@differential
+def test_default_collate_nested(T):
+    Point = collections.namedtuple("Point", "x y")
+    batch = [{"a": 1, "b": 2.5, "c": np.ones(2, dtype=np.float32), "d": (True, "s"),
+              "p": Point(1, 2.0), "l": [np.int64(3), 4]},
+             {"a": 2, "b": 3.5, "c": np.zeros(2, dtype=np.float32), "d": (False, "t"),
+              "p": Point(3, 4.0), "l": [np.int64(5), 6]}]
+    out = _data(T).default_collate(batch)
+    return out["a"], out["b"], out["c"], out["d"], tuple(out["p"]), type(out["p"]).__name__, \
+        out["l"]
+
+
+@differential
+def test_default_collate_errors(T):
+    return _data(T).default_collate([[1, 2], [3]])
+
+
+@differential
+def test_batch_sampler_and_sequential_sampler(T):
+    d = _data(T)
+    return (list(d.BatchSampler(d.SequentialSampler(range(10)), 3, False)),
+            list(d.BatchSampler(d.SequentialSampler(range(10)), 3, True)),
+            len(d.BatchSampler(range(10), 4, False)))
+
+
+@differential
+def test_batch_sampler_bad_args(T):
+    return _data(T).BatchSampler(range(3), 0, False)
+
+
+@differential
+def test_subset_concat(T):
+    d = _data(T)
+    ds = d.TensorDataset(T.arange(6))
+    cat = d.ConcatDataset([ds, d.Subset(ds, [5, 0])])
+    return len(cat), [cat[i] for i in range(len(cat))], cat[-1]
+
+
+@differential
+def test_random_split_lengths(T):
+    d = _data(T)
+    parts = d.random_split(range(10), [0.5, 0.3, 0.2], generator=T.Generator().manual_seed(1))
+    return [len(p) for p in parts], sorted(i for p in parts for i in p.indices)
+
+
+@differential
+def test_random_split_bad_lengths(T):
+    return _data(T).random_split(range(10), [3, 3])
+
+
+@differential
+def test_shuffle_with_sampler_is_error(T):
+    d = _data(T)
+    return d.DataLoader(range(4), shuffle=True, sampler=d.SequentialSampler(range(4)))
+
+
+def test_shuffle_is_a_permutation_and_reproducible():
+    import numtorch as T
+    d = T.utils.data
+    ds = d.TensorDataset(T.arange(50))
+    runs = []
+    for _ in range(2):
+        g = T.Generator().manual_seed(7)
+        runs.append([b[0].tolist() for b in d.DataLoader(ds, batch_size=8, shuffle=True,
+                                                          generator=g)])
+    assert runs[0] == runs[1]
+    flat = sorted(x for b in runs[0] for x in b)
+    assert flat == list(range(50))
+    assert [x for b in runs[0] for x in b] != list(range(50))
+
+
+def test_weighted_sampler_respects_zero_weights():
+    import numtorch as T
+    s = T.utils.data.WeightedRandomSampler([0.0, 1.0, 0.0, 3.0], 200,
+                                           generator=T.Generator().manual_seed(0))
+    draws = list(s)
+    assert set(draws) <= {1, 3} and len(draws) == 200
+    assert 0.6 < draws.count(3) / 200 < 0.9
+
+
+def test_workers_give_same_batches_as_main_process():
+    import numtorch as T
+    d = T.utils.data
+    ds = d.TensorDataset(T.arange(37).float(), T.arange(37))
+    g1, g2 = T.Generator().manual_seed(3), T.Generator().manual_seed(3)
+    a = [[t.tolist() for t in b] for b in d.DataLoader(ds, batch_size=5, shuffle=True,
+                                                      generator=g1)]
+    b = [[t.tolist() for t in b] for b in d.DataLoader(ds, batch_size=5, shuffle=True,
+                                                      generator=g2, num_workers=2)]
+    assert a == b
+
+
+def test_worker_info_and_iterable_dataset_sharding():
+    import numtorch as T
+    d = T.utils.data
+
+    class Stream(d.IterableDataset):
+        def __iter__(self):
+            info = d.get_worker_info()
+            wid, n = (0, 1) if info is None else (info.id, info.num_workers)
+            return iter(range(wid, 12, n))
+    got = sorted(x for b in d.DataLoader(Stream(), batch_size=2, num_workers=3)
+                 for x in b.tolist())
+    assert got == list(range(12))
+    assert d.get_worker_info() is None
+
+
+def test_resume_mid_epoch_continues_with_the_same_batches():
+    import numtorch as T
+    d = T.utils.data
+    ds = d.TensorDataset(T.arange(40))
+    g = T.Generator().manual_seed(11)
+    loader = d.DataLoader(ds, batch_size=4, shuffle=True, generator=g)
+    it = iter(loader)
+    first = [next(it)[0].tolist() for _ in range(3)]
+    state = loader.state_dict()
+    rest = [b[0].tolist() for b in it]
+    fresh = d.DataLoader(ds, batch_size=4, shuffle=True, generator=T.Generator().manual_seed(99))
+    fresh.load_state_dict(state)
+    resumed = [b[0].tolist() for b in fresh]
+    assert resumed == rest
+    assert len(first) + len(resumed) == 10
+
+
+def test_resume_mid_epoch_without_explicit_generator_in_new_process(tmp_path):
+    script = textwrap.dedent("""
+        import pickle, sys
+        import numtorch as T
+        d = T.utils.data
+        T.manual_seed(5)
+        loader = d.DataLoader(d.TensorDataset(T.arange(30)), batch_size=4, shuffle=True)
+        if sys.argv[1] == "save":
+            it = iter(loader)
+            [next(it) for _ in range(2)]
+            state = loader.state_dict()
+            rest = [b[0].tolist() for b in it]
+            pickle.dump((state["batches_yielded"], state["epoch_state"].numpy().tobytes(), rest),
+                        open(sys.argv[2], "wb"))
+        else:
+            n, st, rest = pickle.load(open(sys.argv[2], "rb"))
+            import numpy as np
+            loader.load_state_dict({"batches_yielded": n,
+                                    "epoch_state": T.from_numpy(np.frombuffer(st, np.uint8).copy())})
+            assert [b[0].tolist() for b in loader] == rest, "resumed batches differ"
+            print("ok")
+    """)
+    f = tmp_path / "s.py"
+    f.write_text(script)
+    state = tmp_path / "state.pkl"
+    subprocess.run([sys.executable, str(f), "save", str(state)], check=True)
+    out = subprocess.run([sys.executable, str(f), "load", str(state)], check=True,
+                         capture_output=True, text=True)
+    assert out.stdout.strip() == "ok"
