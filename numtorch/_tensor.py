@@ -186,8 +186,7 @@ class Tensor:
                     "var_no_grad = var.detach().")
             return self
         if requires_grad and self.dtype._category < 2:
-            raise RuntimeError("only Tensors of floating point and complex dtype can require "
-                               "gradients")
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self._requires_grad = bool(requires_grad)
         return self
 

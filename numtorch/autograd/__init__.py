@@ -41,6 +41,10 @@ def _as_tuple(x) -> tuple:
 def _root_grads(outputs: tuple, grad_outputs: tuple) -> list:
     """The seed gradient (an array) of each output, checked as torch checks them."""
     Tensor = _tensor_class()
+    for g in grad_outputs[:len(outputs)]:
+        if g is not None and not isinstance(g, Tensor):
+            raise TypeError(f"gradients can be either Tensors or None, but got "
+                            f"{type(g).__name__}")
     if grad_outputs and len(grad_outputs) != len(outputs):
         raise RuntimeError(f"got {len(outputs)} tensors and {len(grad_outputs)} gradients")
     grads = []
@@ -149,11 +153,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     res = graph.run_backward(outs, grads, bool(retain_graph), inputs=ins)
     result = []
-    for t, g in zip(ins, res):
+    for i, (t, g) in enumerate(zip(ins, res)):
         if g is None:
             if not allow_unused:
-                raise RuntimeError("One of the differentiated Tensors appears to not have been "
-                                   "used in the graph. Set allow_unused=True if this is the "
+                raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have "
+                                   "been used in the graph. Set allow_unused=True if this is the "
                                    "desired behavior.")
             result.append(_zeros_like(t) if materialize_grads else None)
             continue

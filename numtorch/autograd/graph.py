@@ -49,7 +49,7 @@ class Node:
         return type(self).__name__
 
     def __repr__(self) -> str:
-        return f"<{self.name()} object at {hex(id(self))}>"
+        return f"<{type(self).__name__} object at {hex(id(self))}>"
 
     def save(self, *tensors) -> None:
         """Keep tensors for backward, remembering their versions to detect in-place changes."""
@@ -140,6 +140,9 @@ class AccumulateGrad(Node):
     def __init__(self, variable) -> None:
         Node.__init__(self, ())
         self.variable = variable
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
 
     def backward(self, grad):
         return ()
