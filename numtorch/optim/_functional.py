@@ -1,0 +1,75 @@
+"""Array-level building blocks shared by the optimizers: torch's in-place tensor ops
+(``lerp_``, ``addcmul_``, ``addcdiv_``) on NumPy arrays with torch's order of float operations.
+
+Python scalars combine with arrays in the array's dtype (NumPy's NEP 50 rules), as torch casts a
+Python scalar to the tensor's dtype, so float32 parameters are updated in float32.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .._tensor import Tensor, _from_array
+
+__all__ = ["real", "lerp_", "addcmul_", "addcdiv_", "add_scaled", "zeros_state", "full_state",
+           "grad_array", "sparse_check"]
+
+
+def real(a: np.ndarray) -> np.ndarray:
+    """A complex array viewed as its real and imaginary parts (torch's ``view_as_real``)."""
+    return a.view(a.real.dtype) if a.dtype.kind == "c" else a
+
+
+def lerp_(a: np.ndarray, end: np.ndarray, weight: float) -> None:
+    """``a.lerp_(end, weight)``: ``a + w*(end-a)`` for ``|w| < 0.5``, else ``end - (end-a)*(1-w)``.
+    """
+    diff = np.subtract(end, a)
+    w = a.dtype.type(weight)
+    if abs(w) < 0.5:
+        diff *= w
+        a += diff
+    else:
+        diff *= (1 - w)
+        np.subtract(end, diff, out=a)
+
+
+def addcmul_(a: np.ndarray, t1: np.ndarray, t2: np.ndarray, value: float) -> None:
+    """``a.addcmul_(t1, t2, value=v)``: ``a + v*t1*t2``."""
+    prod = np.multiply(t1, value)
+    prod *= t2
+    a += prod
+
+
+def addcdiv_(a: np.ndarray, t1: np.ndarray, t2: np.ndarray, value: float) -> None:
+    """``a.addcdiv_(t1, t2, value=v)``: ``a + v*t1/t2``."""
+    quot = np.multiply(t1, value)
+    quot /= t2
+    a += quot
+
+
+def add_scaled(a: np.ndarray, b: np.ndarray, alpha: float) -> np.ndarray:
+    """``a.add(b, alpha=alpha)`` as a new array: ``a + alpha*b``."""
+    out = np.multiply(b, alpha)
+    out += a
+    return out
+
+
+def zeros_state(p: Tensor) -> Tensor:
+    """``torch.zeros_like(p)``: a state tensor shaped, typed and placed like ``p``."""
+    return _from_array(np.zeros_like(p._data), device=p._device)
+
+
+def full_state(p: Tensor, value) -> Tensor:
+    """``torch.full_like(p, value)``."""
+    return _from_array(np.full_like(p._data, value), device=p._device)
+
+
+def grad_array(p: Tensor, maximize: bool) -> np.ndarray:
+    """The gradient's array (negated for ``maximize``; never modified in place)."""
+    g = p._grad._data
+    return np.negative(g) if maximize else g
+
+
+def sparse_check(p: Tensor, name: str) -> None:
+    """Refuse sparse gradients as torch's optimizers do (numtorch has no sparse tensors yet)."""
+    if getattr(p._grad, "is_sparse", False):
+        raise RuntimeError(f"{name} does not support sparse gradients")

@@ -1,0 +1,84 @@
+"""Adagrad: per-coordinate steps scaled by the accumulated squared gradients."""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from .._tensor import Tensor
+from ._functional import add_scaled, addcmul_, full_state, real, sparse_check
+from .optimizer import Optimizer, check_differentiable, scalar_state, to_scalar
+
+__all__ = ["Adagrad"]
+
+
+class Adagrad(Optimizer):
+    """Adagrad, as ``torch.optim.Adagrad``; state is created for every parameter at
+    construction, as torch does."""
+
+    _GROUP_DEFAULTS = {"foreach": None, "maximize": False, "differentiable": False,
+                       "fused": None}
+
+    def __init__(self, params, lr: float | Tensor = 1e-2, lr_decay: float = 0,
+                 weight_decay: float = 0, initial_accumulator_value: float = 0,
+                 eps: float = 1e-10, foreach: bool | None = None, *, maximize: bool = False,
+                 differentiable: bool = False, fused: bool | None = None) -> None:
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= lr_decay:
+            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= initial_accumulator_value:
+            raise ValueError("Invalid initial_accumulator_value value: "
+                             f"{initial_accumulator_value}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        defaults = {"lr": lr, "lr_decay": lr_decay, "eps": eps, "weight_decay": weight_decay,
+                    "initial_accumulator_value": initial_accumulator_value,
+                    "foreach": foreach, "maximize": maximize,
+                    "differentiable": differentiable, "fused": fused}
+        check_differentiable(differentiable)
+        super().__init__(params, defaults)
+        if fused and foreach:
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+        for group in self.param_groups:
+            for p in group["params"]:
+                init = initial_accumulator_value
+                if p.is_complex():
+                    init = complex(initial_accumulator_value, initial_accumulator_value)
+                state = self.state[p]
+                state["step"] = scalar_state(0.0)
+                state["sum"] = full_state(p, init)
+
+    def step(self, closure: Callable[[], float] | None = None):
+        """One Adagrad step over every parameter that has a gradient."""
+        loss = self._run_closure(closure)
+        for group in self.param_groups:
+            lr = to_scalar(group["lr"])
+            wd, lr_decay, eps = group["weight_decay"], group["lr_decay"], group["eps"]
+            for p in group["params"]:
+                if p._grad is None:
+                    continue
+                sparse_check(p, "Adagrad")
+                state = self.state[p]
+                step_t = state["step"]._data
+                step_t += 1
+                step = step_t.item()
+                pa, g = real(p._data), real(p._grad._data)
+                if group["maximize"]:
+                    g = np.negative(g)
+                if wd != 0:
+                    g = add_scaled(g, pa, wd)
+                clr = lr / (1 + (step - 1) * lr_decay)
+                state_sum = real(state["sum"]._data)
+                addcmul_(state_sum, g, g, 1)
+                std = np.sqrt(state_sum)
+                std += eps
+                upd = np.multiply(g, -clr)
+                upd /= std
+                pa += upd
+                p._bump()
+        return loss

@@ -1,0 +1,142 @@
+"""Adam and AdamW: adaptive moment estimation (with AMSGrad, L2 or decoupled weight decay)."""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from .._tensor import Tensor
+from ._functional import add_scaled, lerp_, real, sparse_check, zeros_state
+from .optimizer import Optimizer, check_differentiable, scalar_state, to_scalar
+
+__all__ = ["Adam", "AdamW"]
+
+
+def check_betas(betas) -> None:
+    """torch's validation of Adam-style ``betas``."""
+    if not 0.0 <= betas[0] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+    if not 0.0 <= betas[1] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+
+
+def check_common(lr, eps, weight_decay) -> None:
+    """torch's validation of lr, eps and weight_decay."""
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+    if not 0.0 <= eps:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+
+
+class Adam(Optimizer):
+    """Adam, as ``torch.optim.Adam`` (single-tensor reference math)."""
+
+    _GROUP_DEFAULTS = {"amsgrad": False, "maximize": False, "foreach": None,
+                       "capturable": False, "differentiable": False,
+                       "decoupled_weight_decay": False, "fused": None}
+
+    def __init__(self, params, lr: float | Tensor = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0, amsgrad: bool = False, *,
+                 foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False, fused: bool | None = None,
+                 decoupled_weight_decay: bool = False) -> None:
+        check_common(lr, eps, weight_decay)
+        check_betas(betas)
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not ((isinstance(betas[0], float) and isinstance(betas[1], float)) or
+                (isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor))):
+            raise ValueError("betas must be either both floats or both Tensors")
+        betas = tuple(map(to_scalar, betas))
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
+                    "amsgrad": amsgrad, "maximize": maximize, "foreach": foreach,
+                    "capturable": capturable, "differentiable": differentiable, "fused": fused,
+                    "decoupled_weight_decay": decoupled_weight_decay}
+        check_differentiable(differentiable)
+        super().__init__(params, defaults)
+        if fused and foreach:
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+    def step(self, closure: Callable[[], float] | None = None):
+        """One Adam step over every parameter that has a gradient; returns the closure's loss."""
+        loss = self._run_closure(closure)
+        for group in self.param_groups:
+            self._check_capturable(group)
+            beta1, beta2 = group["betas"]
+            lr = to_scalar(group["lr"])
+            wd, eps, amsgrad = group["weight_decay"], group["eps"], group["amsgrad"]
+            decoupled, maximize = group["decoupled_weight_decay"], group["maximize"]
+            state_of = self.state
+            for p in group["params"]:
+                if p._grad is None:
+                    continue
+                state = state_of[p]
+                if not state:
+                    sparse_check(p, "Adam")
+                    self._init_state(state, p, amsgrad)
+                step_t = state["step"]._data
+                step_t += 1
+                step = step_t.item()
+                pa, g = p._data, p._grad._data
+                ea, es = state["exp_avg"]._data, state["exp_avg_sq"]._data
+                mx = state["max_exp_avg_sq"]._data if amsgrad else None
+                if pa.dtype.kind == "c":
+                    pa, g, ea, es = real(pa), real(g), real(ea), real(es)
+                    mx = real(mx) if amsgrad else None
+                if maximize:
+                    g = np.negative(g)
+                if wd != 0:
+                    if decoupled:
+                        pa *= 1 - lr * wd
+                    else:
+                        g = add_scaled(g, pa, wd)
+                lerp_(ea, g, 1 - beta1)
+                es *= beta2
+                sq = np.multiply(g, 1 - beta2)
+                sq *= g
+                es += sq
+                bias_correction1 = 1 - beta1 ** step
+                bias_correction2 = 1 - beta2 ** step
+                step_size = lr / bias_correction1
+                if amsgrad:
+                    np.maximum(mx, es, out=mx)
+                    denom = np.sqrt(mx)
+                else:
+                    denom = np.sqrt(es)
+                denom /= bias_correction2 ** 0.5
+                denom += eps
+                upd = np.multiply(ea, -step_size)
+                upd /= denom
+                pa += upd
+                p._bump()
+        return loss
+
+    @staticmethod
+    def _init_state(state: dict, p: Tensor, amsgrad: bool) -> None:
+        state["step"] = scalar_state(0.0)
+        state["exp_avg"] = zeros_state(p)
+        state["exp_avg_sq"] = zeros_state(p)
+        if amsgrad:
+            state["max_exp_avg_sq"] = zeros_state(p)
+
+
+class AdamW(Adam):
+    """AdamW: Adam with decoupled weight decay (default 1e-2), as ``torch.optim.AdamW``."""
+
+    def __init__(self, params, lr: float | Tensor = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False, *,
+                 maximize: bool = False, foreach: bool | None = None, capturable: bool = False,
+                 differentiable: bool = False, fused: bool | None = None) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach,
+                         maximize=maximize, capturable=capturable,
+                         differentiable=differentiable, fused=fused,
+                         decoupled_weight_decay=True)
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group["decoupled_weight_decay"] = True

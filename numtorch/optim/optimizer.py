@@ -1,0 +1,400 @@
+"""Optimizer: the base class every numtorch optimizer builds on.
+
+It holds ``param_groups`` (one dict of hyper-parameters per group, with the group's ``params``)
+and ``state`` (a ``defaultdict(dict)`` keyed by parameter object), and turns them into torch's
+``state_dict`` format (state keyed by each parameter's position across the groups) and back.
+Subclasses implement ``step`` on NumPy arrays (see ``_kernels.py``).
+"""
+from __future__ import annotations
+
+import copy
+import functools
+from collections import OrderedDict, defaultdict
+from collections.abc import Iterable
+from itertools import chain
+from typing import Any, Callable
+
+import numpy as np
+
+from .. import _dtype as D
+from .._tensor import Tensor, _from_array
+from ..autograd.graph import RemovableHandle
+from ..autograd.grad_mode import enable_grad
+
+__all__ = ["Optimizer", "required", "register_optimizer_step_pre_hook",
+           "register_optimizer_step_post_hook"]
+
+StateDict = dict[str, Any]
+
+
+class _RequiredParameter:
+    """Marks a hyper-parameter every param group must give (torch's ``required``)."""
+
+    def __repr__(self) -> str:
+        return "<required parameter>"
+
+
+required = _RequiredParameter()
+
+_global_step_pre_hooks: "OrderedDict[int, Callable]" = OrderedDict()
+_global_step_post_hooks: "OrderedDict[int, Callable]" = OrderedDict()
+
+
+def register_optimizer_step_pre_hook(hook: Callable) -> RemovableHandle:
+    """Call ``hook(optimizer, args, kwargs)`` before every optimizer's ``step``."""
+    return RemovableHandle.add(_global_step_pre_hooks, hook)
+
+
+def register_optimizer_step_post_hook(hook: Callable) -> RemovableHandle:
+    """Call ``hook(optimizer, args, kwargs)`` after every optimizer's ``step``."""
+    return RemovableHandle.add(_global_step_post_hooks, hook)
+
+
+def _typename(obj) -> str:
+    if isinstance(obj, Tensor):
+        return "torch." + {"float32": "FloatTensor", "float64": "DoubleTensor"}.get(
+            obj.dtype.name, "Tensor")
+    module = type(obj).__module__
+    name = type(obj).__qualname__
+    return name if module in ("builtins", None) else f"{module}.{name}"
+
+
+def _with_step_hooks(step: Callable) -> Callable:
+    """Wrap a subclass's ``step`` so pre/post hooks (global and per optimizer) run around it."""
+
+    @functools.wraps(step)
+    def wrapper(self, *args, **kwargs):
+        if not (self._optimizer_step_pre_hooks or self._optimizer_step_post_hooks or
+                _global_step_pre_hooks or _global_step_post_hooks):
+            return step(self, *args, **kwargs)
+        for hook in chain(list(_global_step_pre_hooks.values()),
+                          list(self._optimizer_step_pre_hooks.values())):
+            result = hook(self, args, kwargs)
+            if result is not None:
+                if isinstance(result, tuple) and len(result) == 2:
+                    args, kwargs = result
+                else:
+                    raise RuntimeError(f"{step} must return None or a tuple of (new_args, "
+                                       f"new_kwargs), but got {result}.")
+        out = step(self, *args, **kwargs)
+        for hook in chain(list(self._optimizer_step_post_hooks.values()),
+                          list(_global_step_post_hooks.values())):
+            hook(self, args, kwargs)
+        return out
+
+    wrapper.hooked = True
+    return wrapper
+
+
+def scalar_dtype() -> np.dtype:
+    """The dtype torch gives scalar state (``step``): float64 under a float64 default dtype."""
+    return np.dtype(np.float64) if D.get_default_dtype() is D.float64 else np.dtype(np.float32)
+
+
+def scalar_state(value: float) -> Tensor:
+    """A 0-d tensor holding ``value`` in the scalar-state dtype (as torch's ``step``)."""
+    return _from_array(np.array(value, dtype=scalar_dtype()))
+
+
+def to_scalar(x) -> float:
+    """A Python number from a float or a one-element tensor (as torch's ``_to_scalar``)."""
+    return x.item() if isinstance(x, Tensor) else x
+
+
+class Optimizer:
+    """Base class for all optimizers.
+
+    ``params`` is an iterable of tensors, of ``(name, tensor)`` pairs, or of dicts (param groups,
+    each with a ``params`` entry and optional per-group hyper-parameters); ``defaults`` holds
+    the hyper-parameters a group does not give.
+    """
+
+    # per-class migration for state dicts written by older torch versions
+    _GROUP_DEFAULTS: dict[str, Any] = {}
+    _SCALAR_STATE: tuple[str, ...] = ("step",)
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("step")
+        if step is not None and not getattr(step, "hooked", False):
+            cls.step = _with_step_hooks(step)
+
+    def __init__(self, params, defaults: dict[str, Any]) -> None:
+        self.defaults = defaults
+        self._optimizer_step_pre_hooks: OrderedDict[int, Callable] = OrderedDict()
+        self._optimizer_step_post_hooks: OrderedDict[int, Callable] = OrderedDict()
+        self._optimizer_state_dict_pre_hooks: OrderedDict[int, Callable] = OrderedDict()
+        self._optimizer_state_dict_post_hooks: OrderedDict[int, Callable] = OrderedDict()
+        self._optimizer_load_state_dict_pre_hooks: OrderedDict[int, Callable] = OrderedDict()
+        self._optimizer_load_state_dict_post_hooks: OrderedDict[int, Callable] = OrderedDict()
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of "
+                            "Tensors or dicts, but got " + _typename(params))
+        self.state: defaultdict[Tensor, Any] = defaultdict(dict)
+        self.param_groups: list[dict[str, Any]] = []
+        param_groups = list(params)
+        if len(param_groups) == 0:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(param_groups[0], dict):
+            param_groups = [{"params": param_groups}]
+        for param_group in param_groups:
+            self.add_param_group(param_group)
+
+    # ------------------------------------------------------------------ pickling, printing
+    def __getstate__(self) -> dict[str, Any]:
+        return {"defaults": self.defaults, "state": self.state,
+                "param_groups": self.param_groups}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        for name in ("_optimizer_step_pre_hooks", "_optimizer_step_post_hooks",
+                     "_optimizer_state_dict_pre_hooks", "_optimizer_state_dict_post_hooks",
+                     "_optimizer_load_state_dict_pre_hooks",
+                     "_optimizer_load_state_dict_post_hooks"):
+            if name not in self.__dict__:
+                setattr(self, name, OrderedDict())
+        self.defaults.setdefault("differentiable", False)
+        self._upgrade_groups_and_state()
+
+    def _upgrade_groups_and_state(self) -> None:
+        """Fill group keys older torch versions did not write and turn plain-number scalar
+        state (``step`` as an int) into tensors, as torch's ``__setstate__`` does."""
+        for group in self.param_groups:
+            for key, value in self._GROUP_DEFAULTS.items():
+                group.setdefault(key, value)
+            for p in group["params"]:
+                p_state = self.state.get(p)
+                if not p_state:
+                    continue
+                for key in self._SCALAR_STATE:
+                    if key in p_state and not isinstance(p_state[key], Tensor):
+                        p_state[key] = scalar_state(float(p_state[key]))
+
+    def __repr__(self) -> str:
+        text = self.__class__.__name__ + " ("
+        for i, group in enumerate(self.param_groups):
+            text += f"\nParameter Group {i}\n"
+            for key in sorted(group.keys()):
+                if key != "params":
+                    text += f"    {key}: {group[key]}\n"
+        return text + ")"
+
+    # ------------------------------------------------------------------ hooks
+    def register_step_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """Call ``hook(optimizer, args, kwargs)`` before ``step``; it may return new
+        ``(args, kwargs)``. Returns a handle whose ``remove()`` unregisters it."""
+        return RemovableHandle.add(self._optimizer_step_pre_hooks, hook)
+
+    def register_step_post_hook(self, hook: Callable) -> RemovableHandle:
+        """Call ``hook(optimizer, args, kwargs)`` after ``step``. Returns a removable handle."""
+        return RemovableHandle.add(self._optimizer_step_post_hooks, hook)
+
+    @staticmethod
+    def _add_hook(hooks: OrderedDict, hook: Callable, prepend: bool) -> RemovableHandle:
+        handle = RemovableHandle.add(hooks, hook)
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_state_dict_pre_hook(self, hook: Callable,
+                                     prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(optimizer)`` before ``state_dict`` builds its result."""
+        return self._add_hook(self._optimizer_state_dict_pre_hooks, hook, prepend)
+
+    def register_state_dict_post_hook(self, hook: Callable,
+                                      prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(optimizer, state_dict)`` on ``state_dict``'s result; a returned dict
+        replaces it."""
+        return self._add_hook(self._optimizer_state_dict_post_hooks, hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook: Callable,
+                                          prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(optimizer, state_dict)`` before loading; a returned dict is loaded
+        instead."""
+        return self._add_hook(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook: Callable,
+                                           prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(optimizer)`` after ``load_state_dict`` has loaded."""
+        return self._add_hook(self._optimizer_load_state_dict_post_hooks, hook, prepend)
+
+    # ------------------------------------------------------------------ state_dict
+    def state_dict(self) -> StateDict:
+        """The optimizer's state as torch writes it: ``{"state": {position: {...}},
+        "param_groups": [{hyper-parameters..., "params": [positions]}]}``.
+
+        Positions number the parameters across groups in order. State tensors are the live
+        ones (not copies), as in torch.
+        """
+        for hook in self._optimizer_state_dict_pre_hooks.values():
+            hook(self)
+        positions: dict[int, int] = {}
+        start = 0
+        packed_groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            for i, p in enumerate(group["params"], start):
+                positions.setdefault(id(p), i)
+            packed["params"] = [positions[id(p)] for p in group["params"]]
+            start += len(packed["params"])
+            packed_groups.append(packed)
+        packed_state = {(positions[id(k)] if isinstance(k, Tensor) else k): v
+                        for k, v in self.state.items()}
+        state_dict = {"state": packed_state, "param_groups": packed_groups}
+        for hook in self._optimizer_state_dict_post_hooks.values():
+            result = hook(self, state_dict)
+            if result is not None:
+                state_dict = result
+        return state_dict
+
+    def load_state_dict(self, state_dict: StateDict) -> None:
+        """Load a state dict from ``state_dict()`` (numtorch's or torch's format, old ones too).
+
+        State tensors are cast to each parameter's dtype and device (``step`` is kept as is);
+        tensors already matching are used directly, as torch does. Raises ValueError when the
+        number of groups or a group's size differs.
+        """
+        state_dict = state_dict.copy()
+        for hook in self._optimizer_load_state_dict_pre_hooks.values():
+            result = hook(self, state_dict)
+            if result is not None:
+                state_dict = result
+        groups = self.param_groups
+        saved_groups = copy.deepcopy(state_dict["param_groups"])
+        if len(groups) != len(saved_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        if any(len(g["params"]) != len(s["params"]) for g, s in zip(groups, saved_groups)):
+            raise ValueError("loaded state dict contains a parameter group that doesn't match "
+                             "the size of optimizer's group")
+        id_map = dict(zip(chain.from_iterable(g["params"] for g in saved_groups),
+                          chain.from_iterable(g["params"] for g in groups)))
+        policy = {pid: (g.get("fused", False) or g.get("capturable", False))
+                  for g in state_dict["param_groups"] for pid in g["params"]}
+        state: defaultdict[Any, Any] = defaultdict(dict)
+        for key, value in state_dict["state"].items():
+            if key in id_map:
+                param = id_map[key]
+                state[param] = _cast_state(param, value, policy.get(key, False))
+            else:
+                state[key] = value
+        new_groups = []
+        for group, saved in zip(groups, saved_groups):
+            saved["params"] = group["params"]
+            if "param_names" in group and "param_names" not in saved:
+                saved["param_names"] = group["param_names"]
+            new_groups.append(saved)
+        self.__setstate__({"state": state, "param_groups": new_groups})
+        for hook in self._optimizer_load_state_dict_post_hooks.values():
+            hook(self)
+
+    # ------------------------------------------------------------------ gradients, groups
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset every parameter's ``.grad``: to None (default) or to zeros in place."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                grad = p._grad
+                if grad is None:
+                    continue
+                if set_to_none:
+                    p._grad = None
+                else:
+                    if grad.grad_fn is not None:
+                        grad.detach_()
+                    else:
+                        grad.requires_grad_(False)
+                    grad._data.fill(0)
+                    grad._bump()
+
+    def step(self, closure: Callable[[], float] | None = None):
+        """Perform one optimization step; ``closure`` re-evaluates the model and returns the
+        loss. Implemented by each optimizer."""
+        raise NotImplementedError
+
+    def _run_closure(self, closure):
+        if closure is None:
+            return None
+        with enable_grad():
+            return closure()
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of parameters (a dict with ``params`` and optional hyper-parameters).
+
+        Raises TypeError for a non-dict, a set or a non-tensor, and ValueError for a non-leaf
+        tensor, a missing required hyper-parameter, or a parameter already in another group.
+        """
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group)}")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, set):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, "
+                            "but the ordering of tensors in sets will change between runs. "
+                            "Please use a list instead.")
+        else:
+            params = list(params)
+        names = [p[0] for p in params if isinstance(p, tuple)]
+        tensors = [p[1] if isinstance(p, tuple) else p for p in params]
+        param_group["params"] = tensors
+        if names:
+            if len(names) != len(tensors):
+                raise ValueError("all optimizer params should be with/without names. Some param "
+                                 "names are missing")
+            param_group["param_names"] = names
+        for p in tensors:
+            if not isinstance(p, Tensor):
+                raise TypeError("optimizer can only optimize Tensors, but one of the params is "
+                                + _typename(p))
+            if not self.defaults.get("differentiable", None) and not (
+                    p.is_leaf or p.retains_grad):
+                raise ValueError("can't optimize a non-leaf Tensor")
+        for name, default in self.defaults.items():
+            if default is required and name not in param_group:
+                raise ValueError("parameter group didn't specify a value of required "
+                                 f"optimization parameter {name}")
+            param_group.setdefault(name, default)
+        if len(tensors) != len({id(p) for p in tensors}):
+            import warnings
+            warnings.warn("optimizer contains a parameter group with duplicate parameters; in "
+                          "future, this will cause an error; see github.com/pytorch/pytorch/"
+                          "issues/40967 for more information", stacklevel=3)
+        seen: set[int] = set()
+        for group in self.param_groups:
+            seen.update(id(p) for p in group["params"])
+            if ("param_names" in param_group) != ("param_names" in group):
+                which = "with names" if "param_names" in param_group else "without names"
+                raise ValueError("all optimizer param groups should be with/without names. "
+                                 f"cannot add param group {which} to the optimizer")
+        if any(id(p) in seen for p in tensors):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(param_group)
+
+    def _check_capturable(self, group: dict) -> None:
+        if group.get("capturable", False):
+            raise AssertionError("If capturable=True, params and state_steps must be on "
+                                 "supported devices: ['cuda', 'xpu', 'hpu', 'privateuseone', "
+                                 "'xla'].")
+
+
+def _cast_state(param: Tensor, value, keep_step: bool, key=None):
+    """``value`` with every tensor cast to ``param``'s dtype (floating params) and device;
+    ``step`` keeps its dtype unless the group is fused/capturable (then float32)."""
+    if isinstance(value, Tensor):
+        if key == "step":
+            return value.to(dtype=D.float32, device=param.device) if keep_step else value
+        if param.is_floating_point():
+            return value.to(dtype=param.dtype, device=param.device)
+        return value.to(device=param.device)
+    if isinstance(value, dict):
+        return {k: _cast_state(param, v, keep_step, key=k) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_cast_state(param, v, keep_step) for v in value)
+    return value
+
+
+def check_differentiable(differentiable: bool) -> None:
+    """numtorch runs updates on NumPy arrays outside autograd: refuse differentiable=True."""
+    if differentiable:
+        raise NotImplementedError("numtorch optimizers do not support differentiable=True "
+                                  "(autograd through the optimizer step); use the default "
+                                  "differentiable=False")

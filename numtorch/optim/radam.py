@@ -1,0 +1,89 @@
+"""RAdam: Adam with a rectified adaptive learning rate."""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from .._tensor import Tensor
+from ._functional import add_scaled, addcmul_, lerp_, real, sparse_check, zeros_state
+from .adam import check_betas, check_common
+from .optimizer import Optimizer, check_differentiable, scalar_state, to_scalar
+
+__all__ = ["RAdam"]
+
+
+class RAdam(Optimizer):
+    """RAdam, as ``torch.optim.RAdam`` (single-tensor reference math)."""
+
+    _GROUP_DEFAULTS = {"foreach": None, "maximize": False, "differentiable": False,
+                       "decoupled_weight_decay": False, "capturable": False}
+
+    def __init__(self, params, lr: float | Tensor = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0, decoupled_weight_decay: bool = False, *,
+                 foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False) -> None:
+        check_common(lr, eps, weight_decay)
+        check_betas(betas)
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
+                    "maximize": maximize, "foreach": foreach, "capturable": capturable,
+                    "decoupled_weight_decay": decoupled_weight_decay,
+                    "differentiable": differentiable}
+        check_differentiable(differentiable)
+        super().__init__(params, defaults)
+
+    def step(self, closure: Callable[[], float] | None = None):
+        """One RAdam step over every parameter that has a gradient."""
+        loss = self._run_closure(closure)
+        for group in self.param_groups:
+            self._check_capturable(group)
+            for p in group["params"]:
+                if p._grad is not None:
+                    self._update(p, group)
+        return loss
+
+    def _update(self, p: Tensor, group: dict) -> None:
+        beta1, beta2 = group["betas"]
+        lr = to_scalar(group["lr"])
+        wd, eps = group["weight_decay"], group["eps"]
+        state = self.state[p]
+        if not state:
+            sparse_check(p, "RAdam")
+            state["step"] = scalar_state(0.0)
+            state["exp_avg"] = zeros_state(p)
+            state["exp_avg_sq"] = zeros_state(p)
+        step_t = state["step"]._data
+        step_t += 1
+        step = step_t.item()
+        pa, g = real(p._data), real(p._grad._data)
+        if group["maximize"]:
+            g = np.negative(g)
+        if wd != 0:
+            if group["decoupled_weight_decay"]:
+                pa *= 1 - lr * wd
+            else:
+                g = add_scaled(g, pa, wd)
+        exp_avg = real(state["exp_avg"]._data)
+        exp_avg_sq = real(state["exp_avg_sq"]._data)
+        lerp_(exp_avg, g, 1 - beta1)
+        exp_avg_sq *= beta2
+        addcmul_(exp_avg_sq, g, g, 1 - beta2)
+        bias_correction1 = 1 - beta1 ** step
+        bias_correction2 = 1 - beta2 ** step
+        update = np.divide(exp_avg, bias_correction1)
+        rho_inf = 2 / (1 - beta2) - 1
+        rho_t = rho_inf - 2 * step * (beta2 ** step) / bias_correction2
+        update *= lr
+        if rho_t > 5.0:
+            adaptive = np.sqrt(exp_avg_sq)
+            adaptive += eps
+            np.divide(bias_correction2 ** 0.5, adaptive, out=adaptive)
+            update *= adaptive
+            update *= ((rho_t - 4) * (rho_t - 2) * rho_inf /
+                       ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+        update *= -1.0
+        pa += update
+        p._bump()
