@@ -1,0 +1,1 @@
+"""Implementations behind ``numtorch.nn.functional``, one file per family of layers."""

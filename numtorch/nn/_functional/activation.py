@@ -1,0 +1,312 @@
+"""Activation functions and softmax, each one fused node named as torch names it."""
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from ..._ops._util import check_inplace, finish_inplace, float_array
+from ._common import Node, Tensor, needs_grad, record, wants, wrap
+
+__all__ = ["relu", "relu_", "leaky_relu", "leaky_relu_", "prelu", "gelu", "silu", "tanh",
+           "sigmoid", "softmax", "log_softmax", "erf_array"]
+
+
+def _inplace_result(input: Tensor, result: Tensor) -> Tensor:
+    """Write ``result`` into ``input`` as an in-place op would."""
+    check_inplace(input)
+    return finish_inplace(input, result)
+
+
+# ---------------------------------------------------------------------- relu family
+class ReluBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        (out,) = self.saved_tensors_checked()
+        return np.where(out._data > 0, g, 0).astype(g.dtype, copy=False),
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``max(x, 0)`` elementwise."""
+    x = input._data
+    out = np.maximum(x, 0) if x.dtype.kind != "b" else x.copy()
+    res = wrap(out.astype(x.dtype, copy=False), input)
+    if needs_grad(input):
+        node = ReluBackward0()
+        record(res, node, input)
+        node.save(res)
+    if inplace:
+        return _inplace_result(input, res)
+    return res
+
+
+def relu_(input: Tensor) -> Tensor:
+    """In-place :func:`relu`."""
+    return relu(input, inplace=True)
+
+
+class LeakyReluBackward0(Node):
+    __slots__ = ("slope",)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors_checked()
+        return np.where(x._data > 0, g, g * self.slope).astype(g.dtype, copy=False),
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """``x`` where positive, ``negative_slope * x`` elsewhere."""
+    x = input._data
+    out = np.where(x > 0, x, x * np.asarray(negative_slope, dtype=x.dtype))
+    res = wrap(out.astype(x.dtype, copy=False), input)
+    if needs_grad(input):
+        node = LeakyReluBackward0()
+        node.slope = negative_slope
+        node.save(input if not inplace else wrap(x.copy(), input))
+        record(res, node, input)
+    if inplace:
+        return _inplace_result(input, res)
+    return res
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """In-place :func:`leaky_relu`."""
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+class PreluKernelBackward0(Node):
+    __slots__ = ("wshape", "axes")
+
+    def backward(self, g):
+        x, w = self.saved_tensors_checked()
+        xd, wd = x._data, w._data.reshape(self.wshape)
+        pos = xd > 0
+        gx = np.where(pos, g, g * wd) if wants(self, 0) else None
+        gw = None
+        if wants(self, 1):
+            gw = np.where(pos, 0, g * xd).sum(axis=self.axes).reshape(w._data.shape)
+        return gx, gw
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """``x`` where positive, ``weight * x`` elsewhere; ``weight`` has 1 or C (dim 1) entries."""
+    x, w = input._data, weight._data
+    if w.ndim > 1:
+        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
+                           f"ndim = {w.ndim}")
+    c = w.size
+    if c != 1:
+        if x.ndim == 0 or (x.shape[1] if x.ndim >= 2 else x.shape[0]) != c:
+            got = x.shape[1] if x.ndim >= 2 else (x.shape[0] if x.ndim else 1)
+            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found "
+                               f"parameter numbers = {c} and channel size = {got}.")
+    ch = 1 if x.ndim >= 2 else 0
+    wshape = (1,) * x.ndim if c == 1 else tuple(c if i == ch else 1 for i in range(x.ndim))
+    out = np.where(x > 0, x, x * w.reshape(wshape))
+    res = wrap(out, input)
+    if needs_grad(input, weight):
+        node = PreluKernelBackward0()
+        node.wshape = wshape
+        node.axes = tuple(i for i in range(x.ndim) if wshape[i] == 1)
+        node.save(input, weight)
+        record(res, node, input, weight)
+    return res
+
+
+# ---------------------------------------------------------------------- smooth activations
+_SQRT_PI = math.sqrt(math.pi)
+
+
+def erf_array(x: np.ndarray) -> np.ndarray:
+    """The error function, elementwise, to double precision (no SciPy needed).
+
+    A positive-term series serves ``|x| < 2.5``; a continued fraction for erfc the rest."""
+    xd = np.asarray(x, dtype=np.float64)
+    a = np.abs(xd)
+    small = a < 2.5
+    s = np.where(small, a, 0.0)
+    term = s.copy()
+    total = s.copy()
+    s2 = 2.0 * s * s
+    for n in range(1, 60):
+        term = term * s2 / (2 * n + 1)
+        total += term
+    erf_small = 2.0 / _SQRT_PI * np.exp(-s * s) * total
+    big = np.where(small, 2.5, a)
+    t = big.copy()
+    for k in range(80, 0, -1):
+        t = big + (k / 2.0) / t
+    erfc_big = np.exp(-big * big) / _SQRT_PI / t
+    r = np.where(small, erf_small, 1.0 - erfc_big)
+    return np.copysign(r, xd)
+
+
+def _erfc_array(x: np.ndarray) -> np.ndarray:
+    """``1 - erf(x)`` without cancellation for large positive ``x``."""
+    xd = np.asarray(x, dtype=np.float64)
+    tail = xd >= 2.5
+    big = np.where(tail, xd, 2.5)
+    t = big.copy()
+    for k in range(80, 0, -1):
+        t = big + (k / 2.0) / t
+    return np.where(tail, np.exp(-big * big) / _SQRT_PI / t, 1.0 - erf_array(xd))
+
+
+def _normal_cdf(x: np.ndarray) -> np.ndarray:
+    return 0.5 * _erfc_array(-x / math.sqrt(2.0))
+
+
+_GELU_C = math.sqrt(2.0 / math.pi)
+
+
+class GeluBackward0(Node):
+    __slots__ = ("approximate",)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors_checked()
+        xd = x._data
+        if self.approximate == "tanh":
+            inner = _GELU_C * (xd + 0.044715 * xd ** 3)
+            th = np.tanh(inner)
+            d = 0.5 * (1 + th) + 0.5 * xd * (1 - th * th) * _GELU_C * (1 + 3 * 0.044715 * xd * xd)
+        else:
+            x64 = xd.astype(np.float64)
+            d = _normal_cdf(x64) + x64 * np.exp(-0.5 * x64 * x64) / math.sqrt(2 * math.pi)
+        return (g * d).astype(g.dtype, copy=False),
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """Gaussian error linear unit ``x * Phi(x)`` (``approximate="tanh"``: tanh formula)."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    x = float_array(input._data)
+    if approximate == "tanh":
+        out = 0.5 * x * (1 + np.tanh(_GELU_C * (x + 0.044715 * x ** 3)))
+    else:
+        out = (x.astype(np.float64) * _normal_cdf(x.astype(np.float64))).astype(x.dtype)
+    res = wrap(out.astype(x.dtype, copy=False), input)
+    if needs_grad(input):
+        node = GeluBackward0()
+        node.approximate = approximate
+        node.save(input)
+        record(res, node, input)
+    return res
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-x))
+
+
+class SiluBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        (x,) = self.saved_tensors_checked()
+        s = _sigmoid(x._data)
+        return (g * s * (1 + x._data * (1 - s))).astype(g.dtype, copy=False),
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * sigmoid(x)``."""
+    x = float_array(input._data)
+    res = wrap((x * _sigmoid(x)).astype(x.dtype, copy=False), input)
+    if needs_grad(input):
+        node = SiluBackward0()
+        node.save(input if not inplace else wrap(x.copy(), input))
+        record(res, node, input)
+    if inplace:
+        return _inplace_result(input, res)
+    return res
+
+
+def tanh(input: Tensor) -> Tensor:
+    """Hyperbolic tangent."""
+    import numtorch
+    return numtorch.tanh(input)
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    """Logistic sigmoid."""
+    import numtorch
+    return numtorch.sigmoid(input)
+
+
+# ---------------------------------------------------------------------- softmax
+def _softmax_dim(name: str, ndim: int, stacklevel: int = 4) -> int:
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
+                  "to include dim=X as an argument.", UserWarning, stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def _prepare_softmax(input: Tensor, dim, dtype, name: str):
+    from ..._dtype import to_numpy_dtype
+    x = input._data
+    if dim is None:
+        dim = _softmax_dim(name, x.ndim)
+    n = max(x.ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+    if dtype is not None:
+        x = x.astype(to_numpy_dtype(dtype))
+    elif x.dtype.kind not in "fV":
+        raise RuntimeError(f"\"{name}_lastdim_kernel_impl\" not implemented for "
+                           f"'{_long_name(x)}'")
+    return x, (dim % n if x.ndim else None)
+
+
+def _long_name(x) -> str:
+    from ._common import torch_dtype_name
+    return torch_dtype_name(x)
+
+
+class SoftmaxBackward0(Node):
+    __slots__ = ("dim", "in_dtype")
+
+    def backward(self, g):
+        (out,) = self.saved_tensors_checked()
+        y = out._data
+        gy = g * y
+        r = gy - y * gy.sum(axis=self.dim, keepdims=True)
+        return r.astype(self.in_dtype, copy=False),
+
+
+class LogSoftmaxBackward0(Node):
+    __slots__ = ("dim", "in_dtype")
+
+    def backward(self, g):
+        (out,) = self.saved_tensors_checked()
+        r = g - np.exp(out._data) * g.sum(axis=self.dim, keepdims=True)
+        return r.astype(self.in_dtype, copy=False),
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """``exp(x) / sum(exp(x))`` along ``dim``."""
+    x, axis = _prepare_softmax(input, dim, dtype, "softmax")
+    shifted = x - x.max(axis=axis, keepdims=True)
+    e = np.exp(shifted)
+    e /= e.sum(axis=axis, keepdims=True)
+    res = wrap(e, input)
+    if needs_grad(input):
+        node = SoftmaxBackward0()
+        node.dim, node.in_dtype = axis, input._data.dtype
+        node.save(res)
+        record(res, node, input)
+    return res
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+                dtype=None) -> Tensor:
+    """``log(softmax(x))`` along ``dim``, computed stably."""
+    x, axis = _prepare_softmax(input, dim, dtype, "log_softmax")
+    shifted = x - x.max(axis=axis, keepdims=True)
+    shifted -= np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    res = wrap(shifted, input)
+    if needs_grad(input):
+        node = LogSoftmaxBackward0()
+        node.dim, node.in_dtype = axis, input._data.dtype
+        node.save(res)
+        record(res, node, input)
+    return res

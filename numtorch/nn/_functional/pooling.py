@@ -1,0 +1,284 @@
+"""Pooling: max and average over sliding windows, adaptive average pooling.
+
+Windows are visited one kernel offset at a time: each offset is one strided slice of the
+(padded) input covering every output position, so the work is ``kh * kw`` whole-array NumPy
+operations, never a loop over elements.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._common import Node, Tensor, needs_grad, record, tuple_arg, wrap
+
+__all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
+           "adaptive_avg_pool2d"]
+
+
+def _pool_out(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
+    span = size + 2 * p - d * (k - 1) - 1
+    out = (-(-span // s) if ceil_mode else span // s) + 1
+    if ceil_mode and (out - 1) * s >= size + p:
+        out -= 1
+    return out
+
+
+def _pool_args(kernel_size, stride, padding, dilation, name: str):
+    k = tuple_arg(kernel_size, 2, "kernel_size")
+    s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) else \
+        tuple_arg(stride, 2, "stride")
+    p = tuple_arg(padding, 2, "padding")
+    d = tuple_arg(dilation, 2, "dilation")
+    if any(v <= 0 for v in s):
+        raise RuntimeError(f"{name}: stride should be greater than zero, but got strideH: "
+                           f"{s[0]} strideW: {s[1]}")
+    for pi, ki, di in zip(p, k, d):
+        if pi > (di * (ki - 1) + 1) // 2:
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
+                               f"pad={pi}, kernel_size={ki} and dilation={di}")
+    return k, s, p, d
+
+
+def _prepare(input: Tensor, name: str) -> tuple:
+    x = input._data
+    if x.ndim not in (3, 4) or x.size == 0:
+        raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
+    return (x, True) if x.ndim == 4 else (x[None], False)
+
+
+def _sizes(x, k, s, p, d, ceil_mode):
+    h, w = x.shape[2:]
+    oh = _pool_out(h, k[0], s[0], p[0], d[0], ceil_mode)
+    ow = _pool_out(w, k[1], s[1], p[1], d[1], ceil_mode)
+    if oh <= 0 or ow <= 0:
+        raise RuntimeError(f"Given input size: ({x.shape[1]}x{h}x{w}). Calculated output size: "
+                           f"({x.shape[1]}x{oh}x{ow}). Output size is too small")
+    return oh, ow
+
+
+def _padded(x, p, k, s, d, out_hw, fill) -> np.ndarray:
+    """``x`` padded so every window of every output position lies inside it."""
+    h, w = x.shape[2:]
+    need_h = (out_hw[0] - 1) * s[0] + d[0] * (k[0] - 1) + 1
+    need_w = (out_hw[1] - 1) * s[1] + d[1] * (k[1] - 1) + 1
+    bottom = max(need_h - h - p[0], 0)
+    right = max(need_w - w - p[1], 0)
+    if not (p[0] or p[1] or bottom or right):
+        return x
+    xp = np.full(x.shape[:2] + (h + p[0] + bottom, w + p[1] + right), fill, dtype=x.dtype)
+    xp[:, :, p[0]:p[0] + h, p[1]:p[1] + w] = x
+    return xp
+
+
+def _offset(a, i, j, s, d, out_hw):
+    """The slice of ``a`` holding kernel offset ``(i, j)`` of every window."""
+    return a[:, :, i * d[0]:i * d[0] + (out_hw[0] - 1) * s[0] + 1:s[0],
+             j * d[1]:j * d[1] + (out_hw[1] - 1) * s[1] + 1:s[1]]
+
+
+# ---------------------------------------------------------------------- max pooling
+class MaxPool2DWithIndicesBackward0(Node):
+    __slots__ = ("arg", "geom", "padded_shape", "in_hw", "batched")
+
+    def backward(self, g):
+        k, s, p, d, out_hw = self.geom
+        if not self.batched:
+            g = g[None]
+        gx = np.zeros(self.padded_shape, dtype=g.dtype)
+        arg = self.arg
+        for i in range(k[0]):
+            for j in range(k[1]):
+                hit = arg == i * k[1] + j
+                view = _offset(gx, i, j, s, d, out_hw)
+                if view.shape[2:] == g.shape[2:]:
+                    view += np.where(hit, g, 0)
+        h, w = self.in_hw
+        gx = gx[:, :, p[0]:p[0] + h, p[1]:p[1] + w]
+        return (gx if self.batched else gx[0]),
+
+
+def _max_windows(xp, k, s, d, out_hw):
+    """Maximum over each window and the kernel offset holding the first maximum."""
+    best = _offset(xp, 0, 0, s, d, out_hw).copy()
+    arg = np.zeros(best.shape, dtype=np.int32)
+    for i in range(k[0]):
+        for j in range(k[1]):
+            if i == 0 and j == 0:
+                continue
+            cand = _offset(xp, i, j, s, d, out_hw)
+            better = (cand > best) | np.isnan(cand)
+            np.copyto(best, cand, where=better)
+            arg[better] = i * k[1] + j
+    return best, arg
+
+
+def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False):
+    """Maximum over ``kernel_size`` windows of ``(N, C, H, W)`` or ``(C, H, W)`` input; with
+    ``return_indices`` also the flat ``H*W`` index of each maximum."""
+    k, s, p, d = _pool_args(kernel_size, stride, padding, dilation, "max_pool2d")
+    x, batched = _prepare(input, "max_pool2d")
+    out_hw = _sizes(x, k, s, p, d, ceil_mode)
+    xp = _padded(x, p, k, s, d, out_hw, -np.inf if x.dtype.kind == "f" else
+                 np.iinfo(x.dtype).min)
+    if k == s and d == (1, 1) and xp.shape[2] == out_hw[0] * k[0] and \
+            xp.shape[3] == out_hw[1] * k[1] and k[0] * k[1] <= 4 and not return_indices \
+            and not needs_grad(input):
+        n, c = x.shape[:2]
+        out = xp.reshape(n, c, out_hw[0], k[0], out_hw[1], k[1]).max(axis=(3, 5))
+        arg = None
+    else:
+        out, arg = _max_windows(xp, k, s, d, out_hw)
+    res = wrap(out if batched else out[0], input)
+    if needs_grad(input):
+        node = MaxPool2DWithIndicesBackward0()
+        node.arg, node.geom, node.padded_shape = arg, (k, s, p, d, out_hw), xp.shape
+        node.in_hw, node.batched = x.shape[2:], batched
+        record(res, node, input)
+    if not return_indices:
+        return res
+    if arg is None:
+        _, arg = _max_windows(xp, k, s, d, out_hw)
+    return res, wrap(_flat_indices(arg, x.shape[3], k, s, p, d, out_hw, batched), input)
+
+
+def _flat_indices(arg, width, k, s, p, d, out_hw, batched) -> np.ndarray:
+    rows = (np.arange(out_hw[0]) * s[0] - p[0])[:, None] + (arg // k[1]) * d[0]
+    cols = (np.arange(out_hw[1]) * s[1] - p[1])[None, :] + (arg % k[1]) * d[1]
+    idx = (rows * width + cols).astype(np.int64)
+    return idx if batched else idx[0]
+
+
+def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False):
+    """Maximum over windows of ``(N, C, L)`` or ``(C, L)`` input."""
+    from .shape_ops import unsqueeze_view, squeeze_view
+    one = lambda v: (1, v) if isinstance(v, int) else (1,) + tuple(v)  # noqa: E731
+    st = None if stride is None or (not isinstance(stride, int) and not stride) else one(stride)
+    x = unsqueeze_view(input, -2)
+    r = max_pool2d(x, one(kernel_size), st, (0, padding) if isinstance(padding, int) else
+                   (0,) + tuple(padding), one(dilation), ceil_mode, return_indices)
+    if return_indices:
+        return squeeze_view(r[0], -2), squeeze_view(r[1], -2)
+    return squeeze_view(r, -2)
+
+
+# ---------------------------------------------------------------------- average pooling
+class AvgPool2DBackward0(Node):
+    __slots__ = ("geom", "padded_shape", "in_hw", "divisor", "batched")
+
+    def backward(self, g):
+        k, s, p, d, out_hw = self.geom
+        if not self.batched:
+            g = g[None]
+        share = g / self.divisor
+        gx = np.zeros(self.padded_shape, dtype=g.dtype)
+        for i in range(k[0]):
+            for j in range(k[1]):
+                _offset(gx, i, j, s, d, out_hw)[...] += share
+        h, w = self.in_hw
+        gx = gx[:, :, p[0]:p[0] + h, p[1]:p[1] + w]
+        return (gx if self.batched else gx[0]),
+
+
+def _avg_divisor(h, w, k, s, p, out_hw, count_include_pad, divisor_override, dtype):
+    if divisor_override:
+        return np.asarray(divisor_override, dtype=dtype)
+    counts = []
+    for size, ki, si, pi, o in zip((h, w), k, s, p, out_hw):
+        start = np.arange(o) * si - pi
+        end = np.minimum(start + ki, size + pi)
+        if count_include_pad:
+            counts.append(end - start)
+        else:
+            counts.append(np.minimum(end, size) - np.maximum(start, 0))
+    return (counts[0][:, None] * counts[1][None, :]).astype(dtype)
+
+
+def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+    """Average over ``kernel_size`` windows of ``(N, C, H, W)`` or ``(C, H, W)`` input."""
+    k, s, p, d = _pool_args(kernel_size, stride, padding, 1, "avg_pool2d")
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    x, batched = _prepare(input, "avg_pool2d")
+    out_hw = _sizes(x, k, s, p, d, ceil_mode)
+    xp = _padded(x, p, k, s, d, out_hw, 0)
+    total = _offset(xp, 0, 0, s, d, out_hw).copy()
+    for i in range(k[0]):
+        for j in range(k[1]):
+            if i or j:
+                total += _offset(xp, i, j, s, d, out_hw)
+    divisor = _avg_divisor(x.shape[2], x.shape[3], k, s, p, out_hw, count_include_pad,
+                           divisor_override, x.dtype)
+    out = total / divisor
+    res = wrap(out if batched else out[0], input)
+    if needs_grad(input):
+        node = AvgPool2DBackward0()
+        node.geom, node.padded_shape, node.in_hw = (k, s, p, d, out_hw), xp.shape, x.shape[2:]
+        node.divisor, node.batched = divisor, batched
+        record(res, node, input)
+    return res
+
+
+def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True) -> Tensor:
+    """Average over windows of ``(N, C, L)`` or ``(C, L)`` input."""
+    from .shape_ops import squeeze_view, unsqueeze_view
+    one = lambda v: (1, v) if isinstance(v, int) else (1,) + tuple(v)  # noqa: E731
+    st = None if stride is None or (not isinstance(stride, int) and not stride) else one(stride)
+    r = avg_pool2d(unsqueeze_view(input, -2), one(kernel_size), st,
+                   (0, padding) if isinstance(padding, int) else (0,) + tuple(padding),
+                   ceil_mode, count_include_pad)
+    return squeeze_view(r, -2)
+
+
+# ---------------------------------------------------------------------- adaptive
+class AdaptiveAvgPool2DBackward0(Node):
+    __slots__ = ("ah", "aw", "batched")
+
+    def backward(self, g):
+        gx = np.matmul(np.matmul(self.ah.T, g), self.aw)
+        return gx,
+
+
+def _averaging_matrix(size: int, out: int, dtype) -> np.ndarray:
+    """``(out, size)`` matrix whose row ``i`` averages torch's adaptive window ``i``."""
+    i = np.arange(out)
+    start = (i * size) // out
+    end = -((-(i + 1) * size) // out)
+    pos = np.arange(size)
+    inside = (pos[None, :] >= start[:, None]) & (pos[None, :] < end[:, None])
+    return (inside / (end - start)[:, None]).astype(dtype)
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
+    """Average pooling to a fixed ``output_size`` (int or pair; None keeps that dimension)."""
+    x = input._data
+    if x.ndim not in (3, 4):
+        raise RuntimeError(f"adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got "
+                           f"{list(x.shape)}")
+    if isinstance(output_size, int):
+        output_size = (output_size, output_size)
+    oh, ow = (x.shape[-2] if output_size[0] is None else output_size[0],
+              x.shape[-1] if output_size[1] is None else output_size[1])
+    if oh == 1 and ow == 1:
+        from ..._ops.reduce import mean
+        return mean(input, (-2, -1), keepdim=True)
+    ah = _averaging_matrix(x.shape[-2], oh, x.dtype)
+    aw = _averaging_matrix(x.shape[-1], ow, x.dtype)
+    out = np.matmul(np.matmul(ah, x), aw.T)
+    res = wrap(out, input)
+    if needs_grad(input):
+        node = AdaptiveAvgPool2DBackward0()
+        node.ah, node.aw = ah, aw
+        record(res, node, input)
+    return res
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
+    """Average pooling of ``(N, C, L)`` input to ``output_size`` positions."""
+    from .shape_ops import squeeze_view, unsqueeze_view
+    size = output_size if isinstance(output_size, int) else output_size[0]
+    return squeeze_view(adaptive_avg_pool2d(unsqueeze_view(input, -2), (1, size)), -2)
