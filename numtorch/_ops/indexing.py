@@ -1,5 +1,718 @@
-"""Differentiable ops: indexing."""
+"""Differentiable indexing: ``tensor[key]`` and ``tensor[key] = value`` with torch's semantics
+(basic indexing gives views sharing memory and version; advanced indexing copies), and the
+index-driven ops gather, scatter, index_select, masked_fill, where, nonzero.
+"""
 from __future__ import annotations
 
-__all__: list = []          # functions exported as numtorch.<name>
-TENSOR_METHODS: list = []   # names (from __all__ or private) attached as Tensor methods
+import numpy as np
+
+from .. import _dtype as D
+from .._tensor import _NP2DT, Tensor, edge
+from ._util import GRAD, Node, check_inplace, finish_inplace, record, unbroadcast, wrap
+from .shape import _fresh, _view, _wrap
+from .shape import select as _select
+
+__all__ = ["where", "nonzero", "argwhere", "masked_fill", "masked_select", "gather", "scatter",
+           "scatter_add", "index_select", "take"]
+TENSOR_METHODS = [n for n in __all__ if n != "where"] + [
+    "masked_fill_", "scatter_", "scatter_add_"]
+METHOD_ALIASES = {"__getitem__": "getitem", "__setitem__": "setitem", "where": "_where_method"}
+
+_NEW = object.__new__
+_INT_KINDS = "iu"
+_C10_NAMES = {"float32": "float", "float64": "double", "float16": "half", "bfloat16": "BFloat16",
+              "int64": "long", "int32": "int", "int16": "short", "int8": "signed char",
+              "uint8": "unsigned char", "bool": "bool", "complex64": "c10::complex<float>"}
+_LEAF_VIEW_INPLACE = ("a view of a leaf Variable that requires grad is being used in an in-place "
+                      "operation.")
+_LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation."
+
+
+# ---------------------------------------------------------------------- key conversion
+def _bad_index(item) -> IndexError:
+    return IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte "
+                      f"Variables are valid indices (got {type(item).__name__})")
+
+
+def _as_index_array(item):
+    """An index given as a tensor/array/list: a bool mask, an integer array, or an int."""
+    if isinstance(item, Tensor):
+        arr = item._data
+        if arr.dtype.kind == "b" or arr.dtype == np.uint8:
+            return arr if arr.dtype.kind == "b" else arr.astype(bool)
+        if arr.dtype.kind not in _INT_KINDS:
+            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        return int(arr) if arr.ndim == 0 else arr
+    arr = np.asarray(item)
+    if arr.dtype.kind == "b":
+        return arr
+    if arr.size == 0:
+        return arr.astype(np.int64)
+    if arr.dtype.kind not in _INT_KINDS:
+        raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+    return arr
+
+
+def _as_tuple(key) -> tuple:
+    if type(key) is tuple:
+        return key
+    if isinstance(key, list) and len(key) < 32 and any(
+            isinstance(k, (Tensor, list, tuple, slice, np.ndarray)) or k is None or k is Ellipsis
+            for k in key):
+        return tuple(key)     # torch's legacy reading of a sequence holding indices
+    return (key,)
+
+
+def convert_key(shape: tuple, key) -> tuple:
+    """``key`` as a NumPy index for an array of ``shape`` plus whether it is advanced and the
+    torch grad_fn name of basic indexing. Raises torch's IndexError/ValueError for bad keys."""
+    items = []
+    advanced = False
+    consumed = 0
+    for item in _as_tuple(key):
+        if item is None:
+            items.append(None)
+        elif item is Ellipsis:
+            items.append(Ellipsis)
+        elif isinstance(item, slice):
+            if item.step is not None and item.step.__index__() <= 0:
+                if item.step.__index__() == 0:
+                    raise ValueError("slice step cannot be zero")
+                raise ValueError("step must be greater than zero")
+            items.append(item)
+            consumed += 1
+        elif isinstance(item, bool):
+            items.append(item)
+            advanced = True
+        elif isinstance(item, (int, np.integer)):
+            items.append(int(item))
+            consumed += 1
+        elif isinstance(item, (Tensor, list, tuple, np.ndarray)):
+            arr = _as_index_array(item)
+            if isinstance(arr, int):
+                items.append(arr)
+                consumed += 1
+                continue
+            items.append(arr)
+            advanced = True
+            consumed += arr.ndim if arr.dtype.kind == "b" else 1
+        else:
+            raise _bad_index(item)
+    ndim = len(shape)
+    if consumed > ndim:
+        if ndim == 0:
+            raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                             "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
+        raise IndexError(f"too many indices for tensor of dimension {ndim}")
+    _check_bounds(shape, items, ndim - consumed)
+    if advanced:
+        return tuple(items), True, "Index"
+    return tuple(items), False, _basic_name(shape, items, type(key) is slice)
+
+
+def _basic_name(shape: tuple, items: tuple, single_slice: bool) -> str:
+    """The grad_fn torch shows for basic indexing: its last view op that did something."""
+    if single_slice:
+        return "Slice"
+    name = "Alias"
+    ell = len(shape) - sum(1 for i in items if i is not None and i is not Ellipsis)
+    dim = 0
+    for it in items:
+        if it is None:
+            name = "Unsqueeze"
+        elif it is Ellipsis:
+            dim += ell
+        elif type(it) is int:
+            name = "Select"
+        else:
+            if it.indices(shape[dim]) != (0, shape[dim], 1):
+                name = "Slice"
+            dim += 1
+    return name
+
+
+def _check_bounds(shape, items, ellipsis_dims: int) -> None:
+    dim = 0
+    for it in items:
+        if it is None or isinstance(it, (bool, slice)):
+            dim += isinstance(it, slice)
+        elif it is Ellipsis:
+            dim += ellipsis_dims
+        elif isinstance(it, int):
+            size = shape[dim]
+            if not -size <= it < size:
+                raise IndexError(f"index {it} is out of bounds for dimension {dim} with size "
+                                 f"{size}")
+            dim += 1
+        elif it.dtype.kind == "b":
+            want = shape[dim:dim + it.ndim]
+            if it.shape != want:
+                bad = next(i for i, (a, b) in enumerate(zip(it.shape, want)) if a != b)
+                raise IndexError(f"The shape of the mask {list(it.shape)} at index {bad} does not "
+                                 f"match the shape of the indexed tensor {list(shape)} at index "
+                                 f"{dim + bad}")
+            dim += it.ndim
+        else:
+            size = shape[dim]
+            if it.size:
+                hi, lo = int(it.max()), int(it.min())
+                if hi >= size or lo < -size:
+                    raise IndexError(f"index {hi if hi >= size else lo} is out of bounds for "
+                                     f"dimension {dim} with size {size}")
+            dim += 1
+
+
+# ---------------------------------------------------------------------- __getitem__
+class _BasicIndexNode(Node):
+    """Backward of basic indexing: the gradient placed at the window in a zero array."""
+    __slots__ = ("shape", "key")
+
+    def backward(self, g):
+        out = np.zeros(self.shape, dtype=g.dtype)
+        out[self.key] = g
+        return (out,)
+
+
+class SelectBackward0(_BasicIndexNode):
+    __slots__ = ()
+
+
+class SliceBackward0(_BasicIndexNode):
+    __slots__ = ()
+
+
+class UnsqueezeBackward0(_BasicIndexNode):
+    __slots__ = ()
+
+
+class AliasBackward0(_BasicIndexNode):
+    __slots__ = ()
+
+
+_BASIC_NODES = {"Select": SelectBackward0, "Slice": SliceBackward0,
+                "Unsqueeze": UnsqueezeBackward0, "Alias": AliasBackward0}
+
+
+class IndexBackward0(Node):
+    """Backward of advanced indexing: gradients of repeated indices add up."""
+    __slots__ = ("shape", "key", "unique")
+
+    def backward(self, g):
+        out = np.zeros(self.shape, dtype=g.dtype)
+        if self.unique:
+            out[self.key] = g
+        else:
+            np.add.at(out, self.key, g)
+        return (out,)
+
+
+def getitem(self: Tensor, key) -> Tensor:
+    """``self[key]``: views for ints, slices, None and ``...``; copies for masks and integer
+    arrays (as torch)."""
+    a = self._data
+    if type(key) is int and a.ndim:        # the common x[i]
+        size = a.shape[0]
+        if not -size <= key < size:
+            raise IndexError(f"index {key} is out of bounds for dimension 0 with size {size}")
+        out = _view(self, a[key])
+        if GRAD.enabled and self._requires_grad:
+            node = SelectBackward0()
+            node.shape, node.key = a.shape, key
+            record(out, node, self)
+        return out
+    np_key, advanced, name = convert_key(a.shape, key)
+    if not advanced:
+        out = _view(self, a[np_key])
+        if GRAD.enabled and self._requires_grad:
+            node = _BASIC_NODES[name]()
+            node.shape, node.key = a.shape, np_key
+            record(out, node, self)
+        return out
+    out = _fresh(self, a[np_key])
+    if GRAD.enabled and self._requires_grad:
+        node = IndexBackward0()
+        node.shape, node.key = a.shape, np_key
+        node.unique = all(not isinstance(k, np.ndarray) or k.dtype.kind == "b" for k in np_key)
+        record(out, node, self)
+    return out
+
+
+# ---------------------------------------------------------------------- __setitem__
+class CopySlices(Node):
+    """Backward of ``self[key] = value``: the overwritten part of self gets no gradient."""
+    __slots__ = ("key", "value_shape", "value_dtype")
+
+    def name(self) -> str:
+        return "torch::autograd::CopySlices"
+
+    def backward(self, g):
+        gs = gv = None
+        if self.next_functions[0][0] is not None:
+            gs = g.copy()
+            gs[self.key] = 0
+        if self.next_functions[1][0] is not None:
+            gv = _reduce_to(g[self.key], self.value_shape).astype(self.value_dtype, copy=False)
+        return gs, gv
+
+
+def _reduce_to(g: np.ndarray, shape: tuple) -> np.ndarray:
+    """``g`` summed down to ``shape`` (which may carry extra leading size-1 dims)."""
+    if len(shape) > g.ndim:
+        return g.reshape((1,) * (len(shape) - g.ndim) + g.shape).reshape(shape) \
+            if g.size == int(np.prod(shape)) else unbroadcast(g, shape[len(shape) - g.ndim:]
+                                                              ).reshape(shape)
+    return unbroadcast(g, shape)
+
+
+def setitem(self: Tensor, key, value) -> None:
+    """``self[key] = value`` in place (value broadcast and cast to self's dtype); recorded for
+    autograd when ``self`` or ``value`` requires grad."""
+    a = self._data
+    np_key, advanced, _ = convert_key(a.shape, key)
+    vt = value if isinstance(value, Tensor) else None
+    v = value._data if vt is not None else value
+    if isinstance(v, (list, tuple)):
+        v = np.asarray(v)
+    grad = GRAD.enabled and (self._requires_grad or (vt is not None and vt._requires_grad))
+    if grad:
+        if self._requires_grad and self.grad_fn is None:
+            raise RuntimeError(_LEAF_INPLACE if advanced else _LEAF_VIEW_INPLACE)
+        if self._base is not None:
+            from .elementwise import _refuse_view_inplace
+            _refuse_view_inplace()
+        prev_edge = edge(self)
+    if not a.flags.writeable:
+        raise RuntimeError("unsupported operation: more than one element of the written-to "
+                           "tensor refers to a single memory location. Please clone() the tensor "
+                           "before performing the operation.")
+    _assign(a, np_key, v)
+    self._bump()
+    if grad:
+        node = CopySlices()
+        node.key = np_key
+        if vt is not None:
+            node.value_shape, node.value_dtype = vt._data.shape, vt._data.dtype
+        node.next_functions = (prev_edge, edge(vt) if vt is not None else (None, 0))
+        self.grad_fn = node
+        self._output_nr = 0
+        self._requires_grad = True
+
+
+def _assign(a: np.ndarray, np_key: tuple, v) -> None:
+    try:
+        if isinstance(v, np.ndarray) and v.dtype != a.dtype:
+            v = v.astype(a.dtype)
+        a[np_key] = v
+    except ValueError:
+        target = a[np_key].shape
+        vshape = np.shape(v)
+        core = vshape[max(0, len(vshape) - len(target)):]
+        if len(vshape) > len(target) and any(s != 1 for s in vshape[:len(vshape) - len(target)]):
+            raise RuntimeError(f"shape mismatch: value tensor of shape {list(vshape)} cannot be "
+                               f"broadcast to indexing result of shape {list(target)}") from None
+        bad = next(i for i in range(len(core)) if core[-1 - i] not in (1, target[-1 - i]))
+        dim = len(target) - 1 - bad
+        raise RuntimeError(f"The expanded size of the tensor ({target[dim]}) must match the "
+                           f"existing size ({core[-1 - bad]}) at non-singleton dimension {dim}.  "
+                           f"Target sizes: {list(target)}.  Tensor sizes: {list(core)}") from None
+
+
+# ---------------------------------------------------------------------- where / nonzero / masks
+class WhereBackward0(Node):
+    __slots__ = ("cond", "shapes", "dtypes")
+
+    def backward(self, g):
+        c = self.cond
+        zero = np.zeros((), dtype=g.dtype)
+        outs = []
+        for i, pick in enumerate((c, ~c)):
+            if self.next_functions[i][0] is None:
+                outs.append(None)
+                continue
+            gi = unbroadcast(np.where(pick, g, zero), self.shapes[i])
+            outs.append(gi.astype(self.dtypes[i], copy=False))
+        return tuple(outs)
+
+
+def where(condition: Tensor, input=None, other=None, *, out=None):
+    """Elements of ``input`` where ``condition`` holds, else of ``other`` (broadcast, dtypes
+    promoted; either may be a Python scalar). With only ``condition``: ``nonzero(as_tuple=True)``.
+    """
+    if input is None and other is None:
+        return nonzero(condition, as_tuple=True)
+    cd = condition._data
+    if cd.dtype.kind != "b":
+        raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor "
+                           f"with dtype {_type_word(cd.dtype)}")
+    xt = input if isinstance(input, Tensor) else None
+    yt = other if isinstance(other, Tensor) else None
+    dims, zero, scalars = [], [], []
+    for v in (input, other):
+        if isinstance(v, Tensor):
+            (dims if v._data.ndim else zero).append(_NP2DT[v._data.dtype])
+        else:
+            scalars.append(v)
+    rt = D.result_type(dims, zero, scalars).np
+    xd = np.asarray(xt._data if xt is not None else input, dtype=rt)
+    yd = np.asarray(yt._data if yt is not None else other, dtype=rt)
+    try:
+        res = np.where(cd, xd, yd)
+    except ValueError:
+        _broadcast_error(cd.shape, xd.shape, yd.shape)
+    like = xt if xt is not None else (yt if yt is not None else condition)
+    result = _fresh(like, res)
+    if GRAD.enabled and ((xt is not None and xt._requires_grad) or
+                         (yt is not None and yt._requires_grad)):
+        node = WhereBackward0()
+        node.cond = cd
+        node.shapes = (xd.shape, yd.shape)
+        node.dtypes = (xd.dtype if xt is None else xt._data.dtype,
+                       yd.dtype if yt is None else yt._data.dtype)
+        node.next_functions = (edge(xt) if xt is not None else (None, 0),
+                               edge(yt) if yt is not None else (None, 0))
+        result.grad_fn = node
+        result._requires_grad = True
+    if out is not None:
+        from .elementwise import _out
+        return _out(result, out)
+    return result
+
+
+def _where_method(self: Tensor, condition: Tensor, other) -> Tensor:
+    return where(condition, self, other)
+
+
+def _type_word(np_dtype) -> str:
+    return {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+            "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+            "bool": "Bool"}.get(_NP2DT[np.dtype(np_dtype)].name, str(np_dtype))
+
+
+def _broadcast_error(*shapes):
+    out = []
+    for shp in shapes:
+        pad = (1,) * (max(map(len, shapes)) - len(shp)) + tuple(shp)
+        out.append(pad)
+    for i in range(len(out[0]) - 1, -1, -1):
+        sizes = [s[i] for s in out]
+        big = [s for s in sizes if s != 1]
+        if big and any(s != big[0] for s in big):
+            a, b = [s for s in sizes if s != 1][:2] if len(big) >= 2 else (sizes[0], sizes[1])
+            raise RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b ({b}) "
+                               f"at non-singleton dimension {i}")
+    raise RuntimeError(f"shapes {[list(s) for s in shapes]} cannot be broadcast together")
+
+
+def nonzero(input: Tensor, *, as_tuple: bool = False, out=None):
+    """Indices of the non-zero elements: one row per element (int64), or a tuple of index
+    tensors per dimension with ``as_tuple=True``."""
+    a = input._data
+    if as_tuple:
+        if a.ndim == 0:
+            return (_fresh(input, np.nonzero(a.reshape(1))[0]),)
+        return tuple(_fresh(input, i.astype(np.int64, copy=False)) for i in np.nonzero(a))
+    res = np.argwhere(a) if a.ndim else np.zeros((int(bool(a)), 0), dtype=np.int64)
+    return _fresh(input, res.astype(np.int64, copy=False))
+
+
+def argwhere(input: Tensor) -> Tensor:
+    """``nonzero(input)``."""
+    return nonzero(input)
+
+
+class MaskedFillBackward0(Node):
+    __slots__ = ("mask", "shape")
+
+    def backward(self, g):
+        gi = None
+        if self.next_functions[0][0] is not None:
+            gi = unbroadcast(np.where(self.mask, np.zeros((), g.dtype), g), self.shape)
+        if len(self.next_functions) == 1:
+            return (gi,)
+        gv = None
+        if self.next_functions[1][0] is not None:
+            gv = np.asarray(np.where(self.mask, g, np.zeros((), g.dtype)).sum(), dtype=g.dtype)
+        return gi, gv
+
+
+class MaskedFillBackward1(MaskedFillBackward0):
+    __slots__ = ()
+
+
+def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
+    """A copy of ``input`` with ``value`` (a scalar or 0-d tensor) where ``mask`` is True."""
+    md = mask._data
+    if md.dtype.kind != "b":
+        raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
+                           f"{_C10_NAMES.get(_NP2DT[md.dtype].name, md.dtype)}")
+    vt = value if isinstance(value, Tensor) else None
+    if vt is not None and vt._data.ndim:
+        raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got "
+                           f"tensor with {vt._data.ndim} dimension(s).")
+    a = input._data
+    fill = np.asarray(vt._data if vt is not None else value).astype(a.dtype)
+    try:
+        res = np.where(md, fill, a)
+    except ValueError:
+        _broadcast_error(a.shape, md.shape)
+    out = _fresh(input, res)
+    need_v = vt is not None and vt._requires_grad
+    if GRAD.enabled and (input._requires_grad or need_v):
+        node = MaskedFillBackward1() if vt is not None else MaskedFillBackward0()
+        node.mask, node.shape = md, a.shape
+        if vt is not None:
+            record(out, node, input, vt)
+        else:
+            record(out, node, input)
+    return out
+
+
+def masked_select(input: Tensor, mask: Tensor) -> Tensor:
+    """The elements of ``input`` where ``mask`` (broadcast) is True, as a 1-D tensor."""
+    md = mask._data
+    if md.dtype.kind != "b":
+        raise RuntimeError(f"masked_select: expected BoolTensor for mask")
+    shape = np.broadcast_shapes(input._data.shape, md.shape)
+    src = input if input._data.shape == shape else _expand_to(input, shape)
+    return getitem(src, np.broadcast_to(md, shape))
+
+
+def _expand_to(t: Tensor, shape) -> Tensor:
+    from .shape import expand
+    return expand(t, shape)
+
+
+# ---------------------------------------------------------------------- gather / scatter
+def _index_grid(index: np.ndarray, axis: int) -> tuple:
+    """A NumPy index addressing ``index[pos]`` along ``axis`` and ``pos`` along the others."""
+    nd = index.ndim
+    grid = []
+    for d, s in enumerate(index.shape):
+        if d == axis:
+            grid.append(index)
+        else:
+            shp = [1] * nd
+            shp[d] = s
+            grid.append(np.arange(s).reshape(shp))
+    return tuple(grid)
+
+
+def _check_index(fn: str, index: Tensor, self_shape: tuple, axis: int, src_shape=None):
+    idx = index._data
+    if idx.dtype.kind not in _INT_KINDS:
+        raise RuntimeError(f"{fn}(): Expected dtype int32/int64 for index")
+    if idx.ndim != len(self_shape) and (idx.ndim or len(self_shape) > 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as "
+                           f"{'input' if fn == 'gather' else 'self'} tensor")
+    ishape = idx.shape if idx.ndim else (1,) * len(self_shape)
+    sshape = self_shape if self_shape else (1,)
+    too_big = any(i > s for d, (i, s) in enumerate(zip(ishape, sshape)) if d != axis)
+    src_big = src_shape is not None and any(i > s for i, s in zip(ishape, src_shape or (1,)))
+    if too_big or src_big:
+        if fn == "gather":
+            raise RuntimeError(f"Size does not match at dimension {next(d for d in range(len(ishape)) if d != axis and ishape[d] > sshape[d])} expected index {list(idx.shape)} to be no larger than self {list(self_shape)} apart from dimension {axis}")
+        msg = (f"Expected index {list(idx.shape)} to be no larger than self {list(self_shape)} "
+               f"apart from dimension {axis}")
+        if src_shape is not None:
+            msg += f" and to be no larger size than src {list(src_shape)}"
+        raise RuntimeError(msg)
+    if idx.size:
+        size = sshape[axis]
+        hi, lo = int(idx.max()), int(idx.min())
+        if hi >= size or lo < 0:
+            raise RuntimeError(f"index {hi if hi >= size else lo} is out of bounds for dimension "
+                               f"{axis} with size {size}")
+    return idx.reshape(ishape)
+
+
+class GatherBackward0(Node):
+    __slots__ = ("shape", "grid")
+
+    def backward(self, g):
+        out = np.zeros(self.shape, dtype=g.dtype)
+        np.add.at(out, self.grid, g)
+        return (out,)
+
+
+def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False,
+           out=None) -> Tensor:
+    """``out[i][j] = input[index[i][j]][j]`` along ``dim`` (index no larger than input apart
+    from ``dim``)."""
+    a = input._data
+    axis = _wrap(dim, a.ndim)
+    idx = _check_index("gather", index, a.shape, axis)
+    src = a if a.ndim else a.reshape(1)
+    grid = _index_grid(idx, axis)
+    res = _fresh(input, src[grid].reshape(index._data.shape))
+    if GRAD.enabled and input._requires_grad:
+        node = GatherBackward0()
+        node.shape, node.grid = a.shape, grid
+        record(res, node, input)
+    if out is not None:
+        from .elementwise import _out
+        return _out(res, out)
+    return res
+
+
+class ScatterBackward0(Node):
+    __slots__ = ("grid", "src_shape", "add")
+
+    def backward(self, g):
+        gs = gv = None
+        if self.next_functions[0][0] is not None:
+            if self.add:
+                gs = g
+            else:
+                gs = g.copy()
+                gs[self.grid] = 0
+        if len(self.next_functions) > 1 and self.next_functions[1][0] is not None:
+            gv = np.zeros(self.src_shape, dtype=g.dtype)
+            part = g[self.grid]
+            gv[tuple(slice(0, s) for s in part.shape)] = part
+        return (gs, gv) if len(self.next_functions) > 1 else (gs,)
+
+
+class ScatterBackward1(ScatterBackward0):
+    __slots__ = ()
+
+
+class ScatterAddBackward0(ScatterBackward0):
+    __slots__ = ()
+
+
+def scatter(input: Tensor, dim: int, index: Tensor, src=None, value=None, *,
+            reduce: str | None = None) -> Tensor:
+    """A copy of ``input`` with ``src`` (or a scalar ``value``) written at ``index`` along
+    ``dim``; ``reduce='add'|'multiply'`` combines instead of overwriting."""
+    if src is None:
+        src = value
+    a = input._data
+    axis = _wrap(dim, a.ndim)
+    st = src if isinstance(src, Tensor) else None
+    idx = _check_index("scatter", index, a.shape, axis, st._data.shape if st is not None else None)
+    grid = _index_grid(idx, axis)
+    res = a.copy()
+    target = res if res.ndim else res.reshape(1)
+    vals = _src_part(st, src, idx.shape, a.dtype)
+    if reduce is None:
+        target[grid] = vals
+    elif reduce in ("add", "multiply"):
+        (np.add if reduce == "add" else np.multiply).at(target, grid, vals)
+    else:
+        raise RuntimeError(f"reduce argument must be either add or multiply. Got {reduce}")
+    out = _fresh(input, res)
+    need = input._requires_grad or (st is not None and st._requires_grad)
+    if GRAD.enabled and need:
+        if reduce is not None:
+            raise RuntimeError("the derivative for 'scatter' with a reduce argument is not "
+                               "implemented; use scatter_add or scatter_reduce instead.")
+        node = ScatterBackward0() if st is not None else ScatterBackward1()
+        node.grid, node.add = grid, False
+        if st is not None:
+            node.src_shape = st._data.shape
+            record(out, node, input, st)
+        else:
+            record(out, node, input)
+    return out
+
+
+def _src_part(st, src, ishape, np_dtype):
+    if st is None:
+        return np.asarray(src).astype(np_dtype)
+    s = st._data if st._data.ndim else st._data.reshape(1)
+    part = s[tuple(slice(0, n) for n in ishape)]
+    return part if part.dtype == np_dtype else part.astype(np_dtype)
+
+
+def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (repeats accumulate)."""
+    a = input._data
+    axis = _wrap(dim, a.ndim)
+    idx = _check_index("scatter_add", index, a.shape, axis, src._data.shape)
+    grid = _index_grid(idx, axis)
+    res = a.copy()
+    np.add.at(res if res.ndim else res.reshape(1), grid, _src_part(src, src, idx.shape, a.dtype))
+    out = _fresh(input, res)
+    if GRAD.enabled and (input._requires_grad or src._requires_grad):
+        node = ScatterAddBackward0()
+        node.grid, node.add, node.src_shape = grid, True, src._data.shape
+        record(out, node, input, src)
+    return out
+
+
+class IndexSelectBackward0(Node):
+    __slots__ = ("shape", "key")
+
+    def backward(self, g):
+        out = np.zeros(self.shape, dtype=g.dtype)
+        np.add.at(out, self.key, g)
+        return (out,)
+
+
+def index_select(input: Tensor, dim: int, index: Tensor, *, out=None) -> Tensor:
+    """The entries of ``input`` at positions ``index`` (a vector) along ``dim``."""
+    a = input._data
+    axis = _wrap(dim, a.ndim)
+    idx = index._data
+    if idx.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    if idx.dtype.kind not in _INT_KINDS:
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
+    idx = idx.reshape(-1)
+    size = a.shape[axis] if a.ndim else 1
+    if idx.size and (int(idx.max()) >= size or int(idx.min()) < 0):
+        raise IndexError("index out of range in self")
+    if a.ndim:
+        res = _fresh(input, np.take(a, idx, axis=axis))
+        key = (slice(None),) * axis + (idx,)
+    else:
+        res = _fresh(input, a.reshape(1)[idx].reshape(()))
+        key = ()
+    if GRAD.enabled and input._requires_grad:
+        node = IndexSelectBackward0()
+        node.shape, node.key = a.shape, key
+        record(res, node, input)
+    if out is not None:
+        from .elementwise import _out
+        return _out(res, out)
+    return res
+
+
+def take(input: Tensor, index: Tensor) -> Tensor:
+    """Elements of the flattened ``input`` at ``index``, shaped like ``index``."""
+    from .shape import reshape
+    flat = reshape(input, (-1,))
+    return getitem(flat, index)
+
+
+# ---------------------------------------------------------------------- in-place forms
+def _inplace_of(op, name: str):
+    def method(self: Tensor, *args, **kwargs) -> Tensor:
+        others = any(isinstance(v, Tensor) and v._requires_grad
+                     for v in list(args) + list(kwargs.values()))
+        grad = check_inplace(self) or (GRAD.enabled and others)
+        if grad and self._base is not None:
+            from .elementwise import _refuse_view_inplace
+            _refuse_view_inplace()
+        if grad:
+            from .elementwise import _snapshot
+            res = op(_snapshot(self), *args, **kwargs)
+        else:
+            prev = GRAD.enabled
+            GRAD.enabled = False
+            try:
+                res = op(self, *args, **kwargs)
+            finally:
+                GRAD.enabled = prev
+        if res._data.shape != self._data.shape:
+            raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the "
+                               f"broadcast shape {list(res._data.shape)}")
+        return finish_inplace(self, res)
+    method.__name__ = name
+    method.__doc__ = f"In-place :func:`{op.__name__}`; returns self."
+    return method
+
+
+masked_fill_ = _inplace_of(masked_fill, "masked_fill_")
+scatter_ = _inplace_of(scatter, "scatter_")
+scatter_add_ = _inplace_of(scatter_add, "scatter_add_")

@@ -1,5 +1,869 @@
-"""Differentiable ops: shape."""
+"""Differentiable shape ops: views (view, reshape, permute, transpose, expand, squeeze, narrow,
+split ...), copies (repeat, flip, roll, clone, cat, stack).
+
+View ops return tensors whose array is a NumPy view of the input's array and which share the
+input's version counter, so in-place changes through either are seen by both, as in torch.
+"""
 from __future__ import annotations
 
-__all__: list = []          # functions exported as numtorch.<name>
-TENSOR_METHODS: list = []   # names (from __all__ or private) attached as Tensor methods
+import operator
+import warnings
+
+import numpy as np
+
+from .. import _dtype as D
+from .._device import CPU
+from .._tensor import _NP2DT, Size, Tensor, _wrap_dim
+from ._util import GRAD, Node, record, unbroadcast
+
+__all__ = ["reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "permute", "transpose",
+           "swapaxes", "swapdims", "t", "narrow", "select", "split", "chunk", "unbind", "cat",
+           "concat", "concatenate", "stack", "hstack", "vstack", "flip", "roll", "clone",
+           "movedim", "moveaxis", "adjoint"]
+TENSOR_METHODS = [n for n in __all__ if n not in ("cat", "concat", "concatenate", "stack",
+                                                   "hstack", "vstack")] + [
+    "view", "view_as", "reshape_as", "expand", "expand_as", "repeat", "contiguous"]
+METHOD_ALIASES: dict = {}
+
+_NEW = object.__new__
+_index = operator.index
+
+
+# ---------------------------------------------------------------------- helpers
+def _view(input: Tensor, arr: np.ndarray) -> Tensor:
+    """A tensor over ``arr`` (a NumPy view of ``input``'s array) that shares its version."""
+    out = _NEW(Tensor)
+    out._data = arr
+    if input._device is not CPU:
+        out._device = input._device
+    out._vc = input._shared_vc()
+    base = input._base
+    out._base = input if base is None else base
+    return out
+
+
+def _fresh(input: Tensor, arr: np.ndarray) -> Tensor:
+    """A tensor owning ``arr`` (a new array), on ``input``'s device."""
+    out = _NEW(Tensor)
+    out._data = arr
+    if input._device is not CPU:
+        out._device = input._device
+    return out
+
+
+def _size_args(args, fn: str = "view") -> tuple:
+    """Sizes given as varargs or as one sequence, as a tuple of ints."""
+    if len(args) == 1 and not isinstance(args[0], (int, np.integer, Tensor)):
+        args = args[0]
+    try:
+        return tuple(map(_index, args))
+    except TypeError:
+        bad = next(a for a in args if not hasattr(a, "__index__"))
+        raise TypeError(f"{fn}(): argument 'size' (position 1) must be tuple of ints, but found "
+                        f"element of type {type(bad).__name__}") from None
+
+
+def infer_size(shape: tuple, numel: int) -> tuple:
+    """``shape`` with its one ``-1`` resolved for ``numel`` elements; torch's errors otherwise."""
+    neg = None
+    prod = 1
+    for i, s in enumerate(shape):
+        if s == -1:
+            if neg is not None:
+                raise RuntimeError("only one dimension can be inferred")
+            neg = i
+        elif s < 0:
+            raise RuntimeError(f"invalid shape dimension {s} at index {i} of shape {list(shape)}")
+        else:
+            prod *= s
+    if neg is None:
+        if prod != numel:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        return shape
+    if prod == 0:
+        raise RuntimeError(f"cannot reshape tensor of 0 elements into shape {list(shape)} because "
+                           "the unspecified dimension size -1 can be any value and is ambiguous")
+    if numel % prod:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    return shape[:neg] + (numel // prod,) + shape[neg + 1:]
+
+
+def _dim_error(dim: int, n: int) -> IndexError:
+    return IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but "
+                      f"got {dim})")
+
+
+def _wrap(dim, ndim: int) -> int:
+    dim = _index(dim)
+    n = ndim if ndim else 1
+    if dim < -n or dim >= n:
+        raise _dim_error(dim, n)
+    return dim % n
+
+
+# ---------------------------------------------------------------------- nodes
+class _ReshapeNode(Node):
+    """Backward of ops that only re-read the same elements in another shape."""
+    __slots__ = ("shape",)
+
+    def backward(self, g):
+        return (g.reshape(self.shape),)
+
+
+class ViewBackward0(_ReshapeNode):
+    __slots__ = ()
+
+
+class UnsafeViewBackward0(_ReshapeNode):
+    __slots__ = ()
+
+
+class SqueezeBackward0(_ReshapeNode):
+    __slots__ = ()
+
+
+class SqueezeBackward1(_ReshapeNode):
+    __slots__ = ()
+
+
+class SqueezeBackward2(_ReshapeNode):
+    __slots__ = ()
+
+
+class UnsqueezeBackward0(_ReshapeNode):
+    __slots__ = ()
+
+
+class AliasBackward0(_ReshapeNode):
+    __slots__ = ()
+
+
+class PermuteBackward0(Node):
+    __slots__ = ("inverse",)
+
+    def backward(self, g):
+        return (g.transpose(self.inverse),)
+
+
+class TransposeBackward0(Node):
+    __slots__ = ("dims",)
+
+    def backward(self, g):
+        return (g.swapaxes(*self.dims) if g.ndim > 1 else g,)
+
+
+class TBackward0(TransposeBackward0):
+    __slots__ = ()
+
+
+class ExpandBackward0(Node):
+    __slots__ = ("shape",)
+
+    def backward(self, g):
+        return (unbroadcast(g, self.shape),)
+
+
+class CloneBackward0(Node):
+    __slots__ = ()
+
+    def backward(self, g):
+        return (g,)
+
+
+class _SliceNode(Node):
+    """Backward of a strided window: the gradient lands in a zero array at the window."""
+    __slots__ = ("shape", "key")
+
+    def backward(self, g):
+        out = np.zeros(self.shape, dtype=g.dtype)
+        out[self.key] = g
+        return (out,)
+
+
+class SliceBackward0(_SliceNode):
+    __slots__ = ()
+
+
+class SelectBackward0(_SliceNode):
+    __slots__ = ()
+
+
+class RepeatBackward0(Node):
+    __slots__ = ("shape", "reps")
+
+    def backward(self, g):
+        shape, reps = self.shape, self.reps
+        padded = (1,) * (len(reps) - len(shape)) + tuple(shape)
+        inter = []
+        for r, s in zip(reps, padded):
+            inter += [r, s]
+        summed = g.reshape(inter).sum(axis=tuple(range(0, 2 * len(reps), 2)))
+        return (summed.reshape(shape),)
+
+
+class FlipBackward0(Node):
+    __slots__ = ("axes",)
+
+    def backward(self, g):
+        return (np.flip(g, self.axes),)
+
+
+class RollBackward0(Node):
+    __slots__ = ("shifts", "axes", "shape")
+
+    def backward(self, g):
+        neg = tuple(-s for s in self.shifts)
+        if self.axes is None:
+            return (np.roll(g.reshape(-1), neg[0]).reshape(self.shape),)
+        return (np.roll(g, neg, self.axes),)
+
+
+class _MultiOutputNode(Node):
+    """Backward of ops returning several views along ``axis`` (split, unbind)."""
+    __slots__ = ("num_outputs", "shapes", "axis", "dtype")
+
+    def _filled(self, grads):
+        return [np.zeros(s, dtype=self.dtype) if g is None else g
+                for g, s in zip(grads, self.shapes)]
+
+
+class SplitBackward0(_MultiOutputNode):
+    __slots__ = ()
+
+    def backward(self, *grads):
+        return (np.concatenate(self._filled(grads), axis=self.axis),)
+
+
+class SplitWithSizesBackward0(SplitBackward0):
+    __slots__ = ()
+
+
+class UnbindBackward0(_MultiOutputNode):
+    __slots__ = ()
+
+    def backward(self, *grads):
+        return (np.stack(self._filled(grads), axis=self.axis),)
+
+
+class CatBackward0(Node):
+    __slots__ = ("sizes", "axis", "dtypes")
+
+    def backward(self, g):
+        outs = []
+        start = 0
+        axis = self.axis
+        for i, (size, dt) in enumerate(zip(self.sizes, self.dtypes)):
+            if size is None:            # a legacy empty 1-D input that cat skipped
+                outs.append(np.zeros((0,), dtype=dt) if self.next_functions[i][0] else None)
+                continue
+            if self.next_functions[i][0] is None:
+                outs.append(None)
+            else:
+                part = g[(slice(None),) * axis + (slice(start, start + size),)]
+                outs.append(part if part.dtype == dt else part.astype(dt))
+            start += size
+        return tuple(outs)
+
+
+class StackBackward0(Node):
+    __slots__ = ("axis", "dtypes")
+
+    def backward(self, g):
+        outs = []
+        for i, dt in enumerate(self.dtypes):
+            if self.next_functions[i][0] is None:
+                outs.append(None)
+                continue
+            part = np.take(g, i, axis=self.axis)
+            outs.append(part if part.dtype == dt else part.astype(dt))
+        return tuple(outs)
+
+
+def _record_reshape(out: Tensor, node_cls, input: Tensor) -> Tensor:
+    node = node_cls()
+    node.shape = input._data.shape
+    return record(out, node, input)
+
+
+# ---------------------------------------------------------------------- view / reshape
+_NOT_VIEWABLE = ("view size is not compatible with input tensor's size and stride (at least one "
+                 "dimension spans across two contiguous subspaces). Use .reshape(...) instead.")
+
+
+def view(input: Tensor, *shape) -> Tensor:
+    """The same elements seen with another shape (one size may be -1), sharing memory; or, given
+    a dtype, the same bytes reinterpreted as that dtype."""
+    if len(shape) == 1 and isinstance(shape[0], D.dtype):
+        return _view_dtype(input, shape[0])
+    shape = _size_args(shape, "view")
+    a = input._data
+    try:
+        arr = np.reshape(a, shape, copy=False)
+    except ValueError:
+        infer_size(shape, a.size)
+        raise RuntimeError(_NOT_VIEWABLE) from None
+    out = _view(input, arr)
+    if GRAD.enabled and input._requires_grad:
+        _record_reshape(out, ViewBackward0, input)
+    return out
+
+
+def _view_dtype(input: Tensor, dt: D.dtype) -> Tensor:
+    a = input._data
+    target = D.to_numpy_dtype(dt)
+    if target.itemsize != a.itemsize and a.ndim and not a.flags.c_contiguous:
+        raise RuntimeError("self.stride(-1) must be 1 to view " + str(input.dtype) + " as " +
+                           str(dt) + " (different element sizes), but got " +
+                           str(input.stride(-1)))
+    out = _view(input, a.view(target))
+    if GRAD.enabled and input._requires_grad:
+        raise RuntimeError("numtorch does not differentiate through view(dtype); detach() first.")
+    return out
+
+
+def view_as(input: Tensor, other: Tensor) -> Tensor:
+    """``input.view(other.shape)``."""
+    return view(input, other._data.shape)
+
+
+def reshape(input: Tensor, *shape) -> Tensor:
+    """The elements with a new shape: a view when the layout allows it, else a copy."""
+    shape = _size_args(shape, "reshape")
+    a = input._data
+    try:
+        arr = np.reshape(a, shape, copy=False)
+    except ValueError:
+        shape = infer_size(shape, a.size)
+        out = _fresh(input, np.reshape(a, shape))
+        if GRAD.enabled and input._requires_grad:
+            _record_reshape(out, UnsafeViewBackward0, input)
+        return out
+    out = _view(input, arr)
+    if GRAD.enabled and input._requires_grad:
+        _record_reshape(out, ViewBackward0, input)
+    return out
+
+
+def reshape_as(input: Tensor, other: Tensor) -> Tensor:
+    """``input.reshape(other.shape)``."""
+    return reshape(input, other._data.shape)
+
+
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Dimensions ``start_dim``..``end_dim`` merged into one (a view when possible)."""
+    shape = input._data.shape
+    if not shape:
+        return reshape(input, (1,))
+    s, e = _wrap(start_dim, len(shape)), _wrap(end_dim, len(shape))
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:
+        return input
+    n = 1
+    for d in shape[s:e + 1]:
+        n *= d
+    return reshape(input, shape[:s] + (n,) + shape[e + 1:])
+
+
+def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
+    """Dimension ``dim`` split into ``sizes`` (one may be -1)."""
+    shape = input._data.shape
+    d = _wrap(dim, len(shape))
+    sizes = tuple(map(_index, sizes))
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    try:
+        new = infer_size(sizes, shape[d])
+    except RuntimeError:
+        if sizes.count(-1) > 1:
+            raise
+        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
+                           f"size of dim {dim} ({shape[d]}) in the input tensor") from None
+    return view(input, shape[:d] + new + shape[d + 1:])
+
+
+# ---------------------------------------------------------------------- squeeze / unsqueeze
+def squeeze(input: Tensor, dim=None) -> Tensor:
+    """The input without size-1 dimensions (all, one ``dim``, or a tuple of dims)."""
+    a = input._data
+    if dim is None:
+        node_cls = SqueezeBackward0
+        arr = a.squeeze()
+    else:
+        if isinstance(dim, (tuple, list)):
+            node_cls = SqueezeBackward2
+            axes = {_wrap(d, a.ndim) for d in dim}
+        else:
+            node_cls = SqueezeBackward1
+            axes = {_wrap(dim, a.ndim)}
+        arr = a.squeeze(tuple(d for d in axes if a.ndim and a.shape[d] == 1))
+    out = _view(input, arr)
+    if GRAD.enabled and input._requires_grad:
+        _record_reshape(out, node_cls, input)
+    return out
+
+
+def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    """A view with a new size-1 dimension at ``dim``."""
+    a = input._data
+    d = _index(dim)
+    n = a.ndim + 1
+    if d < -n or d >= n:
+        raise _dim_error(d, n)
+    out = _view(input, np.expand_dims(a, d % n))
+    if GRAD.enabled and input._requires_grad:
+        _record_reshape(out, UnsqueezeBackward0, input)
+    return out
+
+
+# ---------------------------------------------------------------------- permutations
+def permute(input: Tensor, *dims) -> Tensor:
+    """A view with the dimensions reordered as ``dims``."""
+    dims = _size_args(dims, "permute")
+    nd = input._data.ndim
+    if len(dims) != nd:
+        raise RuntimeError("permute(sparse_coo): number of dimensions in the tensor input does not "
+                           "match the length of the desired ordering of dimensions i.e. "
+                           f"input.dim() = {nd} is not equal to len(dims) = {len(dims)}")
+    axes = tuple(_wrap(d, nd) for d in dims)
+    if len(set(axes)) != nd:
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    out = _view(input, input._data.transpose(axes))
+    if GRAD.enabled and input._requires_grad:
+        node = PermuteBackward0()
+        node.inverse = tuple(np.argsort(axes))
+        record(out, node, input)
+    return out
+
+
+def movedim(input: Tensor, source, destination) -> Tensor:
+    """A view with dimension(s) ``source`` moved to ``destination``."""
+    nd = input._data.ndim
+    src = (source,) if isinstance(source, int) else tuple(source)
+    dst = (destination,) if isinstance(destination, int) else tuple(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(src)} "
+                           f"dims) should contain the same number of dims as destination "
+                           f"({list(dst)} dims)")
+    src = [_wrap(d, nd) for d in src]
+    dst = [_wrap(d, nd) for d in dst]
+    order = [d for d in range(nd) if d not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return permute(input, order)
+
+
+moveaxis = movedim
+
+
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    """A view with dimensions ``dim0`` and ``dim1`` swapped."""
+    a = input._data
+    d0, d1 = _wrap(dim0, a.ndim), _wrap(dim1, a.ndim)
+    out = _view(input, a.swapaxes(d0, d1) if a.ndim else a.view())
+    if GRAD.enabled and input._requires_grad:
+        node = TransposeBackward0()
+        node.dims = (d0, d1)
+        record(out, node, input)
+    return out
+
+
+swapaxes = swapdims = transpose
+
+
+def t(input: Tensor) -> Tensor:
+    """The transpose of a matrix (vectors and scalars come back unchanged, as views)."""
+    a = input._data
+    if a.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {a.ndim}D")
+    out = _view(input, a.T if a.ndim == 2 else a.view())
+    if GRAD.enabled and input._requires_grad:
+        node = TBackward0()
+        node.dims = (0, 1)
+        record(out, node, input)
+    return out
+
+
+def adjoint(input: Tensor) -> Tensor:
+    """The conjugate transpose of the last two dimensions."""
+    if input._data.dtype.kind == "c":
+        raise NotImplementedError("numtorch does not support adjoint() of complex tensors yet")
+    return _mT(input)
+
+
+def _T(self: Tensor) -> Tensor:
+    nd = self._data.ndim
+    if nd != 2:
+        if nd == 0:
+            msg = ("Tensor.T is deprecated on 0-D tensors. This function is the identity in these "
+                   "cases.")
+        else:
+            msg = ("The use of `x.T` on tensors of dimension other than 2 to reverse their shape "
+                   "is deprecated and it will throw an error in a future release. Consider `x.mT` "
+                   "to transpose batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, "
+                   "-1))` to reverse the dimensions of a tensor.")
+        warnings.warn(msg, UserWarning, stacklevel=2)
+    return permute(self, tuple(range(nd - 1, -1, -1)))
+
+
+def _mT(self: Tensor) -> Tensor:
+    nd = self._data.ndim
+    if nd < 2:
+        raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got "
+                           f"{nd}-D tensor.")
+    return transpose(self, -2, -1)
+
+
+def install_properties(cls) -> None:
+    """Attach ``T``, ``mT``, ``H`` and ``mH`` (the latter two for real tensors) as properties."""
+    cls.T = property(_T, doc="The dimensions reversed (the transpose of a matrix).")
+    cls.mT = property(_mT, doc="The last two dimensions swapped.")
+    cls.H = property(lambda self: _T(self) if self._data.dtype.kind != "c" else adjoint(self),
+                     doc="The conjugate transpose of a matrix.")
+    cls.mH = property(adjoint, doc="The conjugate transpose of the last two dimensions.")
+
+
+# ---------------------------------------------------------------------- expand / repeat
+def expand(input: Tensor, *sizes) -> Tensor:
+    """A read-only broadcast view of ``input`` at ``sizes`` (-1 keeps a dimension)."""
+    sizes = _size_args(sizes, "expand")
+    a = input._data
+    shape = a.shape
+    lead = len(sizes) - len(shape)
+    if lead < 0:
+        raise RuntimeError(f"expand({input.type()}{{{list(shape)}}}, size={list(sizes)}): the "
+                           f"number of sizes provided ({len(sizes)}) must be greater or equal to "
+                           f"the number of dimensions in the tensor ({len(shape)})")
+    target = list(sizes)
+    for i, s in enumerate(sizes):
+        if i < lead:
+            if s < 0:
+                raise RuntimeError(f"The expanded size of the tensor ({s}) isn't allowed in a "
+                                   f"leading, non-existing dimension {i}")
+            continue
+        have = shape[i - lead]
+        if s == -1:
+            target[i] = have
+        elif have != 1 and s != have:
+            raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing "
+                               f"size ({have}) at non-singleton dimension {i}.  Target sizes: "
+                               f"{list(sizes)}.  Tensor sizes: {list(shape)}")
+    out = _view(input, np.broadcast_to(a, tuple(target)))
+    if GRAD.enabled and input._requires_grad:
+        _record_reshape(out, ExpandBackward0, input)
+    return out
+
+
+def expand_as(input: Tensor, other: Tensor) -> Tensor:
+    """``input.expand(other.shape)``."""
+    return expand(input, other._data.shape)
+
+
+def repeat(input: Tensor, *sizes) -> Tensor:
+    """A copy tiled ``sizes[i]`` times along each dimension (new leading dims allowed)."""
+    reps = _size_args(sizes, "repeat")
+    a = input._data
+    if len(reps) < a.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of "
+                           "dimensions of tensor")
+    if any(r < 0 for r in reps):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(reps)}: "
+                           f"{list(reps)}")
+    out = _fresh(input, np.tile(a, reps) if reps else a.copy())
+    if GRAD.enabled and input._requires_grad:
+        node = RepeatBackward0()
+        node.shape, node.reps = a.shape, reps
+        record(out, node, input)
+    return out
+
+
+# ---------------------------------------------------------------------- windows
+def narrow(input: Tensor, dim: int, start, length: int) -> Tensor:
+    """A view of ``length`` elements of dimension ``dim`` from ``start``."""
+    a = input._data
+    if a.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    d = _wrap(dim, a.ndim)
+    size = a.shape[d]
+    start = _index(start)
+    if not -size <= start <= size:
+        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but "
+                         f"got {start})")
+    start %= size if size else 1
+    if length < 0 or start + length > size:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+    key = (slice(None),) * d + (slice(start, start + length),)
+    out = _view(input, a[key])
+    if GRAD.enabled and input._requires_grad:
+        node = SliceBackward0()
+        node.shape, node.key = a.shape, key
+        record(out, node, input)
+    return out
+
+
+def select(input: Tensor, dim: int, index: int) -> Tensor:
+    """The view at position ``index`` of dimension ``dim``, that dimension removed."""
+    a = input._data
+    if a.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    d = _wrap(dim, a.ndim)
+    size = a.shape[d]
+    i = _index(index)
+    if not -size <= i < size:
+        raise IndexError(f"select(): index {i} out of range for tensor of size {list(a.shape)} at "
+                         f"dimension {d}")
+    key = (slice(None),) * d + (i % size,)
+    out = _view(input, a[key])
+    if GRAD.enabled and input._requires_grad:
+        node = SelectBackward0()
+        node.shape, node.key = a.shape, key
+        record(out, node, input)
+    return out
+
+
+def _split_views(input: Tensor, sizes: list, d: int, node_cls) -> tuple:
+    a = input._data
+    parts = []
+    start = 0
+    pre = (slice(None),) * d
+    for s in sizes:
+        parts.append(_view(input, a[pre + (slice(start, start + s),)]))
+        start += s
+    if GRAD.enabled and input._requires_grad:
+        node = node_cls()
+        node.num_outputs = len(parts)
+        node.shapes = [p._data.shape for p in parts]
+        node.axis, node.dtype = d, a.dtype
+        for i, p in enumerate(parts):
+            record(p, node, input)
+            p._output_nr = i
+    return tuple(parts)
+
+
+def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
+    """Views of consecutive pieces along ``dim``: of ``split_size`` each (the last may be
+    smaller), or of the listed sizes."""
+    a = tensor._data
+    d = _wrap(dim, a.ndim)
+    size = a.shape[d] if a.ndim else 1
+    if isinstance(split_size_or_sections, (int, np.integer)) or (
+            isinstance(split_size_or_sections, Tensor) and not split_size_or_sections.ndim):
+        step = _index(split_size_or_sections)
+        if step < 0 or (step == 0 and size):
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
+                               f"dimension size of {size}" if step == 0 else
+                               f"split expects split_size be non-negative, but got split_size="
+                               f"{step}")
+        sizes = [min(step, size - s) for s in range(0, size, step)] if step else [0]
+        return _split_views(tensor, sizes or [0], d, SplitBackward0)
+    sizes = [_index(s) for s in split_size_or_sections]
+    if sum(sizes) != size or any(s < 0 for s in sizes):
+        raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} (input "
+                           f"tensor's size at dimension {d}), but got split_sizes={sizes}")
+    return _split_views(tensor, sizes, d, SplitWithSizesBackward0)
+
+
+def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
+    """At most ``chunks`` views of (nearly) equal size along ``dim``."""
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    a = input._data
+    if a.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
+    size = a.shape[_wrap(dim, a.ndim)]
+    step = -(-size // chunks)
+    if step == 0:
+        return split(input, [0] * chunks, dim)
+    return split(input, step, dim)
+
+
+def unbind(input: Tensor, dim: int = 0) -> tuple:
+    """The views at each position of ``dim``, that dimension removed."""
+    a = input._data
+    if a.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    d = _wrap(dim, a.ndim)
+    pre = (slice(None),) * d
+    parts = tuple(_view(input, a[pre + (i,)]) for i in range(a.shape[d]))
+    if GRAD.enabled and input._requires_grad:
+        node = UnbindBackward0()
+        node.num_outputs = len(parts)
+        node.shapes = [p._data.shape for p in parts]
+        node.axis, node.dtype = d, a.dtype
+        for i, p in enumerate(parts):
+            record(p, node, input)
+            p._output_nr = i
+    return parts
+
+
+# ---------------------------------------------------------------------- joining
+def _joined_dtype(tensors) -> np.dtype:
+    first = tensors[0]._data.dtype
+    for t in tensors:
+        if t._data.dtype != first:
+            dt = None
+            for u in tensors:
+                d = _NP2DT[u._data.dtype]
+                dt = d if dt is None else D.promote_types(dt, d)
+            return dt.np
+    return first
+
+
+def _check_tensor_list(tensors, fn: str) -> list:
+    if isinstance(tensors, Tensor):
+        raise TypeError(f"{fn}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
+                        "Tensor")
+    tensors = list(tensors)
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{type(t).__name__}")
+    return tensors
+
+
+def cat(tensors, dim: int = 0, *, out=None) -> Tensor:
+    """The tensors joined along an existing dimension ``dim`` (dtypes promoted; 1-D empty
+    tensors are skipped, as torch does)."""
+    tensors = _check_tensor_list(tensors, "cat")
+    if not tensors:
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    skipped = [t._data.shape == (0,) for t in tensors]
+    if all(skipped):
+        skipped = [False] * len(tensors)
+    ref = next(t._data for t, s in zip(tensors, skipped) if not s)
+    for i, t in enumerate(tensors):
+        if t._data.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
+    d = _wrap(dim, ref.ndim)
+    for i, t in enumerate(tensors):
+        s = t._data.shape
+        if skipped[i]:
+            continue
+        if len(s) != ref.ndim:
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {ref.ndim} and "
+                               f"{len(s)}")
+        for k in range(ref.ndim):
+            if k != d and s[k] != ref.shape[k]:
+                raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. "
+                                   f"Expected size {ref.shape[k]} but got size {s[k]} for tensor "
+                                   f"number {i} in the list.")
+    dt = _joined_dtype(tensors)
+    arrays = [t._data if t._data.dtype == dt else t._data.astype(dt)
+              for t, s in zip(tensors, skipped) if not s]
+    res = _fresh(tensors[0], np.concatenate(arrays, axis=d))
+    if GRAD.enabled and any(t._requires_grad for t in tensors):
+        node = CatBackward0()
+        node.axis = d
+        node.sizes = [None if s else t._data.shape[d] for t, s in zip(tensors, skipped)]
+        node.dtypes = [t._data.dtype for t in tensors]
+        record(res, node, *tensors)
+    return _write_out(res, out)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim: int = 0, *, out=None) -> Tensor:
+    """The tensors (all of one shape) joined along a new dimension ``dim``."""
+    tensors = _check_tensor_list(tensors, "stack")
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    ref = tensors[0]._data.shape
+    for i, t in enumerate(tensors):
+        if t._data.shape != ref:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(ref)} "
+                               f"at entry 0 and {list(t._data.shape)} at entry {i}")
+    n = len(ref) + 1
+    dim = _index(dim)
+    if dim < -n or dim >= n:
+        raise _dim_error(dim, n)
+    d = dim % n
+    dt = _joined_dtype(tensors)
+    res = _fresh(tensors[0], np.stack([t._data if t._data.dtype == dt else t._data.astype(dt)
+                                       for t in tensors], axis=d))
+    if GRAD.enabled and any(t._requires_grad for t in tensors):
+        node = StackBackward0()
+        node.axis = d
+        node.dtypes = [t._data.dtype for t in tensors]
+        record(res, node, *tensors)
+    return _write_out(res, out)
+
+
+def hstack(tensors, *, out=None) -> Tensor:
+    """Tensors joined column-wise (along dim 1, or dim 0 for vectors)."""
+    tensors = _check_tensor_list(tensors, "hstack")
+    tensors = [reshape(t, (1,)) if t._data.ndim == 0 else t for t in tensors]
+    return cat(tensors, 0 if tensors and tensors[0]._data.ndim == 1 else 1, out=out)
+
+
+def vstack(tensors, *, out=None) -> Tensor:
+    """Tensors joined row-wise (vectors become rows)."""
+    tensors = _check_tensor_list(tensors, "vstack")
+    tensors = [reshape(t, (1, -1)) if t._data.ndim < 2 else t for t in tensors]
+    return cat(tensors, 0, out=out)
+
+
+def _write_out(res: Tensor, out) -> Tensor:
+    if out is None:
+        return res
+    from .elementwise import _out
+    return _out(res, out)
+
+
+# ---------------------------------------------------------------------- copies
+def flip(input: Tensor, *dims) -> Tensor:
+    """A copy with the order of elements reversed along ``dims``."""
+    dims = _size_args(dims, "flip")
+    a = input._data
+    axes = tuple(_wrap(d, a.ndim) for d in dims)
+    if len(set(axes)) != len(axes):
+        raise RuntimeError(f"dims has duplicates, original flip dims size={len(axes)}, but unique "
+                           f"flip dims size={len(set(axes))}")
+    out = _fresh(input, np.flip(a, axes).copy() if a.ndim else a.copy())
+    if GRAD.enabled and input._requires_grad:
+        node = FlipBackward0()
+        node.axes = axes
+        record(out, node, input)
+    return out
+
+
+def roll(input: Tensor, shifts, dims=None) -> Tensor:
+    """A copy with elements shifted circularly along ``dims`` (or the flattened tensor)."""
+    a = input._data
+    shifts = (shifts,) if isinstance(shifts, (int, np.integer)) else tuple(map(_index, shifts))
+    if dims is None:
+        if len(shifts) != 1:
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:0")
+        arr = np.roll(a.reshape(-1), shifts[0]).reshape(a.shape)
+        axes = None
+    else:
+        dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+        if len(dims) != len(shifts):
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:"
+                               f"{len(dims)}")
+        axes = tuple(_wrap(d, a.ndim) for d in dims)
+        arr = np.roll(a, shifts, axes)
+    out = _fresh(input, arr)
+    if GRAD.enabled and input._requires_grad:
+        node = RollBackward0()
+        node.shifts, node.axes, node.shape = shifts, axes, a.shape
+        record(out, node, input)
+    return out
+
+
+def clone(input: Tensor, *, memory_format=None) -> Tensor:
+    """A copy with its own memory, recorded for autograd."""
+    out = _fresh(input, input._data.copy())
+    if GRAD.enabled and input._requires_grad:
+        record(out, CloneBackward0(), input)
+    return out
+
+
+def contiguous(input: Tensor, memory_format=None) -> Tensor:
+    """``input`` itself when laid out contiguously, else a contiguous copy."""
+    if input._data.flags.c_contiguous:
+        return input
+    return clone(input)
+
+
+install_properties(Tensor)
