@@ -7,7 +7,6 @@ PY := $(VENV)/bin/python
 
 $(VENV)/.base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e .
 	touch $@
 
@@ -15,7 +14,11 @@ $(VENV)/.test: $(VENV)/.base
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
-demo: $(VENV)/.base
+$(VENV)/.demo: $(VENV)/.base
+	$(PY) -m pip install -q -e '.[demo]'
+	touch $@
+
+demo: $(VENV)/.demo
 	$(PY) examples/demo.py
 
 test: $(VENV)/.test
