@@ -1,2 +1,3 @@
 """nn utilities: state-dict helpers, unregistered-tensor checks, gradient clipping."""
-from .state_dict import consume_prefix_in_state_dict_if_present, strip_prefix  # noqa: F401
+from .state_dict import (add_prefix, consume_prefix_in_state_dict_if_present,  # noqa: F401
+                         diagnose_load_failure, strip_prefix)

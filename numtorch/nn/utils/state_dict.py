@@ -1,14 +1,28 @@
-"""State-dict helpers: strip a key prefix, and explain why a load failed."""
+"""State-dict helpers: strip or add a key prefix, and explain why a load failed.
+
+``load_state_dict`` appends ``diagnose_load_failure``'s text to torch's error message, so the
+two most common mistakes, a checkpoint saved from a wrapped model (``module.`` from
+DataParallel, ``_orig_mod.`` from ``torch.compile``, ``model.`` from a training wrapper) and a
+renamed attribute, come with the fix.
+"""
 from __future__ import annotations
 
-__all__ = ["consume_prefix_in_state_dict_if_present", "strip_prefix", "diagnose_load_failure"]
+import difflib
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+__all__ = ["consume_prefix_in_state_dict_if_present", "strip_prefix", "add_prefix",
+           "diagnose_load_failure"]
+
+_MAX_PAIRS = 10
 
 
 def consume_prefix_in_state_dict_if_present(state_dict: dict, prefix: str) -> None:
-    """Remove ``prefix`` from every key (and ``_metadata`` entry) of ``state_dict`` that
-    starts with it, in place, keeping key order (as ``torch.nn.modules.utils`` does)."""
-    keys = list(state_dict.keys())
-    for key in keys:
+    """Remove ``prefix`` from every key that starts with it, in place, as
+    ``torch.nn.modules.utils.consume_prefix_in_state_dict_if_present`` does (renamed keys move
+    to the end); ``_metadata`` keys are renamed alike."""
+    for key in list(state_dict.keys()):
         if key.startswith(prefix):
             state_dict[key[len(prefix):]] = state_dict.pop(key)
     metadata = getattr(state_dict, "_metadata", None)
@@ -17,23 +31,94 @@ def consume_prefix_in_state_dict_if_present(state_dict: dict, prefix: str) -> No
             if len(key) == 0:
                 continue
             if key == prefix.replace(".", "") or key.startswith(prefix):
-                new_key = key[len(prefix):] if key.startswith(prefix) else ""
-                metadata[new_key] = metadata.pop(key)
+                metadata[key[len(prefix):]] = metadata.pop(key)
 
 
-def strip_prefix(state_dict: dict, prefix: str) -> dict:
-    """A new ordered state dict with ``prefix`` removed from the keys that start with it."""
-    from collections import OrderedDict
+def strip_prefix(state_dict: Mapping[str, Any], prefix: str) -> OrderedDict:
+    """A new state dict with ``prefix`` removed from the keys that start with it (others kept),
+    ``_metadata`` renamed alike."""
     out = OrderedDict((k[len(prefix):] if k.startswith(prefix) else k, v)
                       for k, v in state_dict.items())
     metadata = getattr(state_dict, "_metadata", None)
     if metadata is not None:
-        out._metadata = OrderedDict((k[len(prefix):] if k.startswith(prefix) else
-                                     ("" if k == prefix.rstrip(".") else k), v)
-                                    for k, v in metadata.items())
+        bare = prefix[:-1] if prefix.endswith(".") else prefix
+        out._metadata = OrderedDict(
+            ("" if k == bare else k[len(prefix):] if k.startswith(prefix) else k, v)
+            for k, v in metadata.items())
     return out
 
 
+def add_prefix(state_dict: Mapping[str, Any], prefix: str) -> OrderedDict:
+    """A new state dict with ``prefix`` put before every key (``_metadata`` alike)."""
+    out = OrderedDict((prefix + k, v) for k, v in state_dict.items())
+    metadata = getattr(state_dict, "_metadata", None)
+    if metadata is not None:
+        bare = prefix[:-1] if prefix.endswith(".") else prefix
+        out._metadata = OrderedDict((prefix + k if k else bare, v) for k, v in metadata.items())
+    return out
+
+
+def _candidate_prefixes(keys: Iterable[str]) -> list[str]:
+    """Dotted prefixes shared by all ``keys``, shortest first (``"module."``, ``"a.b."``)."""
+    keys = list(keys)
+    if not keys:
+        return []
+    shared = keys[0].split(".")[:-1]
+    for key in keys[1:]:
+        parts = key.split(".")[:-1]
+        n = 0
+        while n < min(len(shared), len(parts)) and shared[n] == parts[n]:
+            n += 1
+        shared = shared[:n]
+    return [".".join(shared[:i]) + "." for i in range(1, len(shared) + 1)]
+
+
+def _prefix_explains(prefixed: list[str], plain: list[str]) -> str | None:
+    """The prefix that, removed from all of ``prefixed``, yields every key of ``plain``."""
+    wanted = set(plain)
+    for prefix in _candidate_prefixes(prefixed):
+        if wanted and wanted <= {key[len(prefix):] for key in prefixed}:
+            return prefix
+    return None
+
+
+def _renamed_pairs(missing_keys: list[str], unexpected_keys: list[str]) -> list[tuple[str, str]]:
+    """``(unexpected, missing)`` pairs that look like one key renamed, closest first."""
+    pairs = []
+    remaining = list(unexpected_keys)
+    for key in missing_keys:
+        match = difflib.get_close_matches(key, remaining, n=1, cutoff=0.6)
+        if match:
+            pairs.append((match[0], key))
+            remaining.remove(match[0])
+    return pairs
+
+
 def diagnose_load_failure(missing_keys: list[str], unexpected_keys: list[str]) -> str:
-    """Text appended to a failed ``load_state_dict``: likely causes of the mismatch."""
-    return ""
+    """Text to append to a failed ``load_state_dict`` message ("" when nothing stands out):
+    a key prefix to strip or add, or likely renamed keys paired with their closest match."""
+    if not missing_keys or not unexpected_keys:
+        return ""
+    prefix = _prefix_explains(unexpected_keys, missing_keys)
+    if prefix is not None:
+        return ("\n\nnumtorch diagnosis: every missing key appears in the checkpoint with the "
+                f"extra prefix '{prefix}' (a checkpoint saved from a wrapped model: "
+                "DataParallel/DistributedDataParallel add 'module.', torch.compile adds "
+                f"'_orig_mod.'). Strip it before loading: numtorch.nn.utils."
+                f"consume_prefix_in_state_dict_if_present(state_dict, '{prefix}') (in place), "
+                f"or state_dict = numtorch.nn.utils.strip_prefix(state_dict, '{prefix}').")
+    prefix = _prefix_explains(missing_keys, unexpected_keys)
+    if prefix is not None:
+        return ("\n\nnumtorch diagnosis: the checkpoint holds the keys of the submodule "
+                f"'{prefix[:-1]}' without the prefix '{prefix}'. Load it into that submodule: "
+                f"model.get_submodule('{prefix[:-1]}').load_state_dict(state_dict), or add the "
+                f"prefix: numtorch.nn.utils.add_prefix(state_dict, '{prefix}').")
+    pairs = _renamed_pairs(missing_keys, unexpected_keys)
+    if not pairs:
+        return ""
+    lines = [f'\t"{old}" -> "{new}"' for old, new in pairs[:_MAX_PAIRS]]
+    if len(pairs) > _MAX_PAIRS:
+        lines.append(f"\t... and {len(pairs) - _MAX_PAIRS} more")
+    return ("\n\nnumtorch diagnosis: these checkpoint keys look renamed (checkpoint key -> "
+            "closest model key); rename them before loading, e.g. state_dict[new] = "
+            "state_dict.pop(old):\n" + "\n".join(lines))

@@ -1,0 +1,364 @@
+"""state_dict and load_state_dict, differentially against torch: keys, order, values, metadata,
+hooks, strict errors in torch's words, in-place copies that keep Parameter identity."""
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+
+import numtorch
+from harness import compare, differential
+from test_module import names, zoo
+
+
+def perturbed_state(T, model, offset: float = 1.0) -> OrderedDict:
+    """A state dict like ``model``'s with every floating value shifted by ``offset``."""
+    out = OrderedDict()
+    for key, value in model.state_dict().items():
+        arr = np.asarray(value.detach().numpy()) + (offset if value.is_floating_point() else 1)
+        out[key] = T.tensor(arr.astype(arr.dtype))
+    return out
+
+
+# ------------------------------------------------------------------ state_dict
+@differential
+def test_state_dict_order_values_and_metadata(T):
+    net = zoo(T)["Net"]()
+    net(T.ones(3))
+    sd = net.state_dict()
+    return (sd, type(sd).__name__, dict(sd._metadata), type(sd._metadata).__name__,
+            [v.requires_grad for v in sd.values()], [type(v).__name__ for v in sd.values()])
+
+
+@differential
+def test_state_dict_keep_vars_returns_the_parameters_themselves(T):
+    net = zoo(T)["Net"]()
+    sd = net.state_dict(keep_vars=True)
+    return (sd["fc1.weight"] is net.fc1.weight, sd["stats.running_mean"] is net.stats.running_mean,
+            [v.requires_grad for v in sd.values()])
+
+
+@differential
+def test_state_dict_values_share_memory_with_the_model(T):
+    net = zoo(T)["Net"]()
+    sd = net.state_dict()
+    sd["fc1.weight"][0, 0] = 42.0
+    return net.fc1.weight.detach()[0, 0].item()
+
+
+@differential
+def test_shared_tensors_appear_under_every_name(T):
+    s = zoo(T)["Shared"]()
+    sd = s.state_dict()
+    return list(sd), dict(sd._metadata)
+
+
+@differential
+def test_state_dict_prefix_destination_and_positional_args(T):
+    net = zoo(T)["Net"]()
+    dest = OrderedDict()
+    out = net.state_dict(destination=dest, prefix="model.")
+    import warnings
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        positional = net.fc1.state_dict(None, "p.")
+    return (out is dest, list(dest), hasattr(dest, "_metadata"), list(positional),
+            dict(positional._metadata), [w.category.__name__ for w in caught])
+
+
+@differential
+def test_module_version_goes_into_metadata(T):
+    class Versioned(T.nn.Module):
+        _version = 3
+
+        def __init__(self):
+            super().__init__()
+            self.inner = zoo(T)["Act"]()
+            self.w = T.nn.Parameter(T.ones(1))
+
+    return dict(Versioned().state_dict()._metadata)
+
+
+@differential
+def test_state_dict_hooks(T):
+    net = zoo(T)["Net"]()
+    calls = []
+    net.fc1.register_state_dict_pre_hook(lambda m, prefix, keep: calls.append(("pre", prefix,
+                                                                               keep)))
+
+    def post(module, sd, prefix, local_metadata):
+        calls.append(("post", prefix, sorted(local_metadata)))
+        sd[prefix + "added"] = T.zeros(1)
+    handle = net.stats.register_state_dict_post_hook(post)
+    first = list(net.state_dict(keep_vars=True))
+    handle.remove()
+    second = list(net.state_dict())
+    return first, second, calls
+
+
+@differential(match_message=True)
+def test_public_post_hook_must_return_none(T):
+    m = zoo(T)["Act"]()
+    m.register_state_dict_post_hook(lambda *a: {})
+    return m.state_dict()
+
+
+@differential
+def test_legacy_state_dict_hook_may_replace_the_result_at_the_root(T):
+    m = zoo(T)["Affine"](1, 1)
+    m._register_state_dict_hook(lambda mod, sd, prefix, meta: OrderedDict(only=T.zeros(1)))
+    return list(m.state_dict())
+
+
+@differential
+def test_extra_state_round_trip(T):
+    class WithExtra(T.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = T.nn.Parameter(T.zeros(1))
+            self.note = {"epoch": 0}
+
+        def get_extra_state(self):
+            return dict(self.note)
+
+        def set_extra_state(self, state):
+            self.note = state
+
+    src, dst = WithExtra(), WithExtra()
+    src.note["epoch"] = 7
+    sd = src.state_dict()
+    result = dst.load_state_dict(sd)
+    return list(sd), sd["_extra_state"], dst.note, repr(result)
+
+
+# ------------------------------------------------------------------ load_state_dict
+@differential
+def test_load_copies_in_place_keeping_parameter_identity(T):
+    net = zoo(T)["Net"]()
+    weight, running_mean = net.fc1.weight, net.stats.running_mean
+    result = net.load_state_dict(perturbed_state(T, net))
+    return (result, repr(result), str(result), net.fc1.weight is weight,
+            net.stats.running_mean is running_mean, net.state_dict(),
+            net.fc1.weight.requires_grad, type(net.fc1.weight).__name__)
+
+
+@differential
+def test_load_casts_to_the_models_dtype(T):
+    net = zoo(T)["Net"]()
+    sd = OrderedDict((k, v.double() if v.is_floating_point() else v.int())
+                     for k, v in perturbed_state(T, net).items())
+    net.load_state_dict(sd)
+    return net.state_dict()
+
+
+@differential
+def test_load_with_assign_installs_the_checkpoint_tensors(T):
+    net = zoo(T)["Net"]()
+    net.fc2.weight.requires_grad_(False)
+    sd = OrderedDict((k, v.double() if v.is_floating_point() else v)
+                     for k, v in perturbed_state(T, net).items())
+    old = net.fc1.weight
+    net.load_state_dict(sd, assign=True)
+    return (net.fc1.weight is old, net.stats.running_mean is sd["stats.running_mean"],
+            net.fc1.weight, net.fc2.weight, net.stats.running_mean,
+            names(net.named_parameters()), sorted(net.stats._non_persistent_buffers_set))
+
+
+@differential(match_message=True)
+def test_strict_load_reports_every_problem_in_one_error(T):
+    net = zoo(T)["Net"]()
+    sd = perturbed_state(T, net)
+    del sd["fc1.bias"]
+    del sd["stats.count"]
+    sd["fc2.weight"] = T.zeros(3, 3)
+    sd["fc9.weight"] = T.zeros(1)
+    sd["scale_extra"] = T.zeros(1)
+    sd["stats.scratch"] = T.zeros(2)
+    net.load_state_dict(sd)
+
+
+@differential
+def test_non_strict_load_returns_missing_and_unexpected_keys(T):
+    net = zoo(T)["Net"]()
+    sd = perturbed_state(T, net)
+    del sd["fc1.bias"]
+    sd["extra.weight"] = T.zeros(1)
+    sd["stats.scratch"] = T.zeros(2)
+    result = net.load_state_dict(sd, strict=False)
+    return (result.missing_keys, result.unexpected_keys, repr(result), type(result).__name__,
+            net.state_dict())
+
+
+@differential(match_message=True)
+def test_non_strict_load_still_refuses_shape_mismatch(T):
+    net = zoo(T)["Net"]()
+    net.load_state_dict({"fc1.weight": T.zeros(5)}, strict=False)
+
+
+@differential(match_message=True)
+def test_non_tensor_value_is_reported(T):
+    zoo(T)["Affine"](1, 1).load_state_dict({"weight": [[1.0]], "bias": T.zeros(1)})
+
+
+@differential(match_message=True)
+def test_load_requires_a_mapping(T):
+    zoo(T)["Affine"](1, 1).load_state_dict([("weight", T.zeros(1, 1))])
+
+
+@differential
+def test_scalar_saved_as_one_element_vector_loads(T):
+    m = T.nn.Module()
+    m.register_buffer("step", T.tensor(0.0))
+    m.load_state_dict({"step": T.tensor([3.0])})
+    return m.step
+
+
+@differential(match_message=True)
+def test_key_for_a_none_parameter_is_unexpected(T):
+    zoo(T)["Affine"](2, 2, bias=False).load_state_dict(
+        {"weight": T.zeros(2, 2), "bias": T.zeros(2)})
+
+
+@differential
+def test_load_accepts_a_plain_dict_in_any_order(T):
+    net = zoo(T)["Net"]()
+    sd = perturbed_state(T, net, 2.0)
+    shuffled = {k: sd[k] for k in reversed(list(sd))}
+    net.load_state_dict(shuffled)
+    return net.state_dict()
+
+
+@differential
+def test_load_into_shared_parameters(T):
+    s = zoo(T)["Shared"]()
+    sd = s.state_dict()
+    sd = OrderedDict((k, v + i) for i, (k, v) in enumerate(sd.items()))
+    result = s.load_state_dict(sd)
+    return repr(result), s.state_dict(), s.a is s.b, s.c.weight is s.a.weight
+
+
+@differential
+def test_load_state_dict_hooks(T):
+    net = zoo(T)["Net"]()
+    calls = []
+
+    def pre(module, sd, prefix, local_metadata, strict, missing, unexpected, errors):
+        calls.append(("pre", type(module).__name__, prefix, sorted(local_metadata), strict))
+        sd[prefix + "bias"] = sd.pop(prefix + "old_bias")
+
+    def post(module, incompatible):
+        calls.append(("post", type(module).__name__, list(incompatible.missing_keys)))
+        incompatible.unexpected_keys.clear()
+
+    net.fc1.register_load_state_dict_pre_hook(pre)
+    net.register_load_state_dict_post_hook(post)
+    sd = perturbed_state(T, net)
+    sd["fc1.old_bias"] = sd.pop("fc1.bias")
+    sd["junk"] = T.zeros(1)
+    result = net.load_state_dict(sd)
+    return repr(result), calls, net.fc1.bias
+
+
+@differential(match_message=True)
+def test_post_hook_adding_a_missing_key_fails_strict_load(T):
+    net = zoo(T)["Affine"](1, 1)
+    net.register_load_state_dict_post_hook(lambda m, keys: keys.missing_keys.append("ghost"))
+    net.load_state_dict(net.state_dict())
+
+
+@differential(match_message=True)
+def test_post_hook_must_not_return_a_value(T):
+    net = zoo(T)["Affine"](1, 1)
+    net.register_load_state_dict_post_hook(lambda m, keys: keys)
+    net.load_state_dict(net.state_dict())
+
+
+@differential
+def test_load_from_state_dict_override_migrates_old_checkpoints(T):
+    """The override point BatchNorm uses: version 1 checkpoints lack ``num_batches_tracked``."""
+    class Norm(T.nn.Module):
+        _version = 2
+
+        def __init__(self):
+            super().__init__()
+            self.weight = T.nn.Parameter(T.ones(2))
+            self.register_buffer("num_batches_tracked", T.tensor(5))
+
+        def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing,
+                                  unexpected, errors):
+            version = local_metadata.get("version", None)
+            if (version is None or version < 2) and prefix + "num_batches_tracked" not in \
+                    state_dict:
+                state_dict[prefix + "num_batches_tracked"] = T.tensor(0)
+            super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing,
+                                          unexpected, errors)
+
+    outer = T.nn.Module()
+    outer.norm = Norm()
+    old = OrderedDict([("norm.weight", T.full((2,), 3.0))])
+    old._metadata = OrderedDict([("", {"version": 1}), ("norm", {"version": 1})])
+    result = outer.load_state_dict(old)
+    return repr(result), outer.state_dict(), dict(outer.state_dict()._metadata)
+
+
+@differential
+def test_metadata_reaches_load_from_state_dict(T):
+    seen = []
+
+    class Probe(T.nn.Module):
+        def _load_from_state_dict(self, sd, prefix, local_metadata, *rest):
+            seen.append((prefix, dict(local_metadata)))
+            super()._load_from_state_dict(sd, prefix, local_metadata, *rest)
+
+    outer = T.nn.Module()
+    outer.p = Probe()
+    sd = outer.state_dict()
+    outer.load_state_dict(sd, assign=True)
+    outer.load_state_dict({})
+    return seen
+
+
+@differential
+def test_optimizer_style_reference_survives_load(T):
+    net = zoo(T)["Affine"](2, 2)
+    held = list(net.parameters())
+    net.load_state_dict(perturbed_state(T, net, 5.0))
+    return [p is q for p, q in zip(held, net.parameters())], held
+
+
+# ------------------------------------------------------------------ beyond torch: diagnosis
+def test_load_error_suggests_stripping_a_common_prefix():
+    net = zoo(numtorch)["Net"]()
+    wrapped = OrderedDict(("module." + k, v) for k, v in net.state_dict().items())
+    with pytest.raises(RuntimeError) as info:
+        net.load_state_dict(wrapped)
+    text = str(info.value)
+    assert text.startswith("Error(s) in loading state_dict for Net:\n\tMissing key(s)")
+    assert "'module.'" in text and "consume_prefix_in_state_dict_if_present" in text
+
+
+def test_load_error_suggests_adding_a_missing_prefix():
+    outer = numtorch.nn.Module()
+    outer.model = zoo(numtorch)["Net"]()
+    bare = zoo(numtorch)["Net"]().state_dict()
+    with pytest.raises(RuntimeError) as info:
+        outer.load_state_dict(bare)
+    assert "'model.'" in str(info.value)
+
+
+def test_load_error_pairs_renamed_keys_with_their_closest_match():
+    net = zoo(numtorch)["Net"]()
+    sd = net.state_dict()
+    sd["fc1.wieght"] = sd.pop("fc1.weight")
+    with pytest.raises(RuntimeError) as info:
+        net.load_state_dict(sd)
+    assert '"fc1.wieght" -> "fc1.weight"' in str(info.value)
+
+
+def test_compare_message_prefix_is_torchs():
+    def body(T):
+        net = zoo(T)["Net"]()
+        sd = OrderedDict(("module." + k, v) for k, v in net.state_dict().items())
+        net.load_state_dict(sd)
+    compare(body, match_message=True)
