@@ -169,13 +169,15 @@ class _LoaderIter:
     def __init__(self, loader: DataLoader, skip: int, epoch_state) -> None:
         self.loader = loader
         self.yielded = skip
+        # as torch, every epoch first draws the workers' base seed from the loader's generator
+        self.base_seed = _base_seed(loader)
         if loader._is_iterable:
             self.epoch_state = None
-            self._it = _iterable_batches(loader)
+            self._it = _iterable_batches(loader, self.base_seed)
         else:
             index_batches = loader._index_batches(skip, epoch_state)
             if loader.num_workers > 0:
-                self._it = _worker_batches(loader, index_batches)
+                self._it = _worker_batches(loader, index_batches, self.base_seed)
             else:
                 self._it = (loader._fetch(b) for b in index_batches)
             self._index_batches = index_batches
@@ -195,9 +197,9 @@ class _LoaderIter:
         return len(self.loader)
 
 
-def _iterable_batches(loader: DataLoader) -> Iterator:
+def _iterable_batches(loader: DataLoader, base_seed: int = 0) -> Iterator:
     if loader.num_workers > 0:
-        yield from _iterable_worker_batches(loader)
+        yield from _iterable_worker_batches(loader, base_seed)
         return
     it = iter(loader.dataset)
     if loader.batch_size is None:
@@ -282,11 +284,11 @@ def _base_seed(loader: DataLoader) -> int:
     return int(nt_random.numpy_generator(loader.generator).integers(0, 2 ** 62))
 
 
-def _worker_batches(loader: DataLoader, index_batches) -> Iterator:
+def _worker_batches(loader: DataLoader, index_batches, base_seed: int) -> Iterator:
     ctx = _context(loader)
     counter = ctx.Value("i", 0)
     pool = ctx.Pool(loader.num_workers, initializer=_init_worker,
-                    initargs=(loader, _base_seed(loader), counter))
+                    initargs=(loader, base_seed, counter))
     try:
         results = pool.imap(_worker_fetch, index_batches, chunksize=1)
         for packed in results:
@@ -321,9 +323,8 @@ def _iterable_batches_single(loader):
         loader.num_workers = workers
 
 
-def _iterable_worker_batches(loader: DataLoader) -> Iterator:
+def _iterable_worker_batches(loader: DataLoader, base: int) -> Iterator:
     ctx = _context(loader)
-    base = _base_seed(loader)
     queues = [ctx.Queue(maxsize=(loader.prefetch_factor or 2)) for _ in range(loader.num_workers)]
     procs = [ctx.Process(target=_iterable_worker, args=(loader, base, w, queues[w]), daemon=True)
              for w in range(loader.num_workers)]
