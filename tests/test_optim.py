@@ -1,0 +1,186 @@
+"""Optimizers against torch: 100 steps of every algorithm and option on the same parameters,
+data and gradients end with the same parameters and the same ``state_dict()``."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from harness import assert_same, compare
+
+RNG = np.random.default_rng(0)
+W0 = RNG.standard_normal((4, 3))
+B0 = RNG.standard_normal(4)
+FROZEN0 = RNG.standard_normal(2)
+X = RNG.standard_normal((100, 8, 3))
+Y = RNG.standard_normal((100, 8, 4))
+
+CASES = [
+    ("SGD", {"lr": 0.05}),
+    ("SGD", {"lr": 0.05, "momentum": 0.9}),
+    ("SGD", {"lr": 0.05, "momentum": 0.9, "dampening": 0.3}),
+    ("SGD", {"lr": 0.05, "momentum": 0.9, "nesterov": True}),
+    ("SGD", {"lr": 0.05, "weight_decay": 0.1}),
+    ("SGD", {"lr": 0.05, "momentum": 0.5, "weight_decay": 0.1, "maximize": True}),
+    ("Adam", {"lr": 0.01}),
+    ("Adam", {"lr": 0.01, "amsgrad": True}),
+    ("Adam", {"lr": 0.01, "weight_decay": 0.1}),
+    ("Adam", {"lr": 0.01, "maximize": True}),
+    ("Adam", {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True}),
+    ("Adam", {"lr": 0.01, "betas": (0.3, 0.9), "eps": 1e-6}),
+    ("Adam", {"lr": 0.01, "foreach": True}),
+    ("AdamW", {"lr": 0.01}),
+    ("AdamW", {"lr": 0.01, "amsgrad": True, "weight_decay": 0.2}),
+    ("AdamW", {"lr": 0.01, "maximize": True}),
+    ("RMSprop", {"lr": 0.01}),
+    ("RMSprop", {"lr": 0.01, "alpha": 0.9}),
+    ("RMSprop", {"lr": 0.01, "centered": True}),
+    ("RMSprop", {"lr": 0.01, "momentum": 0.8}),
+    ("RMSprop", {"lr": 0.01, "centered": True, "momentum": 0.5, "weight_decay": 0.1}),
+    ("RMSprop", {"lr": 0.01, "maximize": True}),
+    ("Adagrad", {"lr": 0.1}),
+    ("Adagrad", {"lr": 0.1, "lr_decay": 0.01}),
+    ("Adagrad", {"lr": 0.1, "initial_accumulator_value": 0.5}),
+    ("Adagrad", {"lr": 0.1, "weight_decay": 0.1, "maximize": True}),
+    ("Adamax", {"lr": 0.01}),
+    ("Adamax", {"lr": 0.01, "weight_decay": 0.1}),
+    ("Adamax", {"lr": 0.01, "maximize": True, "betas": (0.4, 0.99)}),
+    ("NAdam", {"lr": 0.01}),
+    ("NAdam", {"lr": 0.01, "momentum_decay": 0.01}),
+    ("NAdam", {"lr": 0.01, "weight_decay": 0.1}),
+    ("NAdam", {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True}),
+    ("NAdam", {"lr": 0.01, "maximize": True}),
+    ("RAdam", {"lr": 0.01}),
+    ("RAdam", {"lr": 0.01, "weight_decay": 0.1}),
+    ("RAdam", {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True}),
+    ("RAdam", {"lr": 0.01, "maximize": True}),
+]
+
+
+def set_linear_grads(T, w, b, x: np.ndarray, y: np.ndarray) -> None:
+    """Gradients of mean((x @ w.T + b - y)**2) written by hand in NumPy (same on both sides)."""
+    wa, ba = w.detach().numpy(), b.detach().numpy()
+    d = 2 * (x.astype(wa.dtype) @ wa.T + ba - y.astype(wa.dtype)) / (x.shape[0] * wa.shape[0])
+    w.grad = T.tensor((d.T @ x.astype(wa.dtype)).astype(wa.dtype))
+    b.grad = T.tensor(d.sum(0).astype(wa.dtype))
+
+
+def make_params(T, dtype):
+    w = T.tensor(W0.astype(dtype), requires_grad=True)
+    b = T.tensor(B0.astype(dtype), requires_grad=True)
+    frozen = T.tensor(FROZEN0.astype(dtype), requires_grad=True)  # never gets a .grad
+    return w, b, frozen
+
+
+def train(T, name: str, kwargs: dict, dtype, steps: int = 100):
+    w, b, frozen = make_params(T, dtype)
+    opt = getattr(T.optim, name)([w, b, frozen], **kwargs)
+    for i in range(steps):
+        opt.zero_grad()
+        set_linear_grads(T, w, b, X[i], Y[i])
+        opt.step()
+    return opt, (w, b, frozen)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("name,kwargs", CASES, ids=[f"{n}-{'-'.join(k)}" for n, k in CASES])
+def test_100_steps_match_torch(name, kwargs, dtype):
+    tol = {"rtol": 1e-5, "atol": 1e-6} if dtype is np.float32 else {"rtol": 1e-12, "atol": 1e-12}
+
+    def body(T):
+        opt, params = train(T, name, kwargs, dtype)
+        return {"params": list(params), "state_dict": opt.state_dict()}
+    compare(body, **tol)
+
+
+def test_fused_adam_matches_torch_within_float32():
+    compare(lambda T: train(T, "Adam", {"lr": 0.01, "fused": True}, np.float32)[0].state_dict(),
+            rtol=1e-5, atol=1e-6)
+
+
+def test_state_dict_types_and_layout():
+    import numtorch
+    opt, _ = train(numtorch, "Adam", {"lr": 0.01, "amsgrad": True}, np.float32, steps=3)
+    sd = opt.state_dict()
+    assert list(sd) == ["state", "param_groups"]
+    assert list(sd["state"]) == [0, 1]  # the frozen parameter (no grad) has no state
+    step = sd["state"][0]["step"]
+    assert isinstance(step, numtorch.Tensor) and step.dtype == numtorch.float32
+    assert step.shape == () and step.item() == 3.0
+    assert sd["param_groups"][0]["params"] == [0, 1, 2]
+    assert sd["state"][0]["exp_avg"] is opt.state[opt.param_groups[0]["params"][0]]["exp_avg"]
+
+
+def test_float64_default_dtype_gives_float64_step():
+    def body(T):
+        old = T.get_default_dtype()
+        T.set_default_dtype(T.float64)
+        try:
+            opt, _ = train(T, "Adam", {}, np.float64, steps=2)
+        finally:
+            T.set_default_dtype(old)
+        return opt.state_dict()["state"][0]["step"]
+    compare(body)
+
+
+def test_complex_parameters_match_torch():
+    z0 = (RNG.standard_normal(3) + 1j * RNG.standard_normal(3)).astype(np.complex64)
+    g0 = (RNG.standard_normal(3) + 1j * RNG.standard_normal(3)).astype(np.complex64)
+
+    def body(T, name, kwargs):
+        z = T.tensor(z0, requires_grad=True)
+        opt = getattr(T.optim, name)([z], **kwargs)
+        for _ in range(5):
+            z.grad = T.tensor(g0)
+            opt.step()
+        return z.detach(), opt.state_dict()["state"]
+    for name, kwargs in [("Adam", {"lr": 0.1}), ("SGD", {"lr": 0.1, "momentum": 0.9}),
+                         ("RMSprop", {"centered": True}), ("Adagrad", {})]:
+        compare(body, name, kwargs)
+
+
+def test_closure_is_called_with_grad_enabled_and_loss_returned():
+    def body(T):
+        w = T.tensor([1.0, 2.0], requires_grad=True)
+        opt = T.optim.SGD([w], lr=0.1)
+        seen = []
+
+        def closure():
+            seen.append(T.is_grad_enabled())
+            w.grad = T.tensor([0.5, -0.5])
+            return 3.5
+        with T.no_grad():
+            loss = opt.step(closure)
+        return loss, seen, w.detach()
+    compare(body)
+
+
+def test_parameters_without_grad_are_skipped_and_grads_untouched():
+    def body(T):
+        a = T.tensor([1.0, 2.0], requires_grad=True)
+        b = T.tensor([3.0], requires_grad=True)
+        opt = T.optim.Adam([a, b], lr=0.1)
+        a.grad = T.tensor([1.0, 1.0])
+        opt.step()
+        return a.detach(), b.detach(), a.grad, len(opt.state), list(opt.state_dict()["state"])
+    compare(body)
+
+
+def test_zero_grad_to_none_and_to_zeros():
+    def body(T):
+        a = T.tensor([1.0, 2.0], requires_grad=True)
+        b = T.tensor([3.0], requires_grad=True)
+        opt = T.optim.SGD([a, b], lr=0.1)
+        a.grad = T.tensor([1.0, 1.0])
+        b.grad = T.tensor([2.0])
+        opt.zero_grad(set_to_none=False)
+        zeroed = (a.grad.clone(), b.grad.clone())
+        opt.zero_grad()
+        return zeroed, a.grad, b.grad
+    compare(body)
+
+
+def test_lr_as_one_element_tensor():
+    def body(T):
+        opt, params = train(T, "SGD", {"lr": T.tensor(0.05), "momentum": 0.9}, np.float32, 5)
+        return list(params)
+    compare(body)
