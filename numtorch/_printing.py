@@ -1,36 +1,44 @@
-"""``repr`` of tensors in torch's format: ``tensor([1., 2.], requires_grad=True)``."""
+"""``repr`` of tensors in torch's format: ``tensor([1., 2.], requires_grad=True)``.
+
+Follows torch's printer: one element format for the whole tensor (integer mode ``1.``, fixed
+point with ``precision`` digits, or scientific when magnitudes span more than 1000x, exceed 1e8
+or go below 1e-4), summarisation with ``...`` past ``threshold`` elements, rows wrapped at
+``linewidth`` columns, and suffixes (device, size, dtype, grad_fn / requires_grad) that wrap too.
+"""
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import math
+from typing import Any, Iterator
 
 import numpy as np
 
 from . import _dtype as D
 
-__all__ = ["tensor_repr", "set_printoptions"]
+__all__ = ["tensor_repr", "set_printoptions", "get_printoptions", "printoptions"]
 
 
+@dataclasses.dataclass
 class _Options:
-    precision = 4
-    threshold = 1000
-    edgeitems = 3
-    linewidth = 80
-    sci_mode = None
+    precision: int = 4
+    threshold: float = 1000
+    edgeitems: int = 3
+    linewidth: int = 80
+    sci_mode: bool | None = None
 
 
 OPTIONS = _Options()
+_PROFILES = {"default": (4, 1000, 3, 80), "short": (2, 1000, 2, 80), "full": (4, math.inf, 3, 80)}
 
 
-def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None,
-                     profile=None, sci_mode=None) -> None:
-    """Set how tensors print, as ``torch.set_printoptions``."""
-    if profile == "default":
-        OPTIONS.precision, OPTIONS.threshold, OPTIONS.edgeitems, OPTIONS.linewidth = 4, 1000, 3, 80
-    elif profile == "short":
-        OPTIONS.precision, OPTIONS.threshold, OPTIONS.edgeitems, OPTIONS.linewidth = 2, 1000, 2, 80
-    elif profile == "full":
-        OPTIONS.precision, OPTIONS.threshold, OPTIONS.edgeitems, OPTIONS.linewidth = \
-            4, math.inf, 3, 80
+def set_printoptions(precision: int | None = None, threshold: float | None = None,
+                     edgeitems: int | None = None, linewidth: int | None = None,
+                     profile: str | None = None, sci_mode: bool | None = None) -> None:
+    """Set how tensors print, as ``torch.set_printoptions`` (``sci_mode`` is always reset)."""
+    if profile in _PROFILES:
+        (OPTIONS.precision, OPTIONS.threshold, OPTIONS.edgeitems,
+         OPTIONS.linewidth) = _PROFILES[profile]
     if precision is not None:
         OPTIONS.precision = precision
     if threshold is not None:
@@ -42,183 +50,216 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
     OPTIONS.sci_mode = sci_mode
 
 
+def get_printoptions() -> dict[str, Any]:
+    """The current print options, as keyword arguments for ``set_printoptions``."""
+    return dataclasses.asdict(OPTIONS)
+
+
+@contextlib.contextmanager
+def printoptions(**kwargs) -> Iterator[None]:
+    """Temporarily change the print options."""
+    old = get_printoptions()
+    set_printoptions(**kwargs)
+    try:
+        yield
+    finally:
+        set_printoptions(**old)
+
+
 class _Formatter:
-    """Chooses one width and style for every element, as torch's _Formatter does."""
+    """One width and style for every element, chosen from the (summarised) values."""
 
     def __init__(self, values: np.ndarray) -> None:
         self.floating = values.dtype.kind == "f"
         self.int_mode = True
         self.sci_mode = False
         self.max_width = 1
-        p = OPTIONS.precision
+        flat = values.reshape(-1)
         if not self.floating:
-            for v in values.reshape(-1):
-                self.max_width = max(self.max_width, len(str(v)))
+            if flat.size:
+                self.max_width = max(len(f"{v}") for v in flat.tolist())
             return
-        finite = values[np.isfinite(values)]
-        nonzero = np.abs(finite[finite != 0])
+        nonzero = flat[np.isfinite(flat) & (flat != 0)]
         if nonzero.size == 0:
-            self.max_width = max([1] + [len(_nonfinite(v)) for v in values if
-                                        not np.isfinite(v)] + [2 if finite.size else 1])
             return
-        self.int_mode = bool(np.all(finite == np.ceil(finite)))
-        amax, amin = float(nonzero.max()), float(nonzero.min())
-        if self.int_mode:
-            if amax / amin > 1000.0 or amax > 1.0e8:
-                self.sci_mode = True
-                width_of = lambda v: len(f"{v:.{p}e}")
-            else:
-                width_of = lambda v: len(f"{v:.0f}") + 1
+        absval = np.abs(nonzero).astype(np.float64)
+        amin, amax = absval.min(), absval.max()
+        self.int_mode = bool(np.all(nonzero == np.ceil(nonzero)))
+        if OPTIONS.sci_mode is None:
+            self.sci_mode = bool(amax / amin > 1000.0 or amax > 1.0e8 or amin < 1.0e-4)
         else:
-            if amax / amin > 1000.0 or amax > 1.0e8 or amin < 1.0e-4:
-                self.sci_mode = True
-                width_of = lambda v: len(f"{v:.{p}e}")
-            else:
-                width_of = lambda v: len(f"{v:.{p}f}")
-        if OPTIONS.sci_mode is not None:
             self.sci_mode = OPTIONS.sci_mode
-            if self.sci_mode:
-                width_of = lambda v: len(f"{v:.{p}e}")
-        for v in finite.tolist():
-            self.max_width = max(self.max_width, width_of(v))
-        for v in values[~np.isfinite(values)].tolist():
-            self.max_width = max(self.max_width, len(_nonfinite(v)))
+        p = OPTIONS.precision
+        vals = nonzero.tolist()
+        if self.sci_mode:
+            self.max_width = max(len(f"{v:.{p}e}") for v in vals)
+        elif self.int_mode:
+            self.max_width = max(len(f"{v:.0f}") + 1 for v in vals)
+        else:
+            self.max_width = max(len(f"{v:.{p}f}") for v in vals)
 
     def width(self) -> int:
         return self.max_width
 
     def format(self, value) -> str:
-        p = OPTIONS.precision
         if self.floating:
-            v = float(value)
-            if not math.isfinite(v):
-                s = _nonfinite(v)
-            elif self.sci_mode:
-                s = f"{v:.{p}e}"
+            p = OPTIONS.precision
+            if self.sci_mode:
+                s = f"{value:{self.max_width}.{p}e}"
             elif self.int_mode:
-                s = f"{v:.0f}."
+                s = f"{value:.0f}"
+                if math.isfinite(value):
+                    s += "."
             else:
-                s = f"{v:.{p}f}"
-        elif isinstance(value, (bool, np.bool_)):
-            s = str(bool(value))
+                s = f"{value:.{p}f}"
         else:
-            s = str(value)
+            s = f"{value}"
         return " " * (self.max_width - len(s)) + s
 
 
-def _nonfinite(v: float) -> str:
-    if math.isnan(v):
-        return "nan"
-    return "inf" if v > 0 else "-inf"
+class _ComplexFormatter:
+    """Formats ``a+bj`` from a real-part and an imaginary-part formatter."""
+
+    def __init__(self, real: _Formatter, imag: _Formatter) -> None:
+        self.real, self.imag = real, imag
+
+    def element_length(self) -> int:
+        return self.real.width() + 2 + self.imag.width() + 1
+
+    def format(self, value) -> str:
+        real_str = self.real.format(value.real)
+        imag_str = (self.imag.format(value.imag) + "j").lstrip()
+        if imag_str[0] in "+-":
+            return real_str + imag_str
+        return real_str + "+" + imag_str
 
 
-def _summarize(a: np.ndarray) -> np.ndarray:
+def _element_length(fmt) -> int:
+    if isinstance(fmt, _ComplexFormatter):
+        return fmt.element_length()
+    return fmt.width() + 2
+
+
+def _vector_str(a: np.ndarray, indent: int, summarize: bool, fmt) -> str:
+    e = OPTIONS.edgeitems
+    per_line = max(1, math.floor((OPTIONS.linewidth - indent) / _element_length(fmt)))
+    if summarize and not e:
+        data = ["..."]
+    elif summarize and a.shape[0] > 2 * e:
+        data = ([fmt.format(v) for v in a[:e].tolist()] + [" ..."] +
+                [fmt.format(v) for v in a[-e:].tolist()])
+    else:
+        data = [fmt.format(v) for v in a.tolist()]
+    lines = [", ".join(data[i:i + per_line]) for i in range(0, len(data), per_line)]
+    return "[" + ("," + "\n" + " " * (indent + 1)).join(lines) + "]"
+
+
+def _tensor_str_with_formatter(a: np.ndarray, indent: int, summarize: bool, fmt) -> str:
+    if a.ndim == 0:
+        return fmt.format(a.item())
+    if a.ndim == 1:
+        return _vector_str(a, indent, summarize, fmt)
+    e = OPTIONS.edgeitems
+    n = a.shape[0]
+    if summarize and n > 2 * e:
+        rows = list(range(e)) + [None] + list(range(n - e, n))
+    else:
+        rows = list(range(n))
+    slices = ["..." if i is None else _tensor_str_with_formatter(a[i], indent + 1, summarize, fmt)
+              for i in rows]
+    return "[" + ("," + "\n" * (a.ndim - 1) + " " * (indent + 1)).join(slices) + "]"
+
+
+def _summarized(a: np.ndarray) -> np.ndarray:
+    """The elements a summarised print shows (the first and last ``edgeitems`` per dim)."""
     e = OPTIONS.edgeitems
     if a.ndim == 0:
         return a
-    if a.shape[0] > 2 * e:
-        parts = [a[:e], a[-e:]]
-        return np.concatenate([_summarize(x) for x in parts]) if a.ndim == 1 else \
-            np.concatenate([np.stack([_summarize(x) for x in p]) for p in parts])
-    return np.stack([_summarize(x) for x in a]) if a.ndim > 1 else a
-
-
-def _tensor_str(a: np.ndarray, indent: int, summarize: bool, fmt: _Formatter) -> str:
-    if a.ndim == 0:
-        return fmt.format(a.item())
-    e = OPTIONS.edgeitems
     if a.ndim == 1:
-        items = [fmt.format(v) for v in a.tolist()] if not summarize or a.shape[0] <= 2 * e else \
-            [fmt.format(v) for v in a[:e].tolist()] + [" ..."] + \
-            [fmt.format(v) for v in a[-e:].tolist()]
-        elem_width = fmt.width() + 2
-        per_line = max(math.floor((OPTIONS.linewidth - indent) / elem_width), 1)
-        lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
-        return "[" + ("," + "\n" + " " * (indent + 1)).join(lines) + "]"
-    if summarize and a.shape[0] > 2 * e:
-        slices = [_tensor_str(a[i], indent + 1, summarize, fmt) for i in range(e)] + ["..."] + \
-            [_tensor_str(a[i], indent + 1, summarize, fmt) for i in range(a.shape[0] - e,
-                                                                          a.shape[0])]
+        return np.concatenate((a[:e], a[-e:])) if a.shape[0] > 2 * e else a
+    if not e:
+        return a[tuple(slice(0, 0) for _ in a.shape)]
+    if a.shape[0] > 2 * e:
+        rows = [a[i] for i in range(e)] + [a[i] for i in range(a.shape[0] - e, a.shape[0])]
     else:
-        slices = [_tensor_str(a[i], indent + 1, summarize, fmt) for i in range(a.shape[0])]
-    sep = "," + "\n" * (a.ndim - 1) + " " * (indent + 1)
-    return "[" + sep.join(slices) + "]"
+        rows = list(a)
+    return np.stack([_summarized(r) for r in rows])
 
 
-def _values_for_printing(a: np.ndarray) -> np.ndarray:
-    if a.dtype.kind == "V" or a.dtype in (D.bfloat16.np, D.float8_e4m3fn.np, D.float8_e5m2.np):
-        return a.astype(np.float32)
-    if a.dtype == np.float16:
+def _printable(a: np.ndarray) -> np.ndarray:
+    """Values as NumPy formats them exactly: narrow floats widened to float32."""
+    if a.dtype.kind == "V" or a.dtype in (D.bfloat16.np, D.float8_e4m3fn.np, D.float8_e5m2.np,
+                                          np.float16):
         return a.astype(np.float32)
     return a
 
 
-def tensor_repr(t, prefix: str = "tensor(") -> str:
-    """The torch-format repr of tensor ``t``."""
+def _tensor_str(a: np.ndarray, indent: int) -> str:
+    if a.size == 0:
+        return "[]"
+    summarize = a.size > OPTIONS.threshold
+    a = _printable(a)
+    source = _summarized(a) if summarize else a
+    if a.dtype.kind == "c":
+        fmt = _ComplexFormatter(_Formatter(source.real), _Formatter(source.imag))
+    else:
+        fmt = _Formatter(source)
+    return _tensor_str_with_formatter(a, indent, summarize, fmt)
+
+
+def _add_suffixes(text: str, suffixes: list, indent: int) -> str:
+    parts = [text]
+    last_line_len = len(text) - text.rfind("\n") + 1
+    for suffix in suffixes:
+        if last_line_len + len(suffix) + 2 > OPTIONS.linewidth:
+            parts.append(",\n" + " " * indent + suffix)
+            last_line_len = indent + len(suffix)
+        else:
+            parts.append(", " + suffix)
+            last_line_len += len(suffix) + 2
+    parts.append(")")
+    return "".join(parts)
+
+
+def tensor_repr(t) -> str:
+    """The torch-format repr of tensor ``t`` (``Parameter containing:`` for parameters)."""
     from ._device import META
     is_param = getattr(t, "_is_param", False)
-    if is_param:
-        suffixes = ["requires_grad=True"] if t.requires_grad else []
-        return "Parameter containing:\n" + _body(t, suffixes)
+    cls_name = type(t).__name__
+    plain = cls_name == "Tensor" or is_param
+    prefix = "tensor(" if plain else f"{cls_name}("
+    indent = len(prefix)
+    a = t._data
+    dt = D.from_numpy_dtype(a.dtype)
+    default = D.get_default_dtype()
+    has_default_dtype = dt in (default, default.to_complex(), D.int64, D.bool_)
     suffixes = []
     if t._device.type != "cpu":
         suffixes.append(f"device='{t._device}'")
+    if t._device is META:
+        suffixes.append(f"size={tuple(a.shape)}")
+        if dt is not default:
+            suffixes.append(f"dtype={dt!r}")
+        body = "..."
+    elif a.size == 0:
+        if a.ndim != 1:
+            suffixes.append(f"size={tuple(a.shape)}")
+        if dt is not default:
+            suffixes.append(f"dtype={dt!r}")
+        body = "[]"
+    else:
+        if not OPTIONS.edgeitems:
+            suffixes.append(f"size={tuple(a.shape)}")
+        if not has_default_dtype:
+            suffixes.append(f"dtype={dt!r}")
+        body = _tensor_str(a, indent)
     if t.grad_fn is not None:
-        suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
+        suffixes.append(f"grad_fn=<{t.grad_fn.name().rsplit('::', 1)[-1]}>")
     elif t._requires_grad:
         suffixes.append("requires_grad=True")
-    return _body(t, suffixes, prefix)
-
-
-def _body(t, suffixes: list, prefix: str = "tensor(") -> str:
-    from ._device import META
-    a = t._data
-    dt = D.from_numpy_dtype(a.dtype)
-    default_dtypes = (D.get_default_dtype(), D.int64, D.bool_, D.get_default_dtype().to_complex())
-    if t._device is META:
-        body = "..."
-        suffixes = [f"size={tuple(a.shape)}"] + suffixes
-        if dt not in default_dtypes[:1] or True:
-            suffixes.append(f"dtype={dt!r}") if dt is not D.get_default_dtype() else None
-        return prefix + body + (", " + ", ".join(suffixes) if suffixes else "") + ")"
-    values = _values_for_printing(a)
-    if a.size == 0 and a.ndim == 1:
-        body = "[]"
-    elif a.size == 0:
-        body = "[]"
-        suffixes = [f"size={tuple(a.shape)}"] + suffixes
-    else:
-        summarize = a.size > OPTIONS.threshold
-        sample = _summarize(values) if summarize else values
-        if values.dtype.kind == "c":
-            body = _complex_str(values, len(prefix))
-        else:
-            fmt = _Formatter(sample.reshape(-1) if sample.ndim else sample.reshape(1))
-            body = _tensor_str(values, len(prefix), summarize, fmt)
-    if dt not in default_dtypes or (a.size == 0 and dt not in (D.get_default_dtype(),)):
-        if not (a.size == 0 and dt is D.get_default_dtype()):
-            suffixes.insert(0 if not suffixes or not suffixes[0].startswith("size=") else 1,
-                            f"dtype={dt!r}")
-    if a.size == 0 and dt is D.int64:
-        pass
-    sep = ", "
-    tail = sep + sep.join(suffixes) if suffixes else ""
-    text = prefix + body + tail + ")"
+    text = _add_suffixes(prefix + body, suffixes, indent)
+    if is_param:
+        if cls_name != "Parameter":
+            text = f"Parameter({text})"
+        text = "Parameter containing:\n" + text
     return text
-
-
-def _complex_str(values: np.ndarray, indent: int) -> str:
-    real = _Formatter(values.real.reshape(-1))
-    imag = _Formatter(np.abs(values.imag.reshape(-1)))
-
-    class _C:
-        def width(self):
-            return real.width() + imag.width() + 2
-
-        def format(self, v):
-            v = complex(v)
-            sign = "+" if v.imag >= 0 or math.isnan(v.imag) else "-"
-            return real.format(v.real) + sign + imag.format(abs(v.imag)).lstrip().rjust(
-                imag.width()) + "j"
-
-    return _tensor_str(values, indent, False, _C())
