@@ -12,7 +12,8 @@ __all__ = ["Parameter", "Buffer", "UninitializedParameter"]
 class Parameter(Tensor):
     """A tensor that a Module registers as a trainable parameter when assigned as an attribute.
 
-    Shares memory with ``data``; ``requires_grad`` is True unless given otherwise.
+    A leaf sharing memory (and version counter) with ``data``; ``requires_grad`` is True unless
+    given otherwise, even under ``no_grad``. Its repr starts ``Parameter containing:``.
     """
 
     _custom_new = True
@@ -20,21 +21,19 @@ class Parameter(Tensor):
 
     def __new__(cls, data: Tensor | None = None, requires_grad: bool = True):
         if data is None:
-            arr = np.empty((0,), dtype=D.get_default_dtype().np)
-            dev = None
-        elif isinstance(data, Tensor):
-            arr, dev = data._data, data._device
-        else:
-            raise TypeError(f"Parameter(): argument 'data' must be Tensor, not "
-                            f"{type(data).__name__}")
+            data = Tensor(np.empty((0,), dtype=D.get_default_dtype().np))
+        elif not isinstance(data, Tensor):
+            raise AttributeError(f"'{type(data).__name__}' object has no attribute 'detach'")
         self = object.__new__(cls)
-        self._data = arr
-        if dev is not None:
-            self._device = dev
-        if isinstance(data, Tensor) and data._vc is not None:
-            self._vc = data._vc
+        self._data = data._data
+        if data._device is not self._device:
+            self._device = data._device
+        self._vc = data._shared_vc()
         if requires_grad:
-            self.requires_grad_(True)
+            if data._data.dtype.kind not in "fcV":
+                raise RuntimeError("Only Tensors of floating point and complex dtype can require "
+                                   "gradients")
+            self._requires_grad = True
         return self
 
     def __init__(self, data=None, requires_grad: bool = True) -> None:
@@ -49,13 +48,12 @@ class Parameter(Tensor):
         return reduce_parameter(self, protocol)
 
     def __deepcopy__(self, memo):
+        """A new Parameter with copied data and the same ``requires_grad``; like torch, the
+        ``.grad`` is not copied."""
         if id(self) in memo:
             return memo[id(self)]
-        import copy
         result = type(self)(_copy_tensor(self), self.requires_grad)
         memo[id(self)] = result
-        if self._grad is not None:
-            result._grad = copy.deepcopy(self._grad, memo)
         return result
 
 
