@@ -24,3 +24,6 @@ from ._functional.normalization import batch_norm, group_norm, layer_norm  # noq
 
 # ---------------------------------------------------------------------- layers: dropout, embedding, pad
 from ._functional.misc import dropout, embedding, pad  # noqa: F401
+
+# --- losses and attention (see nn/_functional/loss.py, attention.py)
+from ._functional.loss import *  # noqa: F401,F403,E402

@@ -11,7 +11,8 @@ import numpy as np
 
 from ..._tensor import Tensor, _from_array
 from ..._ops._util import GRAD, Node, record
-from ._loss_util import MEAN, NONE, SUM, compute_dtype, refuse_grad, resolve_reduction, type_word
+from ._loss_util import (MEAN, NONE, SUM, compute_dtype, refuse_grad, resolve_reduction,
+                         type_word)
 
 __all__ = ["cross_entropy", "nll_loss"]
 
@@ -243,7 +244,7 @@ def _cross_entropy_probs(input: Tensor, target: Tensor, weight, ignore_index: in
                            f"got {type_word(target._data.dtype)}")
     if ignore_index >= 0:
         raise RuntimeError("ignore_index is not supported for floating point target")
-    if label_smoothing < 0.0 or label_smoothing > 1.0:
+    if label_smoothing > 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
                            f"{label_smoothing}")
     layout = _Layout(tuple(input.shape))
@@ -252,7 +253,7 @@ def _cross_entropy_probs(input: Tensor, target: Tensor, weight, ignore_index: in
     x = layout.to_rows(input._data.astype(cdt, copy=False))
     tg = layout.to_rows(target._data.astype(cdt, copy=False))
     classes = x.shape[1]
-    eps = label_smoothing
+    eps = label_smoothing if label_smoothing > 0 else 0.0
     if eps > 0:
         tg = tg * (1 - eps) + eps / classes
     q = tg if weight is None else tg * weight._data.astype(cdt, copy=False)

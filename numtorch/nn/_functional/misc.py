@@ -82,10 +82,9 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
     ``padding_idx``; with ``max_norm``, looked-up rows are renormalised in place first."""
     num = weight._data.shape[0]
     if padding_idx is not None:
-        if padding_idx > 0:
-            assert padding_idx < num, "Padding_idx must be within num_embeddings"
-        elif padding_idx < 0:
-            assert padding_idx >= -num, "Padding_idx must be within num_embeddings"
+        if padding_idx >= num or padding_idx < -num:
+            raise AssertionError("Padding_idx must be within num_embeddings")
+        if padding_idx < 0:
             padding_idx = num + padding_idx
     idx = input._data
     if idx.dtype not in (np.int64, np.int32):
