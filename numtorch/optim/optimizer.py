@@ -63,10 +63,11 @@ def _with_step_hooks(step: Callable) -> Callable:
     """Wrap a subclass's ``step`` so pre/post hooks (global and per optimizer) run around it."""
 
     @functools.wraps(step)
-    def wrapper(self, *args, **kwargs):
+    def wrapper(*args, **kwargs):
+        self = args[0]
         if not (self._optimizer_step_pre_hooks or self._optimizer_step_post_hooks or
                 _global_step_pre_hooks or _global_step_post_hooks):
-            return step(self, *args, **kwargs)
+            return step(*args, **kwargs)
         for hook in chain(list(_global_step_pre_hooks.values()),
                           list(self._optimizer_step_pre_hooks.values())):
             result = hook(self, args, kwargs)
@@ -76,7 +77,7 @@ def _with_step_hooks(step: Callable) -> Callable:
                 else:
                     raise RuntimeError(f"{step} must return None or a tuple of (new_args, "
                                        f"new_kwargs), but got {result}.")
-        out = step(self, *args, **kwargs)
+        out = step(*args, **kwargs)
         for hook in chain(list(self._optimizer_step_post_hooks.values()),
                           list(_global_step_post_hooks.values())):
             hook(self, args, kwargs)
@@ -370,7 +371,8 @@ class Optimizer:
         self.param_groups.append(param_group)
 
     def _check_capturable(self, group: dict) -> None:
-        if group.get("capturable", False):
+        """torch refuses capturable=True for CPU parameters when it steps them."""
+        if group.get("capturable", False) and any(p._grad is not None for p in group["params"]):
             raise AssertionError("If capturable=True, params and state_steps must be on "
                                  "supported devices: ['cuda', 'xpu', 'hpu', 'privateuseone', "
                                  "'xla'].")

@@ -1,0 +1,273 @@
+"""The Optimizer contract against torch: param groups and their errors, repr, hooks,
+load_state_dict (casting, checks, old formats) and state dicts moving between torch and
+numtorch."""
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+
+import numtorch
+from harness import assert_same, compare
+from test_optim import X, Y, make_params, set_linear_grads, train
+
+ALL = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "NAdam", "RAdam"]
+STATEFUL_KW = {"SGD": {"lr": 0.05, "momentum": 0.9}, "Adam": {"lr": 0.01, "amsgrad": True},
+               "AdamW": {"lr": 0.01}, "RMSprop": {"lr": 0.01, "centered": True, "momentum": 0.5},
+               "Adagrad": {"lr": 0.1}, "Adamax": {"lr": 0.01}, "NAdam": {"lr": 0.01},
+               "RAdam": {"lr": 0.01}}
+
+
+# ---------------------------------------------------------------- construction and groups
+@pytest.mark.parametrize("name", ALL)
+def test_defaults_groups_and_repr(name):
+    def body(T):
+        w, b, _ = make_params(T, np.float32)
+        opt = getattr(T.optim, name)([{"params": [w]}, {"params": b, "lr": 0.5}])
+        groups = [{k: v for k, v in g.items() if k != "params"} for g in opt.param_groups]
+        return opt.defaults, groups, repr(opt)
+    compare(body)
+
+
+def test_error_cases_match_torch_wording():
+    def make(T, fn):
+        w = T.tensor([1.0, 2.0], requires_grad=True)
+        return lambda: fn(T, w)
+    cases = [
+        lambda T, w: T.optim.SGD({w}),
+        lambda T, w: T.optim.SGD([]),
+        lambda T, w: T.optim.SGD(w),
+        lambda T, w: T.optim.SGD([w * 2]),
+        lambda T, w: T.optim.SGD([w, 3]),
+        lambda T, w: T.optim.SGD([{"params": [w]}, {"params": [w]}]),
+        lambda T, w: T.optim.SGD([w], lr=-1.0),
+        lambda T, w: T.optim.SGD([w], momentum=-0.5),
+        lambda T, w: T.optim.SGD([w], nesterov=True),
+        lambda T, w: T.optim.SGD([w], momentum=0.9, dampening=0.1, nesterov=True),
+        lambda T, w: T.optim.Adam([w], betas=(1.0, 0.9)),
+        lambda T, w: T.optim.Adam([w], betas=(0.9, -0.1)),
+        lambda T, w: T.optim.Adam([w], eps=-1.0),
+        lambda T, w: T.optim.Adam([w], weight_decay=-1.0),
+        lambda T, w: T.optim.Adam([w], fused=True, foreach=True),
+        lambda T, w: T.optim.RMSprop([w], alpha=-1.0),
+        lambda T, w: T.optim.Adagrad([w], lr_decay=-1.0),
+        lambda T, w: T.optim.Adagrad([w], initial_accumulator_value=-1.0),
+        lambda T, w: T.optim.NAdam([w], momentum_decay=-1.0),
+        lambda T, w: T.optim.SGD([w], lr=T.tensor([0.1, 0.2])),
+        lambda T, w: T.optim.SGD([("a", w), T.tensor([1.0], requires_grad=True)]),
+        lambda T, w: T.optim.Adam([w], capturable=True).step(w.grad),
+    ]
+    for fn in cases:
+        compare(lambda T: make(T, fn)(), match_message=True)
+
+
+def test_add_param_group_and_named_params():
+    def body(T):
+        w, b, extra = make_params(T, np.float32)
+        opt = T.optim.Adam([("w", w), ("b", b)], lr=0.1)
+        err = None
+        try:
+            opt.add_param_group({"params": [extra]})
+        except ValueError as exc:
+            err = str(exc)
+        opt.add_param_group({"params": [("extra", extra)], "lr": 0.01})
+        return err, opt.state_dict()["param_groups"]
+    compare(body)
+
+
+def test_duplicate_parameter_warns():
+    for T in (torch, numtorch):
+        w = T.tensor([1.0], requires_grad=True)
+        with pytest.warns(UserWarning, match="duplicate parameters"):
+            T.optim.SGD([w, w])
+
+
+# ---------------------------------------------------------------- hooks
+def test_step_and_state_dict_hooks_order_and_results():
+    def body(T):
+        w = T.tensor([1.0, 2.0], requires_grad=True)
+        opt = T.optim.SGD([w], lr=0.1)
+        log = []
+        h1 = opt.register_step_pre_hook(lambda o, a, k: log.append("pre"))
+        opt.register_step_post_hook(lambda o, a, k: log.append("post"))
+        opt.register_state_dict_pre_hook(lambda o: log.append("sd_pre"))
+        opt.register_state_dict_post_hook(lambda o, sd: {**sd, "extra": 1})
+        opt.register_state_dict_pre_hook(lambda o: log.append("sd_pre_first"), prepend=True)
+        opt.register_load_state_dict_pre_hook(lambda o, sd: log.append("load_pre"))
+        opt.register_load_state_dict_post_hook(lambda o: log.append("load_post"))
+        w.grad = T.tensor([1.0, 1.0])
+        opt.step()
+        h1.remove()
+        opt.step()
+        sd = opt.state_dict()
+        opt.load_state_dict(sd)
+        return log, sorted(sd), w.detach()
+    compare(body)
+
+
+def test_step_pre_hook_may_replace_arguments():
+    """Hooks see the optimizer as ``args[0]`` (as torch passes the bound call's args)."""
+    def body(T):
+        w = T.tensor([1.0], requires_grad=True)
+        opt = T.optim.SGD([w], lr=0.1)
+        w.grad = T.tensor([1.0])
+        opt.register_step_pre_hook(lambda o, a, k: ((o,), {"closure": lambda: 7.0}))
+        return opt.step()
+    compare(body)
+
+
+def test_global_step_hooks():
+    from numtorch.optim.optimizer import register_optimizer_step_pre_hook
+    calls = []
+    handle = register_optimizer_step_pre_hook(lambda o, a, k: calls.append(type(o).__name__))
+    try:
+        w = numtorch.tensor([1.0], requires_grad=True)
+        w.grad = numtorch.tensor([1.0])
+        numtorch.optim.Adam([w]).step()
+    finally:
+        handle.remove()
+    assert calls == ["Adam"]
+
+
+# ---------------------------------------------------------------- load_state_dict
+def to_numtorch(obj):
+    """A torch state dict converted in memory to numtorch tensors (dtype kept)."""
+    if isinstance(obj, torch.Tensor):
+        return numtorch.from_numpy(obj.detach().numpy().copy())
+    if isinstance(obj, dict):
+        return {k: to_numtorch(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(to_numtorch(v) for v in obj)
+    return obj
+
+
+def to_torch(obj):
+    """A numtorch state dict converted in memory to torch tensors (dtype kept)."""
+    if isinstance(obj, numtorch.Tensor):
+        return torch.from_numpy(obj.detach().numpy().copy())
+    if isinstance(obj, dict):
+        return {k: to_torch(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(to_torch(v) for v in obj)
+    return obj
+
+
+def _continue(T, opt, params, start: int, steps: int = 20):
+    w, b, _ = params
+    for i in range(start, start + steps):
+        opt.zero_grad()
+        set_linear_grads(T, w, b, X[i], Y[i])
+        opt.step()
+    return [p.detach() for p in params]
+
+
+def _fresh(T, name, kwargs, like_params):
+    params = tuple(T.tensor(p.detach().numpy().copy(), requires_grad=True) for p in like_params)
+    return getattr(T.optim, name)(list(params), **kwargs), params
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_torch_state_dict_drives_numtorch_to_the_same_steps(name):
+    kwargs = STATEFUL_KW[name]
+    t_opt, t_params = train(torch, name, kwargs, np.float32, steps=30)
+    sd = to_numtorch(t_opt.state_dict())
+    n_opt, n_params = _fresh(numtorch, name, kwargs, t_params)
+    n_opt.load_state_dict(sd)
+    assert_same(_continue(torch, t_opt, t_params, 30), _continue(numtorch, n_opt, n_params, 30),
+                rtol=1e-5, atol=1e-6)
+    assert_same(t_opt.state_dict(), n_opt.state_dict(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_numtorch_state_dict_drives_torch_to_the_same_steps(name):
+    kwargs = STATEFUL_KW[name]
+    n_opt, n_params = train(numtorch, name, kwargs, np.float32, steps=30)
+    sd = to_torch(n_opt.state_dict())
+    t_opt, t_params = _fresh(torch, name, kwargs, n_params)
+    t_opt.load_state_dict(sd)
+    assert_same(_continue(torch, t_opt, t_params, 30), _continue(numtorch, n_opt, n_params, 30),
+                rtol=1e-5, atol=1e-6)
+
+
+def test_load_casts_state_to_parameter_dtype_but_not_step():
+    def body(T):
+        w = T.tensor([1.0, 2.0], dtype=T.float64, requires_grad=True)
+        opt = T.optim.Adam([w])
+        sd = {"state": {0: {"step": T.tensor(4.0), "exp_avg": T.tensor([0.1, 0.2]),
+                            "exp_avg_sq": T.tensor([0.01, 0.02])}},
+              "param_groups": [dict(opt.state_dict()["param_groups"][0])]}
+        opt.load_state_dict(sd)
+        st = opt.state[w]
+        return st["step"], st["exp_avg"], st["exp_avg_sq"], st["exp_avg"] is \
+            sd["state"][0]["exp_avg"], opt.param_groups[0] is sd["param_groups"][0]
+    compare(body)
+
+
+def test_load_errors_match_torch():
+    def wrong_groups(T):
+        w = T.tensor([1.0], requires_grad=True)
+        opt = T.optim.SGD([w])
+        sd = opt.state_dict()
+        sd["param_groups"] = sd["param_groups"] * 2
+        opt.load_state_dict(sd)
+
+    def wrong_size(T):
+        w = T.tensor([1.0], requires_grad=True)
+        opt = T.optim.SGD([w])
+        sd = opt.state_dict()
+        sd["param_groups"][0]["params"] = [0, 1]
+        opt.load_state_dict(sd)
+    compare(wrong_groups, match_message=True)
+    compare(wrong_size, match_message=True)
+
+
+def test_load_keeps_and_replaces_param_names():
+    def body(T):
+        w, b, _ = make_params(T, np.float32)
+        opt = T.optim.SGD([("w", w), ("b", b)], lr=0.1)
+        sd = copy.deepcopy(opt.state_dict())
+        del sd["param_groups"][0]["param_names"]
+        opt.load_state_dict(sd)
+        kept = opt.param_groups[0]["param_names"]
+        sd["param_groups"][0]["param_names"] = ["x", "y"]
+        opt.load_state_dict(sd)
+        return kept, opt.param_groups[0]["param_names"]
+    compare(body)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_old_format_int_step_missing_keys_and_arbitrary_ids(name):
+    """A state dict as torch 1.x wrote it: ``step`` an int, no maximize/foreach/capturable/
+    differentiable/fused keys, and state keyed by arbitrary ids listed in ``params``."""
+    kwargs = STATEFUL_KW[name]
+
+    def body(T):
+        opt, params = train(T, name, kwargs, np.float64, steps=10)
+        sd = opt.state_dict()
+        old_ids = [140234, 99, 7]
+        remap = dict(zip(sd["param_groups"][0]["params"], old_ids))
+        old = {"state": {remap[k]: {sk: (int(sv.item()) if sk == "step" else
+                                         (sv.item() if sk == "mu_product" else sv))
+                                    for sk, sv in v.items()} for k, v in sd["state"].items()},
+               "param_groups": [{k: v for k, v in g.items()
+                                 if k not in ("maximize", "foreach", "capturable",
+                                              "differentiable", "fused",
+                                              "decoupled_weight_decay")}
+                                for g in sd["param_groups"]]}
+        old["param_groups"][0]["params"] = old_ids
+        fresh, fparams = _fresh(T, name, kwargs, params)
+        fresh.load_state_dict(old)
+        return fresh.state_dict(), _continue(T, fresh, fparams, 10, steps=5)
+    compare(body, rtol=1e-12, atol=1e-12)
+
+
+def test_getstate_setstate_round_trip():
+    opt, params = train(numtorch, "Adam", {"lr": 0.01}, np.float32, steps=3)
+    state = opt.__getstate__()
+    assert set(state) == {"defaults", "state", "param_groups"}
+    clone = numtorch.optim.Adam.__new__(numtorch.optim.Adam)
+    clone.__setstate__(copy.copy(state))
+    assert clone.state_dict()["param_groups"] == opt.state_dict()["param_groups"]
+    assert clone.state is opt.state and clone._optimizer_step_pre_hooks == {}
