@@ -197,10 +197,10 @@ def check_inplace(t: Tensor) -> bool:
 def finish_inplace(t: Tensor, result: Tensor) -> Tensor:
     """Write an out-of-place ``result`` into ``t`` (bumping its version) and adopt its history."""
     rdt = result._data.dtype
-    if rdt != t._data.dtype:
-        check_inplace_dtype(t, rdt)
     if result._data.shape != t._data.shape:
         check_inplace_shape(t._data.shape, result._data.shape)
+    if rdt != t._data.dtype:
+        check_inplace_dtype(t, rdt)
     if t._data.flags.writeable:
         np.copyto(t._data, result._data, casting="unsafe")
     else:

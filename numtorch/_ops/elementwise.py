@@ -45,7 +45,12 @@ def _dt(ad, bd) -> np.dtype:
 
 
 def _is_bool(v) -> bool:
-    return type(v) is bool or (type(v) is np.ndarray and v.dtype == np.bool_)
+    """Whether an operand (tensor or scalar) is boolean."""
+    return type(v) is bool or (isinstance(v, Tensor) and v._data.dtype == np.bool_)
+
+
+def _not_implemented(kernel: str, dt) -> None:
+    raise NotImplementedError(f"\"{kernel}\" not implemented for '{type_word(dt)}'")
 
 
 def _like(at, bt):
@@ -113,9 +118,9 @@ def _check_bool_sub(ad, bd) -> None:
 
 def sub(input: Tensor, other, *, alpha=1, out=None) -> Tensor:
     """``input - alpha * other``."""
+    if _is_bool(input) or _is_bool(other):
+        _check_bool_sub(input, other)
     ad, bd, at, bt = _operands(input, other)
-    if _is_bool(ad) or _is_bool(bd):
-        _check_bool_sub(ad, bd)
     if alpha != 1:
         _check_alpha(alpha, _dt(ad, bd))
         bd = bd * alpha
@@ -131,9 +136,9 @@ subtract = sub
 
 def rsub(input: Tensor, other, alpha=1) -> Tensor:
     """``other - alpha * input``."""
+    if _is_bool(input) or _is_bool(other):
+        _check_bool_sub(other, input)
     ad, bd, at, bt = _operands(input, other)
-    if _is_bool(ad) or _is_bool(bd):
-        _check_bool_sub(bd, ad)
     if alpha != 1:
         _check_alpha(alpha, _dt(ad, bd))
         ad = ad * alpha
@@ -233,8 +238,7 @@ def div(input: Tensor, other, *, rounding_mode: str | None = None, out=None) -> 
     if ad.dtype.kind in "biu":
         ft = D.get_default_dtype().np
         ad = ad.astype(ft)
-        if type(bd) is np.ndarray:
-            bd = bd.astype(ft)
+        bd = bd.astype(ft) if bt is not None else other
     res = wrap(np.true_divide(ad, bd), at)
     if GRAD.enabled and (at._requires_grad or _rg(bt)):
         node = DivBackward0()
@@ -283,6 +287,8 @@ def _rounding_div(input, other, mode: str, node_cls=DivBackward2) -> Tensor:
         raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                            f"found '{mode}'")
     ad, bd, at, bt = _operands(input, other)
+    if _dt(ad, bd).kind in "bc":
+        _not_implemented("div_floor_cpu" if mode == "floor" else "div_trunc_cpu", _dt(ad, bd))
     if _dt(ad, bd).kind in "iub":
         if np.any(np.asarray(bd) == 0):
             raise RuntimeError("ZeroDivisionError")
@@ -362,6 +368,10 @@ class PowBackward2(Node):
 def pow(input, exponent, *, out=None) -> Tensor:
     """``input ** exponent``; either may be a Python scalar."""
     ad, ed, at, et = _operands(input, exponent)
+    if _dt(ad, ed).kind == "b":
+        if et is not None or at is None:
+            _not_implemented("pow", np.dtype(bool))
+        return wrap(ad.copy() if ed else np.ones_like(ad), at)
     if at is None:
         res = _scalar_pow(ad, ed, et)
     elif et is None:
@@ -430,6 +440,8 @@ class FmodBackward1(RemainderBackward0):
 
 def _modulus(input, other, fn, scalar_cls, tensor_cls, rounding) -> Tensor:
     ad, bd, at, bt = _operands(input, other)
+    if _dt(ad, bd).kind in "bc":
+        _not_implemented(fn.__name__ + "_cpu", _dt(ad, bd))
     if _dt(ad, bd).kind in "iub" and np.any(np.asarray(bd) == 0):
         raise RuntimeError("ZeroDivisionError")
     res = wrap(fn(ad, bd), _like(at, bt))
@@ -517,8 +529,12 @@ def _out(res: Tensor, out: Tensor) -> Tensor:
 
 # ---------------------------------------------------------------------- comparison & logic
 def _compare(fn, name):
+    ordered = name not in ("eq", "ne")
+
     def op(input: Tensor, other, *, out=None) -> Tensor:
         ad, bd, at, bt = _operands(input, other)
+        if ordered and _dt(ad, bd).kind == "c":
+            _not_implemented(name + "_cpu", _dt(ad, bd))
         res = wrap(fn(ad, bd), _like(at, bt))
         return res if out is None else _out(res, out)
     op.__name__ = op.__qualname__ = name
@@ -546,7 +562,7 @@ def _bitwise(fn, name):
     def op(input: Tensor, other, *, out=None) -> Tensor:
         ad, bd, at, bt = _operands(input, other)
         if _dt(ad, bd).kind in "fcV":
-            raise RuntimeError(f'"{name}_cpu" not implemented for \'{type_word(_dt(ad, bd))}\'')
+            _not_implemented(name + "_cpu", _dt(ad, bd))
         res = wrap(fn(ad, bd), _like(at, bt))
         return res if out is None else _out(res, out)
     op.__name__ = op.__qualname__ = name
@@ -562,8 +578,7 @@ bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
 def bitwise_not(input: Tensor, *, out=None) -> Tensor:
     """Bitwise NOT for integer and bool tensors."""
     if input._data.dtype.kind in "fcV":
-        raise RuntimeError(f"\"bitwise_not_cpu\" not implemented for "
-                           f"'{type_word(input._data.dtype)}'")
+        _not_implemented("bitwise_not_cpu", input._data.dtype)
     res = wrap(np.invert(input._data), input)
     return res if out is None else _out(res, out)
 
@@ -675,6 +690,8 @@ def add_(self: Tensor, other, *, alpha=1) -> Tensor:
 
 def sub_(self: Tensor, other, *, alpha=1) -> Tensor:
     """In-place :func:`sub`; returns self."""
+    if _is_bool(self) or _is_bool(other):
+        _check_bool_sub(self, other)
     if alpha != 1:
         return apply_inplace(self, sub, other, alpha=alpha)
     return _sub_fast(self, other)
