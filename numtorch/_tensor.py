@@ -208,15 +208,7 @@ class Tensor:
     @grad.setter
     def grad(self, value) -> None:
         if value is not None:
-            if not isinstance(value, Tensor):
-                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of "
-                                f"type {type(value).__name__}")
-            if value.dtype is not self.dtype:
-                raise RuntimeError("assigned grad has data of a different type")
-            if value._device != self._device:
-                raise RuntimeError("assigned grad has data located on a different device")
-            if value._data.shape != self._data.shape:
-                raise RuntimeError("assigned grad has data of a different size")
+            _check_assigned_grad(self, value)
         self._grad = value
 
     @grad.deleter
@@ -304,7 +296,7 @@ class Tensor:
     def tolist(self):
         """The data as (nested) Python lists of numbers."""
         if self._device is META:
-            raise RuntimeError("Tensor.tolist() cannot be called on meta tensors")
+            raise _meta_copy_error()
         a = self._data
         if a.dtype == D.bfloat16.np or a.dtype in (D.float8_e4m3fn.np, D.float8_e5m2.np):
             a = a.astype(np.float32)
@@ -405,14 +397,19 @@ class Tensor:
             raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
         return bool(self.item())
 
+    def _scalar(self):
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self.item()
+
     def __float__(self) -> float:
-        return float(self.item())
+        return float(self._scalar())
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(self._scalar())
 
     def __complex__(self) -> complex:
-        return complex(self.item())
+        return complex(self._scalar())
 
     def __index__(self) -> int:
         if self._data.ndim != 0 and self._data.size != 1 or self.dtype._category > 1:
@@ -424,9 +421,9 @@ class Tensor:
         return id(self)
 
     def __format__(self, spec: str) -> str:
-        if self._data.ndim == 0 and spec:
+        if self._data.ndim == 0 and self._device is not META and type(self) is Tensor:
             return format(self.item(), spec)
-        return object.__format__(self, spec) if spec else repr(self)
+        return object.__format__(self, spec)
 
     def __repr__(self, *, tensor_contents=None) -> str:
         from ._printing import tensor_repr
@@ -456,6 +453,43 @@ class Tensor:
     def __reduce_ex__(self, protocol):
         from .serialization._pickler import reduce_tensor
         return reduce_tensor(self, protocol)
+
+
+_CPP_TYPE_NAMES = {
+    "float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double",
+    "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+    "uint8": "unsigned char", "bool": "bool", "complex64": "c10::complex<float>",
+    "complex128": "c10::complex<double>"}
+
+
+def _check_assigned_grad(t: "Tensor", value) -> None:
+    """torch's checks on ``t.grad = value``: a tensor of the same dtype, device type and size."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                        f"{type(value).__name__}")
+    if value._data.dtype != t._data.dtype:
+        src = _CPP_TYPE_NAMES.get(value.dtype.name, value.dtype.name)
+        dst = _TYPE_NAMES.get(t.dtype.name, "Tensor")[:-len("Tensor")]
+        raise RuntimeError(
+            f"attempting to assign a gradient with dtype '{src}' to a tensor with grad_dtype "
+            f"'{dst}'. The gradient must match the tensor's grad_dtype (defaults to the tensor's "
+            "dtype). You can set the tensor's grad_dtype attribute with a specific dtype, or None "
+            "to allow any dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor and "
+            "its gradient may break downstream systems that assume they match.")
+    if value._device.type != t._device.type:
+        raise RuntimeError(
+            f"attempting to assign a gradient with device type '{value._device.type}' to a tensor "
+            f"with device type '{t._device.type}'. Please ensure that the gradient and the tensor "
+            "are on the same device")
+    if value._data.shape != t._data.shape:
+        raise RuntimeError(
+            f"attempting to assign a gradient of size '{list(value._data.shape)}' to a tensor of "
+            f"size '{list(t._data.shape)}'. Please ensure that the gradient and the tensor are "
+            "the same size")
+
+
+def _meta_copy_error() -> NotImplementedError:
+    return NotImplementedError("Cannot copy out of meta tensor; no data!")
 
 
 def _contiguous_strides(shape) -> tuple:
@@ -579,6 +613,8 @@ def _convert(t: Tensor, dev, dt, copy: bool) -> Tensor:
     if dev is not None and dev.type not in ("cpu", "meta"):
         array_module(dev)
     target_dev = t._device if dev is None else dev
+    if t._device is META and target_dev is not META:
+        raise _meta_copy_error()
     target_np = t._data.dtype if dt is None else D.to_numpy_dtype(dt)
     if target_dev == t._device and target_np == t._data.dtype and not copy:
         return t
