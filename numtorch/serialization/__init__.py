@@ -1,0 +1,180 @@
+"""Saving and loading PyTorch checkpoint files without torch: ``save``, ``load`` and friends.
+
+``save`` writes torch's zip layout (or the legacy stream) that ``torch.load(weights_only=True)``
+reads; ``load`` reads zip, legacy and TorchScript checkpoints, by default through an allow-list
+unpickler that never runs code from the file. safetensors files: ``save_safetensors``,
+``load_safetensors``, ``safe_open``.
+"""
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import tempfile
+from typing import Any, BinaryIO
+
+from ._pickler import CheckpointPickler, reduce_parameter, reduce_tensor
+from ._storage import CheckpointError
+from ._unpickler import (Placeholder, PlaceholderGlobal, add_safe_globals, clear_safe_globals,
+                         get_safe_globals, safe_globals, unsafe_globals_in_pickle)
+from . import torch_zip as _zip
+from . import torch_legacy as _legacy
+from ._loader import load_zip as _load_zip, map_file as _map_file
+from .safetensors import load_safetensors, safe_open, save_safetensors
+
+__all__ = ["save", "load", "add_safe_globals", "clear_safe_globals", "get_safe_globals",
+           "safe_globals", "get_unsafe_globals_in_checkpoint", "CheckpointError", "Placeholder",
+           "PlaceholderGlobal", "save_safetensors", "load_safetensors", "safe_open",
+           "DEFAULT_PROTOCOL"]
+
+DEFAULT_PROTOCOL = 2
+
+
+def _archive_name(f) -> str:
+    if isinstance(f, (str, os.PathLike)):
+        base = os.path.basename(os.fspath(f))
+        return os.path.splitext(base)[0] or "archive"
+    return "archive"
+
+
+def _write(obj, out: BinaryIO, archive: str, protocol: int, zip_format: bool) -> None:
+    if not zip_format:
+        _legacy.save_legacy(obj, out, protocol)
+        return
+    buf = io.BytesIO()
+    pickler = CheckpointPickler(buf, protocol)
+    pickler.dump(obj)
+    _zip.write_archive(out, archive, buf.getvalue(), pickler.storages)
+
+
+def save(obj: Any, f, pickle_protocol: int = DEFAULT_PROTOCOL, _use_new_zipfile_serialization:
+         bool = True, _disable_byteorder_record: bool = False) -> None:
+    """Save ``obj`` to ``f`` (path, os.PathLike or binary file) in torch's checkpoint format.
+
+    Tensors sharing memory are written as views of one storage. A path is written atomically:
+    to a temporary file in the same folder, synced, then renamed over the target.
+    """
+    if isinstance(f, (str, os.PathLike)):
+        path = os.fspath(f)
+        folder = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp",
+                                   dir=folder)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                _write(obj, out, _archive_name(path), pickle_protocol,
+                       _use_new_zipfile_serialization)
+                out.flush()
+                os.fsync(out.fileno())
+            os.chmod(tmp, 0o666 & ~_umask())
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+        return
+    if not hasattr(f, "write"):
+        raise AttributeError(f"'{type(f).__name__}' object has no attribute 'write'")
+    _write(obj, f, "archive", pickle_protocol, _use_new_zipfile_serialization)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _open(f):
+    if isinstance(f, (str, os.PathLike)):
+        return open(os.fspath(f), "rb"), True
+    if not hasattr(f, "read"):
+        raise AttributeError(f"'{type(f).__name__}' object has no attribute 'read'")
+    if not (hasattr(f, "seek") and f.seekable()):
+        return io.BytesIO(f.read()), True
+    return f, False
+
+
+def _size(f) -> int:
+    pos = f.tell()
+    end = f.seek(0, os.SEEK_END)
+    f.seek(pos)
+    return end - pos
+
+
+def load(f, map_location=None, pickle_module=None, *, weights_only: bool = True,
+         mmap: bool = False, unknown_globals: str = "error", **pickle_load_args) -> Any:
+    """Load an object saved with ``torch.save``/``numtorch.save`` from ``f``.
+
+    ``weights_only=True`` (default) resolves only allow-listed globals and never runs code from
+    the file; ``unknown_globals="placeholder"`` loads other globals as inert ``Placeholder``s.
+    ``mmap=True`` maps the file so tensors are read only when touched. TorchScript archives load
+    as a dict of their tensors (their code is never run).
+    """
+    if pickle_module is not None and weights_only:
+        raise RuntimeError("Can not safely load weights when explicit pickle_module is specified")
+    fh, owned = _open(f)
+    try:
+        start = fh.tell()
+        head = fh.read(64)
+        fh.seek(start)
+        size = _size(fh)
+        if not head:
+            raise CheckpointError("the checkpoint file is empty")
+        if _zip.is_zip(head):
+            return _load_zip_file(fh, size, map_location, weights_only, mmap, unknown_globals,
+                                  pickle_load_args)
+        if _legacy.is_legacy(head):
+            return _legacy.load_legacy(fh, size, map_location=map_location,
+                                       weights_only=weights_only, mmap=mmap,
+                                       unknown_globals=unknown_globals,
+                                       pickle_load_args=pickle_load_args)
+        raise CheckpointError(
+            f"not a PyTorch checkpoint: starts with {head[:8]!r}, neither a zip archive nor the "
+            "legacy format's pickled magic number")
+    finally:
+        if owned:
+            fh.close()
+
+
+def _load_zip_file(fh, size, map_location, weights_only, mmap, unknown_globals, pickle_load_args):
+    if fh.tell() != 0:
+        fh = io.BytesIO(fh.read())
+        size = len(fh.getvalue())
+    mapped = _map_file(fh) if mmap else None
+    reader = _zip.ZipReader(fh, size)
+    if reader.has("constants.pkl"):
+        from .torchscript import load_torchscript
+        return load_torchscript(reader, map_location=map_location)
+    return _load_zip(reader, map_location=map_location, weights_only=weights_only,
+                     mmap_file=mapped, unknown_globals=unknown_globals,
+                     pickle_load_args=pickle_load_args)
+
+
+def get_unsafe_globals_in_checkpoint(f) -> list[str]:
+    """The globals a checkpoint needs that ``weights_only=True`` would refuse (nothing is run)."""
+    fh, owned = _open(f)
+    try:
+        head = fh.read(64)
+        fh.seek(0)
+        size = _size(fh)
+        if _zip.is_zip(head):
+            return unsafe_globals_in_pickle(_zip.ZipReader(fh, size).read("data.pkl"))
+        if _legacy.is_legacy(head):
+            data = fh.read()
+            return unsafe_globals_in_pickle(_legacy_main_pickle(data))
+        raise CheckpointError("not a PyTorch checkpoint")
+    finally:
+        if owned:
+            fh.close()
+
+
+def _legacy_main_pickle(data: bytes) -> bytes:
+    import pickletools
+    pos = 0
+    for _ in range(3):  # magic number, protocol version, sys_info
+        for op, _arg, at in pickletools.genops(io.BytesIO(data[pos:])):
+            if op.name == "STOP":
+                pos += at + 1
+                break
+    return data[pos:]
