@@ -138,6 +138,10 @@ class AliasBackward0(_ReshapeNode):
     __slots__ = ()
 
 
+class ReshapeAliasBackward0(_ReshapeNode):
+    __slots__ = ()
+
+
 class PermuteBackward0(Node):
     __slots__ = ("inverse",)
 
@@ -297,6 +301,8 @@ def view(input: Tensor, *shape) -> Tensor:
         return _view_dtype(input, shape[0])
     shape = _size_args(shape, "view")
     a = input._data
+    if shape and min(shape) < -1:
+        infer_size(shape, a.size)
     try:
         arr = np.reshape(a, shape, copy=False)
     except ValueError:
@@ -330,6 +336,8 @@ def reshape(input: Tensor, *shape) -> Tensor:
     """The elements with a new shape: a view when the layout allows it, else a copy."""
     shape = _size_args(shape, "reshape")
     a = input._data
+    if shape and min(shape) < -1:
+        infer_size(shape, a.size)
     try:
         arr = np.reshape(a, shape, copy=False)
     except ValueError:
@@ -340,7 +348,8 @@ def reshape(input: Tensor, *shape) -> Tensor:
         return out
     out = _view(input, arr)
     if GRAD.enabled and input._requires_grad:
-        _record_reshape(out, ViewBackward0, input)
+        _record_reshape(out, ViewBackward0 if a.flags.c_contiguous else ReshapeAliasBackward0,
+                        input)
     return out
 
 
@@ -439,6 +448,11 @@ def permute(input: Tensor, *dims) -> Tensor:
 def movedim(input: Tensor, source, destination) -> Tensor:
     """A view with dimension(s) ``source`` moved to ``destination``."""
     nd = input._data.ndim
+    if isinstance(source, int) != isinstance(destination, int):
+        raise TypeError("movedim() received an invalid combination of arguments - got (Tensor, "
+                        f"{type(source).__name__}, {type(destination).__name__}), but expected "
+                        "(Tensor input, int source, int destination) or (Tensor input, tuple of "
+                        "ints source, tuple of ints destination)")
     src = (source,) if isinstance(source, int) else tuple(source)
     dst = (destination,) if isinstance(destination, int) else tuple(destination)
     if len(src) != len(dst):
@@ -817,8 +831,8 @@ def flip(input: Tensor, *dims) -> Tensor:
     a = input._data
     axes = tuple(_wrap(d, a.ndim) for d in dims)
     if len(set(axes)) != len(axes):
-        raise RuntimeError(f"dims has duplicates, original flip dims size={len(axes)}, but unique "
-                           f"flip dims size={len(set(axes))}")
+        dup = next(d for d in axes if axes.count(d) > 1)
+        raise RuntimeError(f"dim {dup} appears multiple times in the list of dims")
     out = _fresh(input, np.flip(a, axes).copy() if a.ndim else a.copy())
     if GRAD.enabled and input._requires_grad:
         node = FlipBackward0()
