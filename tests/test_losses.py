@@ -402,3 +402,80 @@ def test_loss_without_grad_records_nothing(T):
         a = T.nn.functional.cross_entropy(x, T.tensor([0, 1, 2, 1]))
         b = T.nn.functional.mse_loss(x, x)
     return a, b, a.grad_fn is None, b.requires_grad
+
+
+# ---------------------------------------------------------------------------- modules
+MODULE_CASES = {
+    "MSELoss": ("mse_loss", {}), "L1Loss": ("l1_loss", {}),
+    "SmoothL1Loss": ("smooth_l1_loss", {"beta": 0.5}), "HuberLoss": ("huber_loss", {"delta": 0.7}),
+    "CrossEntropyLoss": ("cross_entropy", {"label_smoothing": 0.1, "ignore_index": 1}),
+    "NLLLoss": ("nll_loss", {"ignore_index": 2}), "BCELoss": ("binary_cross_entropy", {}),
+    "BCEWithLogitsLoss": ("binary_cross_entropy_with_logits", {}),
+    "KLDivLoss": ("kl_div", {"reduction": "batchmean", "log_target": True}),
+}
+
+
+def module_inputs(name):
+    if name in ("CrossEntropyLoss", "NLLLoss"):
+        return arr(6, 4), labels((6,), 4)
+    if name == "BCELoss":
+        return arr(6, 4, low=0.05, high=0.95), arr(6, 4, low=0.0, high=1.0)
+    return arr(6, 4), arr(6, 4)
+
+
+@pytest.mark.parametrize("name", sorted(MODULE_CASES))
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@differential(check_grad_fn=True)
+def test_loss_modules_match_functional_and_torch(T, name, reduction):
+    fn, kw = MODULE_CASES[name]
+    kw = dict(kw)
+    if name != "KLDivLoss":
+        kw["reduction"] = reduction
+    x, t = module_inputs(name)
+    mod_res = run_loss(T, fn, x, t, module=name, **kw)
+    fn_res = run_loss(T, fn, x, t, **kw)
+    agree = bool(np.allclose(mod_res[0].detach().numpy(), fn_res[0].detach().numpy()))
+    return mod_res, agree, repr(getattr(T.nn, name)(**kw)), getattr(T.nn, name)().reduction
+
+
+@pytest.mark.parametrize("name", ["CrossEntropyLoss", "NLLLoss", "BCELoss"])
+@differential
+def test_weighted_loss_modules_keep_weight_buffer(T, name):
+    w = T.tensor([0.5, 1.0, 2.0])
+    m = getattr(T.nn, name)(weight=w)
+    plain = getattr(T.nn, name)()
+    return (m.state_dict(), [n for n, _ in m.named_buffers()], plain.state_dict(), plain.weight,
+            m.weight is w, m.double().weight.dtype)
+
+
+@differential
+def test_bce_with_logits_module_buffers_and_math(T):
+    m = T.nn.BCEWithLogitsLoss(weight=T.tensor([1.0, 2.0]), pos_weight=T.tensor([3.0, 0.5]))
+    x, t = arr(4, 2), arr(4, 2, low=0.0, high=1.0)
+    return list(m.state_dict().keys()), run_loss(T, "binary_cross_entropy_with_logits", x, t,
+                                                 module="BCEWithLogitsLoss",
+                                                 weight=m.weight, pos_weight=m.pos_weight)
+
+
+@differential
+def test_loss_module_legacy_args_and_attributes(T):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        m = T.nn.CrossEntropyLoss(size_average=False)
+        n = T.nn.MSELoss(reduce=False)
+    ce = T.nn.CrossEntropyLoss(ignore_index=3, label_smoothing=0.2)
+    return (m.reduction, n.reduction, [str(c.message) for c in caught], ce.ignore_index,
+            ce.label_smoothing, T.nn.SmoothL1Loss(beta=2.0).beta, T.nn.HuberLoss().delta,
+            T.nn.KLDivLoss(log_target=True).log_target, T.nn.MSELoss().training)
+
+
+@differential(match_message=True)
+def test_huber_module_rejects_non_number_delta(T):
+    return T.nn.HuberLoss(delta="1")
+
+
+@differential(match_message=True)
+def test_loss_module_bad_reduction_fails_on_call(T):
+    m = T.nn.MSELoss(reduction="avg")
+    x = T.tensor(arr(3))
+    return m(x, x)
