@@ -1,0 +1,216 @@
+"""Learning-rate schedulers against torch: 100-step lr (and momentum) sequences equal torch's,
+state dicts have torch's keys and values, and a mid-way state_dict round trip into a fresh
+scheduler continues the same sequence."""
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+from harness import compare
+
+
+class Scale:
+    """A picklable lr_lambda object whose attributes travel in the state dict."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+
+    def __call__(self, epoch: int) -> float:
+        return self.rate ** epoch
+
+
+def _opt(T, name="SGD", groups=2):
+    ws = [T.tensor([1.0, 2.0], requires_grad=True) for _ in range(groups)]
+    if name == "SGD":
+        return T.optim.SGD([{"params": [w], "lr": 0.1 * (i + 1)} for i, w in enumerate(ws)],
+                           lr=0.1, momentum=0.9)
+    return T.optim.Adam([{"params": [w], "lr": 0.01 * (i + 1)} for i, w in enumerate(ws)])
+
+
+S = "lr_scheduler"
+SCHEDULERS = {
+    "LambdaLR": lambda T, o: T.optim.lr_scheduler.LambdaLR(o, lambda e: 0.95 ** e),
+    "LambdaLR-obj": lambda T, o: T.optim.lr_scheduler.LambdaLR(o, [Scale(0.9), Scale(0.97)]),
+    "MultiplicativeLR": lambda T, o: T.optim.lr_scheduler.MultiplicativeLR(o, lambda e: 0.97),
+    "StepLR": lambda T, o: T.optim.lr_scheduler.StepLR(o, step_size=7, gamma=0.5),
+    "MultiStepLR": lambda T, o: T.optim.lr_scheduler.MultiStepLR(o, [10, 30, 30, 80], 0.3),
+    "ExponentialLR": lambda T, o: T.optim.lr_scheduler.ExponentialLR(o, 0.96),
+    "CosineAnnealingLR": lambda T, o: T.optim.lr_scheduler.CosineAnnealingLR(o, 17, 0.001),
+    "CosineAnnealingWarmRestarts": lambda T, o:
+        T.optim.lr_scheduler.CosineAnnealingWarmRestarts(o, T_0=5, T_mult=2, eta_min=1e-4),
+    "LinearLR": lambda T, o: T.optim.lr_scheduler.LinearLR(o, 0.2, 0.9, total_iters=40),
+    "ConstantLR": lambda T, o: T.optim.lr_scheduler.ConstantLR(o, 0.25, total_iters=30),
+    "PolynomialLR": lambda T, o: T.optim.lr_scheduler.PolynomialLR(o, 60, power=2.0),
+    "OneCycleLR-cos": lambda T, o: T.optim.lr_scheduler.OneCycleLR(o, [1.0, 2.0],
+                                                                   total_steps=101),
+    "OneCycleLR-linear-3phase": lambda T, o: T.optim.lr_scheduler.OneCycleLR(
+        o, 1.0, epochs=5, steps_per_epoch=21, anneal_strategy="linear", three_phase=True),
+    "OneCycleLR-nomomentum": lambda T, o: T.optim.lr_scheduler.OneCycleLR(
+        o, 0.5, total_steps=120, cycle_momentum=False, pct_start=0.45),
+    "CyclicLR-triangular": lambda T, o: T.optim.lr_scheduler.CyclicLR(o, 0.01, 0.1, 9),
+    "CyclicLR-triangular2": lambda T, o: T.optim.lr_scheduler.CyclicLR(
+        o, [0.01, 0.02], 0.1, 6, 10, mode="triangular2"),
+    "CyclicLR-exp_range": lambda T, o: T.optim.lr_scheduler.CyclicLR(
+        o, 0.01, 0.1, 5, mode="exp_range", gamma=0.98, base_momentum=0.7),
+    "CyclicLR-custom": lambda T, o: T.optim.lr_scheduler.CyclicLR(
+        o, 0.01, 0.1, 4, scale_fn=Scale(0.9), scale_mode="iterations", cycle_momentum=False),
+    "SequentialLR": lambda T, o: T.optim.lr_scheduler.SequentialLR(
+        o, [T.optim.lr_scheduler.LinearLR(o, 0.1, total_iters=10),
+            T.optim.lr_scheduler.ExponentialLR(o, 0.9),
+            T.optim.lr_scheduler.CosineAnnealingLR(o, 20)], milestones=[10, 40]),
+    "ChainedScheduler": lambda T, o: T.optim.lr_scheduler.ChainedScheduler(
+        [T.optim.lr_scheduler.ConstantLR(o, 0.5, total_iters=12),
+         T.optim.lr_scheduler.ExponentialLR(o, 0.97)]),
+}
+ADAM_ALSO = {"OneCycleLR-cos", "CyclicLR-triangular", "ReduceLROnPlateau"}
+
+
+def _momenta(o):
+    return [g["betas"][0] if "betas" in g else g["momentum"] for g in o.param_groups]
+
+
+def _run(T, make, opt_name, steps, split=None):
+    opt = _opt(T, opt_name)
+    sched = make(T, opt)
+    lrs, moms = [sched.get_last_lr()], [_momenta(opt)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for i in range(steps):
+            opt.step()
+            sched.step()
+            if split is not None and i == split:
+                sd = sched.state_dict()
+                opt_sd = opt.state_dict()
+                opt = _opt(T, opt_name)
+                sched = make(T, opt)  # torch's order: scheduler first, then load both
+                opt.load_state_dict(opt_sd)
+                sched.load_state_dict(sd)
+            lrs.append(sched.get_last_lr())
+            moms.append(_momenta(opt))
+    return lrs, moms, sched
+
+
+PAIRS = [(k, "SGD") for k in sorted(SCHEDULERS)] + [(k, "Adam") for k in sorted(ADAM_ALSO)
+                                                      if k in SCHEDULERS]
+
+
+@pytest.mark.parametrize("key,opt_name", PAIRS)
+def test_sequence_and_state_dict_match_torch(key, opt_name):
+    make = SCHEDULERS[key]
+    steps = 100
+
+    def body(T):
+        lrs, moms, sched = _run(T, make, opt_name, steps)
+        return lrs, moms, sched.state_dict()
+    compare(body, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("key", sorted(SCHEDULERS))
+def test_state_dict_round_trip_mid_way_continues_identically(key):
+    import numtorch
+    make = SCHEDULERS[key]
+    straight = _run(numtorch, make, "SGD", 100)
+    resumed = _run(numtorch, make, "SGD", 100, split=49)
+    assert straight[0] == resumed[0] and straight[1] == resumed[1]
+    compare(lambda T: _run(T, make, "SGD", 100, split=49)[:2], rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"mode": "max", "threshold_mode": "abs", "cooldown": 2},
+                                    {"factor": 0.5, "patience": 2, "min_lr": [0.03, 0.05],
+                                     "eps": 1e-3}])
+def test_reduce_lr_on_plateau(kwargs):
+    metrics = [1.0, 0.9, 0.95, 0.95, 0.95, 0.94, 0.99, 0.8, 0.8, 0.8, 0.81, 0.82, 0.83] * 8
+
+    def body(T):
+        opt = _opt(T)
+        sched = T.optim.lr_scheduler.ReduceLROnPlateau(opt, **kwargs)
+        lrs = []
+        for i, m in enumerate(metrics):
+            sched.step(m if kwargs.get("mode") != "max" else -m)
+            lrs.append(sched.get_last_lr())
+            if i == 40:
+                sd = sched.state_dict()
+                sched = T.optim.lr_scheduler.ReduceLROnPlateau(opt, **kwargs)
+                sched.load_state_dict(sd)
+        return lrs, sched.state_dict()
+    compare(body, rtol=1e-12, atol=1e-15)
+
+
+def test_closed_form_epoch_argument_and_deprecation_warning():
+    def body(T):
+        opt = _opt(T)
+        sched = T.optim.lr_scheduler.StepLR(opt, 3, 0.5)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            sched.step(7)
+        return sched.get_last_lr(), [str(w.message)[:60] for w in caught]
+    compare(body)
+
+
+def test_initial_lr_and_resume_errors():
+    def missing_initial(T):
+        return T.optim.lr_scheduler.StepLR(_opt(T), 3, last_epoch=5)
+
+    def not_an_optimizer(T):
+        return T.optim.lr_scheduler.StepLR("sgd", 3)
+
+    def groups(T):
+        opt = _opt(T)
+        T.optim.lr_scheduler.ExponentialLR(opt, 0.5)
+        return [sorted(g) for g in opt.param_groups]
+    compare(missing_initial, match_message=True)
+    compare(not_an_optimizer, match_message=True)
+    compare(groups)
+
+
+def test_constructor_errors():
+    bad = [
+        lambda T, o: T.optim.lr_scheduler.ConstantLR(o, factor=2.0),
+        lambda T, o: T.optim.lr_scheduler.LinearLR(o, start_factor=0),
+        lambda T, o: T.optim.lr_scheduler.LinearLR(o, end_factor=1.5),
+        lambda T, o: T.optim.lr_scheduler.LambdaLR(o, [lambda e: 1.0]),
+        lambda T, o: T.optim.lr_scheduler.CosineAnnealingWarmRestarts(o, T_0=0),
+        lambda T, o: T.optim.lr_scheduler.CosineAnnealingWarmRestarts(o, T_0=2, T_mult=0),
+        lambda T, o: T.optim.lr_scheduler.OneCycleLR(o, 0.1),
+        lambda T, o: T.optim.lr_scheduler.OneCycleLR(o, 0.1, total_steps=10, pct_start=2.0),
+        lambda T, o: T.optim.lr_scheduler.OneCycleLR(o, 0.1, total_steps=10,
+                                                     anneal_strategy="exp"),
+        lambda T, o: T.optim.lr_scheduler.CyclicLR(o, 0.1, 1.0, mode="nope"),
+        lambda T, o: T.optim.lr_scheduler.CyclicLR(T.optim.Adagrad(o.param_groups[0]["params"]),
+                                                   0.1, 1.0),
+        lambda T, o: T.optim.lr_scheduler.ReduceLROnPlateau(o, factor=1.0),
+        lambda T, o: T.optim.lr_scheduler.ReduceLROnPlateau(o, mode="avg"),
+        lambda T, o: T.optim.lr_scheduler.ReduceLROnPlateau(o, min_lr=[0.1]),
+        lambda T, o: T.optim.lr_scheduler.SequentialLR(o, [], []),
+        lambda T, o: T.optim.lr_scheduler.SequentialLR(
+            o, [T.optim.lr_scheduler.StepLR(o, 2)], [3]),
+        lambda T, o: T.optim.lr_scheduler.ChainedScheduler(
+            [T.optim.lr_scheduler.ReduceLROnPlateau(o)]),
+    ]
+    for fn in bad:
+        compare(lambda T: fn(T, _opt(T)), match_message=True)
+
+
+def test_one_cycle_overstep_raises():
+    def body(T):
+        opt = _opt(T)
+        sched = T.optim.lr_scheduler.OneCycleLR(opt, 0.1, total_steps=3)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for _ in range(4):
+                opt.step()
+                sched.step()
+    compare(body, match_message=True)
+
+
+def test_warnings_for_wrong_call_order_and_get_lr():
+    def body(T):
+        opt = _opt(T)
+        sched = T.optim.lr_scheduler.StepLR(opt, 3)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            sched.step()  # before optimizer.step()
+            sched.get_lr()
+        return [str(w.message)[:50] for w in caught]
+    compare(body)
