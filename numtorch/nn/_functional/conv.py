@@ -75,10 +75,13 @@ class ConvolutionBackward0(Node):
         if self.one_d:
             g = g[:, :, None, :]
         g = np.ascontiguousarray(g)
+        xd = x._data
+        if xd.ndim == w._data.ndim - 1:  # unbatched input
+            xd = xd[None]
         if self.transposed:
-            gx, gw = self._transposed_grads(g, x._data, w._data)
+            gx, gw = self._transposed_grads(g, xd, w._data)
         else:
-            gx, gw = self._grads(g, x._data, w._data)
+            gx, gw = self._grads(g, xd, w._data)
         gb = g.sum(axis=(0, 2, 3)) if self.has_bias and wants(self, 2) else None
         if self.one_d:
             gx = None if gx is None else gx[:, :, 0, :]
