@@ -6,7 +6,8 @@ import numpy as np
 
 from .. import _dtype as D
 from ._util import (GRAD, Node, Tensor, binary_operands, check_inplace, check_inplace_dtype,
-                    check_inplace_shape, finish_inplace, record, type_word, unbroadcast, wrap)
+                    check_inplace_shape, finish_inplace, record, scalar_operand, type_word,
+                    unbroadcast, wrap)
 
 __all__ = ["add", "sub", "subtract", "rsub", "mul", "multiply", "div", "divide", "true_divide",
            "floor_divide", "pow", "remainder", "fmod", "maximum", "minimum", "eq", "ne", "lt",
@@ -99,7 +100,7 @@ def add(input: Tensor, other, *, alpha=1, out=None) -> Tensor:
     ad, bd, at, bt = _operands(input, other)
     if alpha != 1:
         _check_alpha(alpha, _dt(ad, bd))
-        bd = bd * alpha
+        bd = bd * scalar_operand(alpha, _dt(ad, bd))
     res = wrap(np.add(ad, bd), _like(at, bt))
     if GRAD.enabled and (_rg(at) or _rg(bt)):
         _record_linear(AddBackward0(), res, at, bt, 1, alpha)
@@ -123,7 +124,7 @@ def sub(input: Tensor, other, *, alpha=1, out=None) -> Tensor:
     ad, bd, at, bt = _operands(input, other)
     if alpha != 1:
         _check_alpha(alpha, _dt(ad, bd))
-        bd = bd * alpha
+        bd = bd * scalar_operand(alpha, _dt(ad, bd))
     res = wrap(np.subtract(ad, bd), _like(at, bt))
     if GRAD.enabled and (_rg(at) or _rg(bt)):
         _record_linear(SubBackward0() if at is not None else RsubBackward1(), res, at, bt, 1,
@@ -141,7 +142,7 @@ def rsub(input: Tensor, other, alpha=1) -> Tensor:
     ad, bd, at, bt = _operands(input, other)
     if alpha != 1:
         _check_alpha(alpha, _dt(ad, bd))
-        ad = ad * alpha
+        ad = ad * scalar_operand(alpha, _dt(ad, bd))
     res = wrap(np.subtract(bd, ad), _like(at, bt))
     if GRAD.enabled and (_rg(at) or _rg(bt)):
         node = RsubBackward1() if bt is None else SubBackward0()
@@ -359,7 +360,8 @@ class PowBackward2(Node):
         x, out = self.saved_tensors_checked()
         xd, od = x._data, out._data
         if self.base == 0:
-            d = np.where(xd >= 0, 0, od * np.log(np.asarray(0.0, dtype=od.dtype)))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                d = np.where(xd >= 0, 0, od * np.log(np.asarray(0.0, dtype=od.dtype)))
         else:
             d = od * np.log(np.asarray(self.base, dtype=od.dtype))
         return (_fit(g * d.astype(od.dtype, copy=False), xd.shape, xd.dtype),)
@@ -445,7 +447,11 @@ def _modulus(input, other, fn, scalar_cls, tensor_cls, rounding) -> Tensor:
     if _dt(ad, bd).kind in "iub" and np.any(np.asarray(bd) == 0):
         raise RuntimeError("ZeroDivisionError")
     res = wrap(fn(ad, bd), _like(at, bt))
-    if GRAD.enabled and (_rg(at) or _rg(bt)):
+    if GRAD.enabled and at is None and bt._requires_grad:
+        node = NotImplemented()
+        node.op = fn.__name__
+        record(res, node, bt)
+    elif GRAD.enabled and (_rg(at) or _rg(bt)):
         node = scalar_cls() if bt is None else tensor_cls()
         ts = [t for t in (at, bt) if t is not None]
         node.metas = tuple((t._data.shape, t._data.dtype) for t in ts)
@@ -717,15 +723,15 @@ logical_xor_ = _inplace(logical_xor)
 logical_not_ = _inplace(logical_not)
 
 
-class FillBackward0(Node):
+class FillBackward2(Node):
     """``fill_``/``zero_`` with a constant: no gradient flows to the old value."""
-    __slots__ = ("shape", "dtype")
+    __slots__ = ()
 
     def backward(self, g):
-        return (None,)
+        return (np.zeros_like(g),)
 
 
-class FillBackward1(Node):
+class FillBackward3(Node):
     """``fill_`` with a 0-d tensor value: the value receives the summed gradient."""
     __slots__ = ("value_dtype",)
 
@@ -733,7 +739,7 @@ class FillBackward1(Node):
         return (np.asarray(g.sum()).astype(self.value_dtype),)
 
 
-class ZeroBackward0(FillBackward0):
+class ZeroBackward0(FillBackward2):
     __slots__ = ()
 
 
@@ -754,12 +760,11 @@ def fill_(self: Tensor, value) -> Tensor:
     grad_value = GRAD.enabled and isinstance(value, Tensor) and value._requires_grad
     if record_it or grad_value:
         if grad_value:
-            node = FillBackward1()
+            node = FillBackward3()
             node.value_dtype = value._data.dtype
             record(self, node, value)
         else:
-            record(self, FillBackward0(), self)
-            self.grad_fn.next_functions = ((None, 0),)
+            record(self, FillBackward2(), self)
         self._output_nr = 0
     return self
 
@@ -775,9 +780,7 @@ def zero_(self: Tensor) -> Tensor:
         self._data = np.zeros(self._data.shape, dtype=self._data.dtype)
     self._bump()
     if record_it:
-        node = ZeroBackward0()
-        record(self, node, self)
-        node.next_functions = ((None, 0),)
+        record(self, ZeroBackward0(), self)
         self._output_nr = 0
     return self
 
@@ -786,8 +789,14 @@ class CopyBackwards(Node):
     """``copy_``: the gradient goes to the source (reduced to its shape, in its dtype)."""
     __slots__ = ("src_shape", "src_dtype")
 
+    def name(self) -> str:
+        return "torch::autograd::CopyBackwards"
+
     def backward(self, g):
-        return None, _fit(g, self.src_shape, self.src_dtype)
+        prev = None if self.next_functions[0][0] is None else np.zeros_like(g)
+        src = None if self.next_functions[1][0] is None else _fit(g, self.src_shape,
+                                                                   self.src_dtype)
+        return prev, src
 
 
 def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
@@ -817,11 +826,8 @@ def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
     if GRAD.enabled and (record_it or src._requires_grad):
         node = CopyBackwards()
         node.src_shape, node.src_dtype = src._data.shape, src._data.dtype
-        prev = self if record_it else None
-        record(self, node, *(() if prev is None else (prev,)), src)
-        if prev is None:
-            node.next_functions = ((None, 0),) + node.next_functions
-        else:
+        record(self, node, self, src)
+        if not record_it:
             node.next_functions = ((None, 0), node.next_functions[1])
         self._output_nr = 0
     return self

@@ -1,0 +1,404 @@
+"""Elementwise ops against torch: forward values, gradients and grad_fn names on random inputs
+(broadcast, non-contiguous, every float dtype), integer/bool exactness, in-place semantics and
+torch's errors."""
+import numpy as np
+import pytest
+import torch
+
+import numtorch
+from harness import assert_same, call, compare
+
+FLOATS = ["float32", "float64", "float16", "bfloat16"]
+TOL = {"float32": {}, "float64": {}, "float16": dict(rtol=5e-3, atol=5e-3),
+       "bfloat16": dict(rtol=3e-2, atol=3e-2)}
+
+
+def _data(kind, shape, seed):
+    rng = np.random.default_rng(seed)
+    if kind == "pos":
+        return rng.uniform(0.5, 2.0, shape)
+    if kind == "unit":
+        return rng.uniform(-0.9, 0.9, shape)
+    if kind == "away":  # away from zero and from integer boundaries
+        return rng.uniform(0.2, 0.8, shape) * rng.choice([-1, 1], shape) + rng.integers(-3, 3,
+                                                                                        shape)
+    return rng.normal(size=shape)
+
+
+LAYOUTS = {
+    # name: (shape of a's source, slicing for a, shape of b's source, slicing for b)
+    "same": ((3, 4), np.s_[:, :], (3, 4), np.s_[:, :]),
+    "broadcast": ((2, 3, 4), np.s_[:, :, :], (3, 1), np.s_[:, :]),
+    "noncontig": ((3, 8), np.s_[:, ::2], (4, 3), "T"),
+    "scalar_tensor": ((3, 4), np.s_[:, :], (), np.s_[...]),
+}
+
+
+def _make(T, arr, dtype, sl, grad=True):
+    if isinstance(sl, str):
+        t = T.tensor(arr, dtype=getattr(T, dtype)).t()
+    elif arr.ndim and sl != np.s_[:, :] and sl != np.s_[:, :, :]:
+        t = T.from_numpy(np.array(arr)[sl]).to(getattr(T, dtype))
+        if dtype == "float64":
+            t = T.from_numpy(np.array(arr)[sl])
+    else:
+        t = T.tensor(arr, dtype=getattr(T, dtype))
+    return t.requires_grad_(grad)
+
+
+def _binary_case(T, op, dtype, layout, kinds=("any", "any")):
+    sa, sla, sb, slb = LAYOUTS[layout]
+    a = _make(T, _data(kinds[0], sa, 1), dtype, sla)
+    b = _make(T, _data(kinds[1], sb, 2), dtype, slb)
+    out = op(T, a, b)
+    g = T.tensor(_data("any", tuple(out.shape), 3), dtype=out.dtype)
+    out.backward(g)
+    return out, a.grad, b.grad
+
+
+BINARY = {
+    "add": (lambda T, a, b: a + b, ("any", "any")),
+    "add_alpha": (lambda T, a, b: T.add(a, b, alpha=-2.5), ("any", "any")),
+    "sub": (lambda T, a, b: a - b, ("any", "any")),
+    "sub_alpha": (lambda T, a, b: a.sub(b, alpha=3), ("any", "any")),
+    "mul": (lambda T, a, b: a * b, ("any", "any")),
+    "div": (lambda T, a, b: a / b, ("any", "pos")),
+    "pow": (lambda T, a, b: a ** b, ("pos", "any")),
+    "maximum": (lambda T, a, b: T.maximum(a, b), ("any", "any")),
+    "minimum": (lambda T, a, b: T.minimum(a, b), ("any", "any")),
+    "remainder": (lambda T, a, b: T.remainder(a, b), ("away", "pos")),
+    "fmod": (lambda T, a, b: T.fmod(a, b), ("away", "pos")),
+    "div_floor": (lambda T, a, b: T.div(a, b, rounding_mode="floor"), ("away", "pos")),
+    "div_trunc": (lambda T, a, b: T.div(a, b, rounding_mode="trunc"), ("away", "pos")),
+}
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+@pytest.mark.parametrize("name", list(BINARY))
+def test_binary_forward_and_grad(name, layout):
+    op, kinds = BINARY[name]
+    for dtype in FLOATS:
+        if dtype != "float32" and layout in ("broadcast", "noncontig") and name not in (
+                "add", "mul", "div", "pow"):
+            continue
+        compare(_binary_case, op, dtype, layout, kinds, check_grad_fn=True, **TOL[dtype])
+
+
+SCALAR_FORMS = {
+    "x+2": lambda x: x + 2, "2+x": lambda x: 2 + x, "x-1.5": lambda x: x - 1.5,
+    "2-x": lambda x: 2 - x, "x*3": lambda x: x * 3, "0.5*x": lambda x: 0.5 * x,
+    "x/4": lambda x: x / 4, "2/x": lambda x: 2 / x, "x**2": lambda x: x ** 2,
+    "x**0.5": lambda x: x ** 0.5, "x**-1.5": lambda x: x ** -1.5, "x**0": lambda x: x ** 0,
+    "2**x": lambda x: 2 ** x, "1.5**x": lambda x: 1.5 ** x, "x%1.5": lambda x: x % 1.5,
+    "x//0.7": lambda x: x // 0.7, "-x": lambda x: -x, "+x": lambda x: +x,
+    "rsub": lambda x: x.rsub(3, alpha=2) if hasattr(x, "rsub") else None,
+}
+
+
+@pytest.mark.parametrize("form", [f for f in SCALAR_FORMS if f != "x//0.7"])
+def test_python_scalar_operators(form):
+    fn = SCALAR_FORMS[form]
+    for dtype in FLOATS:
+        def body(T):
+            x = T.tensor(_data("pos", (2, 3), 5), dtype=getattr(T, dtype), requires_grad=True)
+            y = fn(x)
+            if form == "rsub":
+                y = T.rsub(x, 3, alpha=2)
+            y.backward(T.ones_like(y))
+            return y, x.grad
+        compare(body, check_grad_fn=True, **TOL[dtype])
+
+
+def test_floor_divide_grad_is_not_implemented():
+    def body(T):
+        x = T.tensor([1.5, 2.5], requires_grad=True)
+        y = x // 0.7
+        name = y.grad_fn.name()
+        y.sum().backward()
+        return name
+    e, a = call(body, torch), call(body, numtorch)
+    assert_same(e, a)
+    assert "not implemented" in str(a.exc)
+
+
+UNARY = {
+    "exp": "any", "exp2": "any", "expm1": "any", "log": "pos", "log2": "pos", "log10": "pos",
+    "log1p": "pos", "sqrt": "pos", "rsqrt": "pos", "sin": "any", "cos": "any", "tan": "unit",
+    "tanh": "any", "sigmoid": "any", "reciprocal": "pos", "asin": "unit", "acos": "unit",
+    "atan": "any", "sinh": "any", "cosh": "any", "asinh": "any", "atanh": "unit", "abs": "any",
+    "neg": "any", "sign": "any", "square": "any", "floor": "away", "ceil": "away",
+    "trunc": "away", "round": "away", "frac": "away",
+}
+
+
+@pytest.mark.parametrize("name", list(UNARY))
+def test_unary_forward_and_grad(name):
+    for dtype in FLOATS:
+        for noncontig in (False, True):
+            def body(T):
+                src = _data(UNARY[name], (3, 8), 7)
+                x = (T.from_numpy(src[:, ::2].copy()).to(getattr(T, dtype)) if not noncontig
+                     else T.tensor(src, dtype=getattr(T, dtype))[:, ::2] if hasattr(
+                         T.Tensor, "__getitem__") and _slicing_works(T) else
+                     T.from_numpy(src[:, ::2]).to(getattr(T, dtype)))
+                x = x.detach().requires_grad_()
+                y = getattr(T, name)(x)
+                y.backward(T.tensor(_data("any", (3, 4), 8), dtype=y.dtype))
+                return y, x.grad, getattr(x, name)()
+            compare(body, check_grad_fn=True, **TOL[dtype])
+
+
+def _slicing_works(T):
+    try:
+        T.zeros(2, 4)[:, ::2]
+        return True
+    except Exception:  # noqa: BLE001 - shape ops may still be arriving
+        return False
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "sqrt", "sin", "sigmoid", "tanh", "abs", "neg",
+                                  "floor", "round", "sign", "square", "reciprocal"])
+def test_unary_on_integers(name):
+    def body(T):
+        x = T.tensor([[1, 2, 3], [4, 5, 7]], dtype=T.int32)
+        return getattr(T, name)(x), getattr(T, name)(T.tensor([1, 0, 3]))
+    compare(body)
+
+
+INT_DTYPES = ["uint8", "int8", "int16", "int32", "int64"]
+
+
+@pytest.mark.parametrize("dtype", INT_DTYPES)
+def test_integer_arithmetic_exact(dtype):
+    def body(T):
+        rng = np.random.default_rng(11)
+        lo = 0 if dtype == "uint8" else -50
+        a = T.tensor(rng.integers(lo, 50, (4, 5)), dtype=getattr(T, dtype))
+        b = T.tensor(rng.integers(1, 9, (5,)), dtype=getattr(T, dtype))
+        return (a + b, a - b, a * b, a / b, a // b, a % b, T.fmod(a, b), a ** 2, a & b, a | b,
+                a ^ b, ~a, a == b, a < b, a >= 3, T.maximum(a, b), T.minimum(a, b),
+                T.div(a, b, rounding_mode="trunc"), a * 1000, a + 2 ** 40, -7 // b, 7 % b)
+    compare(body)
+
+
+def test_bool_ops_exact():
+    def body(T):
+        a = T.tensor([True, False, True, False])
+        b = T.tensor([True, True, False, False])
+        return (a + b, a * b, a & b, a | b, a ^ b, ~a, a == b, T.logical_and(a, b),
+                T.logical_or(a, b), T.logical_xor(a, b), T.logical_not(a), a + 1, a * 2.5,
+                T.logical_and(T.tensor([0, 1, 2]), T.tensor([1.0, 0.0, 3.0])))
+    compare(body)
+
+
+def test_comparisons_with_scalars_and_broadcast():
+    def body(T):
+        x = T.tensor(_data("any", (3, 4), 1))
+        y = T.tensor(_data("any", (4,), 2))
+        return (x > 0, x < 0.5, x >= y, x <= y, x == y, x != 0, 0 < x, 1 == x, T.eq(x, x),
+                T.gt(x, y), T.le(x, 0), T.ne(x, y), T.equal(x, x), T.equal(x, y))
+    compare(body)
+
+
+# ---------------------------------------------------------------------- in-place semantics
+def test_iadd_keeps_identity_and_bumps_version():
+    def body(T):
+        x = T.tensor([1.0, 2.0])
+        ident = x
+        v0 = x._version
+        x += 1
+        x *= T.tensor([2.0, 3.0])
+        x -= 0.5
+        x /= 2
+        return x is ident, x._version - v0, x
+    compare(body)
+
+
+@pytest.mark.parametrize("op", ["add_", "sub_", "mul_", "div_", "pow_"])
+def test_inplace_on_nonleaf_records_grad(op):
+    def body(T):
+        w = T.tensor(_data("pos", (2, 3), 1), requires_grad=True)
+        o = T.tensor(_data("pos", (3,), 2), requires_grad=True)
+        h = w * 1.5
+        r = getattr(h, op)(o)
+        out = (r * r).sum()
+        out.backward()
+        return r is h, h.grad_fn.name(), h._version, w.grad, o.grad
+    compare(body)
+
+
+@pytest.mark.parametrize("op", ["exp_", "log_", "sqrt_", "sigmoid_", "tanh_", "neg_", "abs_",
+                                "sin_", "reciprocal_", "floor_", "square_"])
+def test_unary_inplace(op):
+    def body(T):
+        w = T.tensor(_data("pos", (2, 3), 1), requires_grad=True)
+        h = w * 1.0
+        r = getattr(h, op)()
+        r.sum().backward()
+        plain = T.tensor(_data("pos", (3,), 4))
+        getattr(plain, op)()
+        return r is h, h.grad_fn.name(), w.grad, plain, plain._version
+    compare(body)
+
+
+def test_inplace_errors():
+    def leaf(T):
+        x = T.ones(2, requires_grad=True)
+        x.add_(1)
+
+    def cast(T):
+        x = T.tensor([1, 2])
+        x.mul_(1.5)
+
+    def shape(T):
+        x = T.ones(3)
+        x.add_(T.ones(2, 3))
+
+    def int_exp(T):
+        T.tensor([1, 2]).exp_()
+
+    def saved(T):
+        x = T.ones(2, requires_grad=True)
+        h = x * 2
+        y = h.sin()
+        h.add_(1)
+        y.sum().backward()
+
+    def bool_sub(T):
+        T.tensor([True]) - T.tensor([False])
+
+    def neg_bool(T):
+        -T.tensor([True])
+
+    def int_neg_pow(T):
+        T.tensor([1, 2]) ** -1
+
+    def int_zero_div(T):
+        T.tensor([1, 2]) // 0
+
+    def alpha_float_int(T):
+        T.add(T.tensor([1]), T.tensor([2]), alpha=0.5)
+
+    def maximum_scalar(T):
+        T.maximum(T.ones(2), 1.0)
+
+    for body in (leaf, cast, shape, int_exp, saved, bool_sub, neg_bool, int_neg_pow,
+                 int_zero_div, alpha_float_int, maximum_scalar):
+        e, a = call(body, torch), call(body, numtorch)
+        assert_same(e, a, match_message=body not in (saved, maximum_scalar))
+
+
+def test_inplace_with_grad_input_on_plain_tensor():
+    def body(T):
+        w = T.tensor([1.0, 2.0], requires_grad=True)
+        x = T.zeros(2)
+        x.add_(w * 3)
+        x.sum().backward()
+        return x, x.requires_grad, x.grad_fn.name(), w.grad
+    compare(body)
+
+
+def test_zero_fill_copy():
+    def body(T):
+        x = T.tensor(_data("any", (2, 3), 1))
+        v = x._version
+        x.zero_()
+        a = x.clone()
+        x.fill_(2.5)
+        b = x.clone()
+        x.fill_(T.tensor(-1.0))
+        c = x.clone()
+        i = T.zeros(2, 3, dtype=T.int32)
+        i.copy_(T.tensor([1.7, -2.2, 3.9]))
+        f = T.zeros(2, 3, dtype=T.float64)
+        f.copy_(T.tensor([[1, 2, 3]]))
+        return a, b, c, x._version - v, i, f
+    compare(body)
+
+
+def test_copy_and_fill_gradients():
+    def body(T):
+        src = T.tensor(_data("any", (3,), 1), requires_grad=True)
+        dst = T.zeros(2, 3, dtype=T.float64)
+        dst.copy_(src)
+        (dst * T.tensor(_data("any", (2, 3), 2))).sum().backward()
+        v = T.tensor(2.0, requires_grad=True)
+        h = T.zeros(3)
+        h.fill_(v)
+        (h * T.tensor([1.0, 2.0, 3.0])).sum().backward()
+        return dst, src.grad, v.grad, dst.grad_fn.name(), h.grad_fn.name()
+    compare(body)
+
+
+def test_copy_errors():
+    def bad_shape(T):
+        T.zeros(2, 3).copy_(T.ones(4))
+
+    def fill_dim(T):
+        T.zeros(2).fill_(T.ones(2))
+    for body in (bad_shape, fill_dim):
+        assert_same(call(body, torch), call(body, numtorch))
+
+
+def test_out_argument():
+    def body(T):
+        out = T.empty(3)
+        r = T.add(T.tensor([1.0, 2, 3]), 1, out=out)
+        T.mul(T.tensor([1.0, 2, 3]), 2, out=out)
+        return r is out, out
+    compare(body)
+
+
+def test_mixed_dtype_gradients_keep_input_dtypes():
+    def body(T):
+        a = T.tensor(_data("pos", (2, 3), 1), dtype=T.float32, requires_grad=True)
+        b = T.tensor(1.7, dtype=T.float64, requires_grad=True)
+        c = T.tensor(_data("pos", (3,), 2), dtype=T.float64, requires_grad=True)
+        out = (a * b + a / b - a ** b) * 1.0
+        (out.sum() + (a * c).sum()).backward()
+        return out, a.grad, b.grad, c.grad
+    compare(body, rtol=1e-5)
+
+
+def test_maximum_ties_split_gradient():
+    def body(T):
+        a = T.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        b = T.tensor([1.0, 5.0, 3.0], requires_grad=True)
+        T.maximum(a, b).sum().backward()
+        return a.grad, b.grad
+    compare(body)
+
+
+def test_pow_zero_base_and_exponent_gradients():
+    def body(T):
+        a = T.tensor([0.0, 0.0, 2.0, 3.0], requires_grad=True)
+        b = T.tensor([0.0, 2.0, 0.0, 1.5], requires_grad=True)
+        y = a ** b
+        y.sum().backward()
+        z = T.tensor([0.0, 1.0, 2.0], requires_grad=True)
+        (0.0 ** z).sum().backward()
+        return y, a.grad, b.grad, z.grad
+    compare(body)
+
+
+def test_overwriting_inplace_ops_send_zero_gradient_back():
+    def body(T):
+        x = T.tensor([1.0, 2.0], requires_grad=True)
+        grads = []
+        for op in (lambda h: h.zero_(), lambda h: h.fill_(3.0),
+                   lambda h: h.copy_(T.tensor([5.0, 6.0]))):
+            x.grad = None
+            h = x * 2
+            op(h)
+            (h * h).sum().backward()
+            grads.append((h.grad_fn.name(), x.grad))
+        return grads
+    compare(body)
+
+
+def test_scalar_remainder_grad_not_implemented():
+    def body(T):
+        x = T.tensor([1.5, 2.5], requires_grad=True)
+        y = 5 % x
+        return y, y.grad_fn.name()
+    compare(body)
