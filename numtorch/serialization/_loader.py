@@ -73,7 +73,7 @@ def make_unpickler(file, persistent_load, *, weights_only: bool, unknown_globals
         return WeightsUnpickler(file, persistent_load=persistent_load,
                                 placeholders=unknown_globals == "placeholder",
                                 encoding=encoding, record=record)
-    return TrustingUnpickler(io.BytesIO(data), persistent_load=persistent_load,
+    return TrustingUnpickler(file, persistent_load=persistent_load,
                              **pickle_load_args)
 
 
@@ -130,8 +130,8 @@ class _ZipStorages:
         if size < nbytes:
             raise CheckpointError(f"record '{self.reader.prefix}{name}' holds {size} bytes but "
                                   f"its storage needs {nbytes}")
-        if self.mapped is not None:
-            return self.mapped[start:start + size]
+        if self.mapped is not None:  # its own array over the map: one root per storage
+            return np.frombuffer(self.mapped, dtype=np.uint8, count=size, offset=start)
         out = np.empty(size, dtype=np.uint8)
         if size > (4 << 20) and self.fd_ok:
             if self.pool is None:
@@ -177,15 +177,14 @@ def load_zip(reader: Z.ZipReader, *, map_location, weights_only: bool, mmap_file
     return result
 
 
-def map_file(f) -> np.ndarray | None:
-    """A copy-on-write memory map of a real file as uint8, or None for in-memory files."""
+def map_file(f):
+    """A copy-on-write memory map of a real file (a private copy for in-memory files)."""
     fd = Z._fileno(f)
     if fd is None:
         if isinstance(f, io.BytesIO):
-            return np.frombuffer(bytearray(f.getbuffer()), dtype=np.uint8)
+            return bytearray(f.getbuffer())
         return None
     try:
-        m = _mmap.mmap(fd, 0, access=_mmap.ACCESS_COPY)
+        return _mmap.mmap(fd, 0, access=_mmap.ACCESS_COPY)
     except (ValueError, OSError) as exc:
         raise CheckpointError(f"cannot memory-map the checkpoint: {exc}") from None
-    return np.frombuffer(m, dtype=np.uint8)

@@ -10,7 +10,7 @@ validated arguments. With ``unknown_globals="placeholder"`` any other global loa
 """
 from __future__ import annotations
 
-import builtins
+import _compat_pickle
 import codecs
 import contextlib
 import io
@@ -229,6 +229,11 @@ class WeightsUnpickler(pickle._Unpickler):
             raise _wrap_error(exc, self._record) from exc
 
     def find_class(self, module: str, name: str):
+        if self.proto < 3:  # Python 2 names written by protocol 2 (__builtin__.set ...)
+            if (module, name) in _compat_pickle.NAME_MAPPING:
+                module, name = _compat_pickle.NAME_MAPPING[(module, name)]
+            elif module in _compat_pickle.IMPORT_MAPPING:
+                module = _compat_pickle.IMPORT_MAPPING[module]
         full = f"{module}.{name}"
         obj = allowed_global(full, self._numpy_ok)
         if obj is None:
