@@ -96,6 +96,8 @@ def convert_key(shape: tuple, key) -> tuple:
             items.append(arr)
             advanced = True
             consumed += arr.ndim if arr.dtype.kind == "b" else 1
+        elif isinstance(item, str):
+            raise TypeError(f"new(): invalid data type '{type(item).__name__}'")
         else:
             raise _bad_index(item)
     ndim = len(shape)
@@ -160,6 +162,29 @@ def _check_bounds(shape, items, ellipsis_dims: int) -> None:
                     raise IndexError(f"index {hi if hi >= size else lo} is out of bounds for "
                                      f"dimension {dim} with size {size}")
             dim += 1
+
+
+def split_key(np_key: tuple):
+    """For an advanced key holding ints: the basic key torch applies first and the advanced key
+    it then applies to that view (ints never join advanced indexing in torch); else None."""
+    if not any(type(k) is int for k in np_key):
+        return None
+    basic, adv = [], []
+    for k in np_key:
+        if type(k) is int:
+            basic.append(k)
+        elif k is None or isinstance(k, slice):
+            basic.append(k)
+            adv.append(slice(None))
+        elif k is Ellipsis:
+            basic.append(k)
+            adv.append(k)
+        elif isinstance(k, bool):
+            adv.append(k)
+        else:
+            basic += [slice(None)] * (k.ndim if k.dtype.kind == "b" else 1)
+            adv.append(k)
+    return tuple(basic), tuple(adv)
 
 
 # ---------------------------------------------------------------------- __getitem__
@@ -228,6 +253,9 @@ def getitem(self: Tensor, key) -> Tensor:
             node.shape, node.key = a.shape, np_key
             record(out, node, self)
         return out
+    staged = split_key(np_key)
+    if staged is not None:               # torch selects with the ints first, then indexes
+        return getitem(getitem(self, staged[0]), staged[1])
     out = _fresh(self, a[np_key])
     if GRAD.enabled and self._requires_grad:
         node = IndexBackward0()
@@ -239,8 +267,9 @@ def getitem(self: Tensor, key) -> Tensor:
 
 # ---------------------------------------------------------------------- __setitem__
 class CopySlices(Node):
-    """Backward of ``self[key] = value``: the overwritten part of self gets no gradient."""
-    __slots__ = ("key", "value_shape", "value_dtype")
+    """Backward of ``self[key] = value``: the overwritten part of self gets no gradient, the
+    value gets the gradient of where it landed."""
+    __slots__ = ("keys", "value_shape", "value_dtype")
 
     def name(self) -> str:
         return "torch::autograd::CopySlices"
@@ -249,18 +278,40 @@ class CopySlices(Node):
         gs = gv = None
         if self.next_functions[0][0] is not None:
             gs = g.copy()
-            gs[self.key] = 0
+            target, last = _walk(gs, self.keys)
+            target[last] = 0
         if self.next_functions[1][0] is not None:
-            gv = _reduce_to(g[self.key], self.value_shape).astype(self.value_dtype, copy=False)
+            target, last = _walk(g, self.keys)
+            gv = _reduce_to(target[last], self.value_shape).astype(self.value_dtype, copy=False)
         return gs, gv
+
+
+class CopyBackwards(CopySlices):
+    __slots__ = ()
+
+    def name(self) -> str:
+        return "torch::autograd::CopyBackwards"
+
+
+class IndexPutBackward0(CopySlices):
+    __slots__ = ()
+
+    def name(self) -> str:
+        return "IndexPutBackward0"
+
+
+def _walk(arr: np.ndarray, keys: tuple):
+    """The view reached by all but the last key, and the last key."""
+    for k in keys[:-1]:
+        arr = arr[k]
+    return arr, keys[-1]
 
 
 def _reduce_to(g: np.ndarray, shape: tuple) -> np.ndarray:
     """``g`` summed down to ``shape`` (which may carry extra leading size-1 dims)."""
-    if len(shape) > g.ndim:
-        return g.reshape((1,) * (len(shape) - g.ndim) + g.shape).reshape(shape) \
-            if g.size == int(np.prod(shape)) else unbroadcast(g, shape[len(shape) - g.ndim:]
-                                                              ).reshape(shape)
+    extra = len(shape) - g.ndim
+    if extra > 0:
+        return unbroadcast(g, shape[extra:]).reshape(shape)
     return unbroadcast(g, shape)
 
 
@@ -268,11 +319,10 @@ def setitem(self: Tensor, key, value) -> None:
     """``self[key] = value`` in place (value broadcast and cast to self's dtype); recorded for
     autograd when ``self`` or ``value`` requires grad."""
     a = self._data
-    np_key, advanced, _ = convert_key(a.shape, key)
+    np_key, advanced, name = convert_key(a.shape, key)
     vt = value if isinstance(value, Tensor) else None
-    v = value._data if vt is not None else value
-    if isinstance(v, (list, tuple)):
-        v = np.asarray(v)
+    if vt is None:
+        _check_plain_value(self, key, value)
     grad = GRAD.enabled and (self._requires_grad or (vt is not None and vt._requires_grad))
     if grad:
         if self._requires_grad and self.grad_fn is None:
@@ -285,17 +335,44 @@ def setitem(self: Tensor, key, value) -> None:
         raise RuntimeError("unsupported operation: more than one element of the written-to "
                            "tensor refers to a single memory location. Please clone() the tensor "
                            "before performing the operation.")
-    _assign(a, np_key, v)
+    staged = split_key(np_key) if advanced else None
+    keys = staged if staged is not None else (np_key,)
+    target, last = _walk(a, keys)
+    _assign(target, last, vt._data if vt is not None else value)
     self._bump()
     if grad:
-        node = CopySlices()
-        node.key = np_key
+        if advanced:
+            node = CopySlices() if _views_first(a.shape, np_key) else IndexPutBackward0()
+        else:               # torch copies straight into self when the key selects all of it
+            whole = _basic_name(a.shape, np_key, False) == "Alias"
+            node = CopyBackwards() if whole else CopySlices()
+        node.keys = keys
         if vt is not None:
             node.value_shape, node.value_dtype = vt._data.shape, vt._data.dtype
         node.next_functions = (prev_edge, edge(vt) if vt is not None else (None, 0))
         self.grad_fn = node
         self._output_nr = 0
         self._requires_grad = True
+
+
+def _views_first(shape: tuple, np_key: tuple) -> bool:
+    """Whether torch narrows ``self`` to a view before indexing with the arrays of ``np_key``."""
+    basic = []
+    for k in np_key:
+        if isinstance(k, np.ndarray):
+            basic += [slice(None)] * (k.ndim if k.dtype.kind == "b" else 1)
+        else:
+            basic.append(None if isinstance(k, bool) else k)
+    return _basic_name(shape, tuple(basic), False) != "Alias"
+
+
+def _check_plain_value(self: Tensor, key, value) -> None:
+    if isinstance(value, (list, tuple, np.ndarray)):
+        kind = "numpy.ndarray" if isinstance(value, np.ndarray) else type(value).__name__
+        raise TypeError(f"can't assign a {kind} to a {self.type()}")
+    if isinstance(key, Tensor) and key._data.dtype == np.uint8:
+        raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
+                           "unsigned char")
 
 
 def _assign(a: np.ndarray, np_key: tuple, v) -> None:
