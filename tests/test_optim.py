@@ -184,3 +184,50 @@ def test_lr_as_one_element_tensor():
         opt, params = train(T, "SGD", {"lr": T.tensor(0.05), "momentum": 0.9}, np.float32, 5)
         return list(params)
     compare(body)
+
+
+@pytest.mark.parametrize("kwargs", [{"lr": 0.01}, {"lr": 0.01, "amsgrad": True,
+                                                   "weight_decay": 0.1, "maximize": True},
+                                    {"lr": 0.01, "weight_decay": 0.1,
+                                     "decoupled_weight_decay": True}])
+def test_flat_group_layout_is_bit_identical_to_per_parameter_updates(kwargs, monkeypatch):
+    """Adam lays small groups out flat; the result must not differ by a single bit, also across
+    switches between the two paths (a parameter without gradient, a reloaded state)."""
+    import numtorch
+    import numtorch.optim._flat as flat
+
+    def run():
+        w, b, frozen = make_params(numtorch, np.float32)
+        opt = numtorch.optim.Adam([w, b, frozen], **kwargs)
+        for i in range(30):
+            opt.zero_grad()
+            set_linear_grads(numtorch, w, b, X[i], Y[i])
+            if i in (5, 6, 20):
+                frozen.grad = numtorch.tensor(np.full(2, 0.5, np.float32))
+            if i == 12:
+                opt.load_state_dict(opt.state_dict())
+            opt.step()
+        return [p.detach().numpy().copy() for p in (w, b, frozen)], opt.state_dict()
+
+    flat_params, flat_sd = run()
+    monkeypatch.setattr(flat, "MAX_FLAT_ELEMENTS", 0)
+    ref_params, ref_sd = run()
+    for a, r in zip(flat_params, ref_params):
+        np.testing.assert_array_equal(a, r)
+    for k, st in ref_sd["state"].items():
+        assert list(flat_sd["state"][k]) == list(st)
+        for key, value in st.items():
+            np.testing.assert_array_equal(flat_sd["state"][k][key].numpy(), value.numpy())
+
+
+def test_flat_state_tensors_are_parameter_shaped_views():
+    import numtorch
+    opt, (w, b, _) = train(numtorch, "Adam", {"lr": 0.01}, np.float32, steps=3)
+    st = opt.state[w]
+    assert list(st) == ["step", "exp_avg", "exp_avg_sq"]
+    assert st["exp_avg"].shape == w.shape and st["step"].shape == ()
+    before = st["exp_avg"].numpy().copy()
+    w.grad = numtorch.ones_like(w)
+    b.grad = numtorch.ones_like(b)
+    opt.step()
+    assert st["step"].item() == 4.0 and not np.array_equal(before, st["exp_avg"].numpy())

@@ -7,6 +7,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ._functional import add_scaled, lerp_, real, sparse_check, zeros_state
+from ._flat import FlatPlan, flat_plan
 from .optimizer import Optimizer, check_differentiable, scalar_state, to_scalar
 
 __all__ = ["Adam", "AdamW"]
@@ -63,56 +64,41 @@ class Adam(Optimizer):
     def step(self, closure: Callable[[], float] | None = None):
         """One Adam step over every parameter that has a gradient; returns the closure's loss."""
         loss = self._run_closure(closure)
+        plans = self.__dict__.setdefault("_flat_plans", {})
         for group in self.param_groups:
             self._check_capturable(group)
-            beta1, beta2 = group["betas"]
-            lr = to_scalar(group["lr"])
-            wd, eps, amsgrad = group["weight_decay"], group["eps"], group["amsgrad"]
-            decoupled, maximize = group["decoupled_weight_decay"], group["maximize"]
-            state_of = self.state
+            keys = _KEYS_AMSGRAD if group["amsgrad"] else _KEYS
+            plan = flat_plan(plans, group, self.state, keys)
+            if plan is not None:
+                _flat_step(plan, group)
+                continue
             for p in group["params"]:
-                if p._grad is None:
-                    continue
-                state = state_of[p]
-                if not state:
-                    sparse_check(p, "Adam")
-                    self._init_state(state, p, amsgrad)
-                step_t = state["step"]._data
-                step_t += 1
-                step = step_t.item()
-                pa, g = p._data, p._grad._data
-                ea, es = state["exp_avg"]._data, state["exp_avg_sq"]._data
-                mx = state["max_exp_avg_sq"]._data if amsgrad else None
-                if pa.dtype.kind == "c":
-                    pa, g, ea, es = real(pa), real(g), real(ea), real(es)
-                    mx = real(mx) if amsgrad else None
-                if maximize:
-                    g = np.negative(g)
-                if wd != 0:
-                    if decoupled:
-                        pa *= 1 - lr * wd
-                    else:
-                        g = add_scaled(g, pa, wd)
-                lerp_(ea, g, 1 - beta1)
-                es *= beta2
-                sq = np.multiply(g, 1 - beta2)
-                sq *= g
-                es += sq
-                bias_correction1 = 1 - beta1 ** step
-                bias_correction2 = 1 - beta2 ** step
-                step_size = lr / bias_correction1
-                if amsgrad:
-                    np.maximum(mx, es, out=mx)
-                    denom = np.sqrt(mx)
-                else:
-                    denom = np.sqrt(es)
-                denom /= bias_correction2 ** 0.5
-                denom += eps
-                upd = np.multiply(ea, -step_size)
-                upd /= denom
-                pa += upd
-                p._bump()
+                if p._grad is not None:
+                    self._param_step(p, group)
         return loss
+
+    def _param_step(self, p: Tensor, group: dict) -> None:
+        beta1, beta2 = group["betas"]
+        lr = to_scalar(group["lr"])
+        wd, amsgrad = group["weight_decay"], group["amsgrad"]
+        state = self.state[p]
+        if not state:
+            sparse_check(p, "Adam")
+            self._init_state(state, p, amsgrad)
+        step_t = state["step"]._data
+        step_t += 1
+        pa, g = real(p._data), real(p._grad._data)
+        ea, es = real(state["exp_avg"]._data), real(state["exp_avg_sq"]._data)
+        mx = real(state["max_exp_avg_sq"]._data) if amsgrad else None
+        if group["maximize"]:
+            g = np.negative(g)
+        if wd != 0:
+            if group["decoupled_weight_decay"]:
+                pa *= 1 - lr * wd
+            else:
+                g = add_scaled(g, pa, wd)
+        pa += adam_increment(g, ea, es, mx, step_t.item(), beta1, beta2, lr, group["eps"])
+        p._bump()
 
     @staticmethod
     def _init_state(state: dict, p: Tensor, amsgrad: bool) -> None:
@@ -121,6 +107,57 @@ class Adam(Optimizer):
         state["exp_avg_sq"] = zeros_state(p)
         if amsgrad:
             state["max_exp_avg_sq"] = zeros_state(p)
+
+
+_KEYS = ("exp_avg", "exp_avg_sq")
+_KEYS_AMSGRAD = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+
+
+def adam_increment(g: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: np.ndarray,
+                   max_exp_avg_sq: np.ndarray | None, step: float, beta1: float, beta2: float,
+                   lr: float, eps: float, scratch: np.ndarray | None = None,
+                   out: np.ndarray | None = None) -> np.ndarray:
+    """Update the moments in place (torch's single-tensor order of operations) and return the
+    increment to add to the parameter. ``scratch``/``out`` are optional preallocated arrays."""
+    lerp_(exp_avg, g, 1 - beta1)
+    exp_avg_sq *= beta2
+    sq = np.multiply(g, 1 - beta2, out=scratch)
+    sq *= g
+    exp_avg_sq += sq
+    bias_correction1 = 1 - beta1 ** step
+    bias_correction2 = 1 - beta2 ** step
+    step_size = lr / bias_correction1
+    if max_exp_avg_sq is not None:
+        np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+        denom = np.sqrt(max_exp_avg_sq, out=scratch)
+    else:
+        denom = np.sqrt(exp_avg_sq, out=scratch)
+    denom /= bias_correction2 ** 0.5
+    denom += eps
+    update = np.multiply(exp_avg, -step_size, out=out)
+    update /= denom
+    return update
+
+
+def _flat_step(plan: FlatPlan, group: dict) -> None:
+    """One Adam step for a whole group laid out flat (same arithmetic as ``_param_step``)."""
+    beta1, beta2 = group["betas"]
+    lr = to_scalar(group["lr"])
+    wd = group["weight_decay"]
+    g = plan.gather_grads()
+    if group["maximize"]:
+        np.negative(g, out=g)
+    if wd != 0:
+        if group["decoupled_weight_decay"]:
+            plan.scale_params(1 - lr * wd)
+        else:
+            g = add_scaled(g, plan.gather_params(), wd)
+    plan.steps += 1
+    bufs = plan.buffers
+    adam_increment(g, bufs["exp_avg"], bufs["exp_avg_sq"], bufs.get("max_exp_avg_sq"),
+                   plan.steps[0].item(), beta1, beta2, lr, group["eps"], scratch=plan.scratch,
+                   out=plan.update)
+    plan.apply_update()
 
 
 class AdamW(Adam):
