@@ -102,7 +102,7 @@ def erf_array(x: np.ndarray) -> np.ndarray:
     if small.any():
         out[small] = _erf_small(x[small])
     rest = ~small
-    yr = y[rest]
+    yr = np.minimum(y[rest], 40.0)  # erfc underflows to 0 long before; keeps inf finite
     erfc = _erfc_scaled_tail(yr) * _exp_neg_square(yr)
     out[rest] = np.copysign(0.5 - erfc + 0.5, x[rest])
     return out
@@ -118,7 +118,7 @@ def erfc_array(x: np.ndarray) -> np.ndarray:
         out[small] = 1.0 - _erf_small(x[small])
     rest = ~small
     if rest.any():
-        yr = y[rest]
+        yr = np.minimum(y[rest], 40.0)
         e = _erfc_scaled_tail(yr) * _exp_neg_square(yr)
         out[rest] = np.where(x[rest] < 0, 2.0 - e, e)
     return out
@@ -128,7 +128,7 @@ def erfc_array(x: np.ndarray) -> np.ndarray:
 def _float_input(input: Tensor, name: str) -> np.ndarray:
     x = input._data
     if x.dtype.kind not in "fV":
-        raise RuntimeError(f"\"{name}\" not implemented for '{type_word(x.dtype)}'")
+        raise NotImplementedError(f"\"{name}\" not implemented for '{type_word(x.dtype)}'")
     return x
 
 
@@ -220,7 +220,7 @@ def relu(input: Tensor) -> Tensor:
     """``max(x, 0)`` elementwise."""
     x = input._data
     if x.dtype == np.bool_:
-        raise RuntimeError("\"clamp_min_scalar_cpu\" not implemented for 'Bool'")
+        raise NotImplementedError("\"clamp_min_scalar_cpu\" not implemented for 'Bool'")
     res = wrap(np.maximum(x, x.dtype.type(0)) if x.dtype.kind != "V" else
                np.maximum(x, np.zeros((), x.dtype)), input)
     if GRAD.enabled and input._requires_grad:
@@ -399,11 +399,20 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
     return res
 
 
+class CeluBackward0(EluBackward0):
+    __slots__ = ()
+
+    @staticmethod
+    def grad(g, x, alpha, scale, input_scale):
+        # torch's derivative formula takes 1 / alpha with alpha rounded to float32
+        return EluBackward0.grad(g, x, alpha, scale, 1.0 / float(np.float32(alpha)))
+
+
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
     if inplace:
         return apply_inplace(input, celu, alpha)
-    res = _pointwise(input, "elu", _elu, EluBackward0, (alpha, 1.0, 1.0 / alpha))
+    res = _pointwise(input, "elu", _elu, CeluBackward0, (alpha, 1.0, 1.0 / alpha))
     return res
 
 
@@ -441,12 +450,16 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
+_ONE_SIXTH_F32 = float(np.float32(1.0) / np.float32(6.0))
+
+
 class HardsigmoidBackward0(_Saved):
     __slots__ = ()
 
     @staticmethod
     def grad(g, x):
-        return g * (((x > -3) & (x < 3)) / 6.0).astype(g.dtype)
+        # torch's kernel multiplies by 1/6 rounded to float32, for every dtype
+        return g * (((x > -3) & (x < 3)) * _ONE_SIXTH_F32).astype(g.dtype)
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
@@ -535,7 +548,7 @@ def _bound(v, x: np.ndarray, rt):
     return np.asarray(scalar_operand(v, rt), dtype=rt)
 
 
-def clamp(input: Tensor, min=None, max=None, *, out=None) -> Tensor:
+def clamp(input: Tensor, min=None, max=None, *, out=None, _clamp_node=ClampBackward1) -> Tensor:
     """Clip values into ``[min, max]`` (numbers or tensors; either may be None)."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
@@ -543,10 +556,9 @@ def clamp(input: Tensor, min=None, max=None, *, out=None) -> Tensor:
     rt = x.dtype
     for v in (min, max):
         if v is not None:
-            rt = np.promote_types(rt, result_dtype(x.astype(rt, copy=False), v._data if
-                                                   isinstance(v, Tensor) else v))
+            rt = result_dtype(x.astype(rt, copy=False), v._data if isinstance(v, Tensor) else v)
     if x.dtype.kind == "b" and rt.kind == "b":
-        raise RuntimeError("\"clamp_scalar_cpu\" not implemented for 'Bool'")
+        raise NotImplementedError("\"clamp_scalar_cpu\" not implemented for 'Bool'")
     xc = x.astype(rt, copy=False)
     lo = None if min is None else _bound(min, x, rt)
     hi = None if max is None else _bound(max, x, rt)
@@ -564,8 +576,7 @@ def clamp(input: Tensor, min=None, max=None, *, out=None) -> Tensor:
             node.save(input, *tensors)
             record(res, node, input, *tensors)
         else:
-            node = (ClampBackward1 if min is not None and max is not None else
-                    ClampMinBackward0 if max is None else ClampMaxBackward0)()
+            node = _clamp_node()
             node.lo, node.hi = min, max
             node.save(input)
             record(res, node, input)
@@ -577,12 +588,12 @@ clip = clamp
 
 def clamp_min(input: Tensor, min) -> Tensor:
     """``max(x, min)``."""
-    return clamp(input, min, None)
+    return clamp(input, min, None, _clamp_node=ClampMinBackward0)
 
 
 def clamp_max(input: Tensor, max) -> Tensor:
     """``min(x, max)``."""
-    return clamp(input, None, max)
+    return clamp(input, None, max, _clamp_node=ClampMaxBackward0)
 
 
 def clamp_(input: Tensor, min=None, max=None) -> Tensor:
@@ -631,7 +642,7 @@ def _softmax_common(input: Tensor, dim, dtype, name: str, log: bool) -> Tensor:
         input = to_copy(input, D.to_numpy_dtype(dtype), input._device)
     x = input._data
     if x.dtype.kind not in "fV":
-        raise RuntimeError(f"\"{name}_lastdim_kernel_impl\" not implemented for "
+        raise NotImplementedError(f"\"{name}_lastdim_kernel_impl\" not implemented for "
                            f"'{type_word(x.dtype)}'")
     if dim is None:
         dim = 0 if x.ndim in (0, 1, 3) else 1
