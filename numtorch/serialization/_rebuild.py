@@ -182,7 +182,7 @@ def numpy_dtype(name, align=False, copy=True) -> np.dtype:
     if not isinstance(name, str) or not _DTYPE_NAME.fullmatch(name):
         raise CheckpointError(f"numpy.dtype: refusing dtype description {name!r}; only plain "
                               "numeric types load safely")
-    return np.dtype(name)
+    return np.dtype(name, align=False, copy=True)  # a fresh object: BUILD may set its byte order
 
 
 def check_numpy_dtype_state(inst: np.dtype, state) -> None:
