@@ -55,13 +55,19 @@ class LeakyReluBackward0(Node):
         return np.where(x._data > 0, g, g * self.slope).astype(g.dtype, copy=False),
 
 
+class LeakyReluBackward1(LeakyReluBackward0):
+    """The in-place form's node (torch saves the result there)."""
+
+    __slots__ = ()
+
+
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """``x`` where positive, ``negative_slope * x`` elsewhere."""
     x = input._data
     out = np.where(x > 0, x, x * np.asarray(negative_slope, dtype=x.dtype))
     res = wrap(out.astype(x.dtype, copy=False), input)
     if needs_grad(input):
-        node = LeakyReluBackward0()
+        node = LeakyReluBackward1() if inplace else LeakyReluBackward0()
         node.slope = negative_slope
         node.save(input if not inplace else wrap(x.copy(), input))
         record(res, node, input)
@@ -142,19 +148,14 @@ def erf_array(x: np.ndarray) -> np.ndarray:
     return np.copysign(r, xd)
 
 
-def _erfc_array(x: np.ndarray) -> np.ndarray:
-    """``1 - erf(x)`` without cancellation for large positive ``x``."""
-    xd = np.asarray(x, dtype=np.float64)
-    tail = xd >= 2.5
-    big = np.where(tail, xd, 2.5)
-    t = big.copy()
-    for k in range(80, 0, -1):
-        t = big + (k / 2.0) / t
-    return np.where(tail, np.exp(-big * big) / _SQRT_PI / t, 1.0 - erf_array(xd))
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
-def _normal_cdf(x: np.ndarray) -> np.ndarray:
-    return 0.5 * _erfc_array(-x / math.sqrt(2.0))
+def _gelu_cdf(x: np.ndarray) -> np.ndarray:
+    """``0.5 * (1 + erf(x / sqrt(2)))`` in ``x``'s dtype, the formula torch evaluates (so its
+    rounding in the far negative tail is torch's too)."""
+    e = erf_array(x * x.dtype.type(math.sqrt(0.5))).astype(x.dtype)
+    return x.dtype.type(0.5) * (x.dtype.type(1.0) + e)
 
 
 _GELU_C = math.sqrt(2.0 / math.pi)
@@ -171,8 +172,7 @@ class GeluBackward0(Node):
             th = np.tanh(inner)
             d = 0.5 * (1 + th) + 0.5 * xd * (1 - th * th) * _GELU_C * (1 + 3 * 0.044715 * xd * xd)
         else:
-            x64 = xd.astype(np.float64)
-            d = _normal_cdf(x64) + x64 * np.exp(-0.5 * x64 * x64) / math.sqrt(2 * math.pi)
+            d = _gelu_cdf(xd) + xd * np.exp(-0.5 * xd * xd) * xd.dtype.type(_INV_SQRT_2PI)
         return (g * d).astype(g.dtype, copy=False),
 
 
@@ -184,7 +184,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     if approximate == "tanh":
         out = 0.5 * x * (1 + np.tanh(_GELU_C * (x + 0.044715 * x ** 3)))
     else:
-        out = (x.astype(np.float64) * _normal_cdf(x.astype(np.float64))).astype(x.dtype)
+        out = x * _gelu_cdf(x)
     res = wrap(out.astype(x.dtype, copy=False), input)
     if needs_grad(input):
         node = GeluBackward0()
