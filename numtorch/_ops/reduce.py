@@ -290,6 +290,8 @@ class MaxBackward0(Node):
     __slots__ = ("shape", "axis", "keepdim", "indices", "dtype")
 
     def backward(self, g):
+        if not self.shape:
+            return (g.astype(self.dtype, copy=False),)
         out = np.zeros(self.shape, dtype=self.dtype)
         idx, gg = self.indices, g
         if not self.keepdim:
@@ -368,7 +370,8 @@ def min(input: Tensor, dim=None, keepdim: bool = False, *, out=None):
 def _amax(input, dim, keepdim, is_max, name):
     a = input._data
     axes = _axes(dim, a.ndim)
-    _check_nonempty(a, name, axes)
+    full = dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0)
+    _check_nonempty(a, name, None if full else axes)
     r = (np.max if is_max else np.min)(a, axis=axes, keepdims=keepdim)
     res = wrap(r, input)
     if GRAD.enabled and input._requires_grad:
@@ -394,7 +397,9 @@ def _arg(input, dim, keepdim, fn, name):
     if a.dtype == np.bool_:
         raise RuntimeError(f"\"{name}_cpu\" not implemented for 'Bool'")
     if dim is None:
-        _check_nonempty(a, name, None)
+        if a.size == 0:
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for "
+                             "input.numel() == 0.")
         r = np.asarray(fn(a), dtype=np.int64)
         if keepdim:
             r = r.reshape((1,) * a.ndim)
@@ -526,8 +531,8 @@ class LinalgVectorNormBackward0(Node):
         p = self.ord
         with np.errstate(divide="ignore", invalid="ignore"):
             if p == 0:
-                d = np.zeros_like(xd)
-            elif p == 1:
+                return (None,)
+            if p == 1:
                 d = np.sign(xd)
             elif p == 2:
                 d = np.where(o == 0, 0, xd / o)
