@@ -135,10 +135,14 @@ def _check_entry(name, info, data_size: int, where: str) -> None:
                               f"{offs[1] - offs[0]}")
 
 
-def _view(buf: np.ndarray, info: dict, base: int) -> np.ndarray:
+def _view(buf, info: dict, base: int) -> np.ndarray:
+    """The tensor's bytes in ``buf`` (a buffer object) as its own array (one root per tensor)."""
     dt = D.by_safetensors_code(info["dtype"])
     b, e = info["data_offsets"]
-    return buf[base + b:base + e].view(dt.np).reshape(info["shape"])
+    if e == b:
+        return np.empty(info["shape"], dtype=dt.np)
+    raw = np.frombuffer(buf, dtype=np.uint8, count=e - b, offset=base + b)
+    return raw.view(dt.np).reshape(info["shape"])
 
 
 class SafetensorsFile:
@@ -152,8 +156,8 @@ class SafetensorsFile:
             if size == 0:
                 raise CheckpointError(f"{self.path}: empty file, not safetensors")
             self._map = _mmap.mmap(f.fileno(), 0, access=_mmap.ACCESS_COPY)
-        self._buf = np.frombuffer(self._map, dtype=np.uint8)
-        self._header, self._meta, self._base = _parse_header(self._buf, size, self.path)
+        self._header, self._meta, self._base = _parse_header(memoryview(self._map), size,
+                                                             self.path)
 
     def keys(self) -> list[str]:
         return list(self._header)
@@ -165,7 +169,7 @@ class SafetensorsFile:
         info = self._header.get(name)
         if info is None:
             raise KeyError(f"File does not contain tensor {name}")
-        return _from_array(_view(self._buf, info, self._base), device=self.device)
+        return _from_array(_view(self._map, info, self._base), device=self.device)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._header)
@@ -174,7 +178,7 @@ class SafetensorsFile:
         return self
 
     def __exit__(self, *exc) -> None:
-        self._buf = None
+        pass
 
 
 def safe_open(path, framework: str = "pt", device="cpu") -> SafetensorsFile:
@@ -185,13 +189,19 @@ def safe_open(path, framework: str = "pt", device="cpu") -> SafetensorsFile:
 def load_safetensors(path, device="cpu") -> dict:
     """Read every tensor of a safetensors file into memory: a dict of name -> Tensor."""
     path = os.fspath(path)
+    dev = as_device(device)
+    out = {}
     with open(path, "rb") as f:
         size = os.fstat(f.fileno()).st_size
-        buf = np.empty(size, dtype=np.uint8)
-        got = f.readinto(memoryview(buf))
-    if got != size:
-        raise CheckpointError(f"{path}: short read ({got} of {size} bytes)")
-    header, _meta, base = _parse_header(buf, size, path)
-    dev = as_device(device)
-    return {name: _from_array(_view(buf, info, base), device=dev)
-            for name, info in header.items()}
+        head = f.read(8)
+        n = struct.unpack("<Q", head)[0] if len(head) == 8 else 0
+        head += f.read(min(n, _MAX_HEADER))
+        header, _meta, base = _parse_header(head, size, path)
+        for name, info in header.items():
+            b, e = info["data_offsets"]
+            raw = bytearray(e - b)
+            f.seek(base + b)
+            if f.readinto(raw) != e - b:
+                raise CheckpointError(f"{path}: tensor {name!r} is cut short; truncated file")
+            out[name] = _from_array(_view(raw, info, 0), device=dev)
+    return out

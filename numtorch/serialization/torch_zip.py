@@ -101,13 +101,17 @@ def serialization_id() -> str:
     return "".join(str(secrets.randbelow(10)) for _ in range(40))
 
 
-def write_archive(f: BinaryIO, archive: str, pickled: bytes, storages: Iterable) -> None:
-    """Write a complete torch zip checkpoint: the pickle, metadata records and storages."""
+def write_archive(f: BinaryIO, archive: str, pickled: bytes, storages: Iterable,
+                  byteorder: str = "little") -> None:
+    """Write a complete torch zip checkpoint: the pickle, metadata records and storages.
+
+    ``byteorder`` only labels the storages' bytes; they must already be in that order.
+    """
     w = _ZipWriter(f)
     w.add(f"{archive}/data.pkl", pickled)
     w.add(f"{archive}/.format_version", b"1")
     w.add(f"{archive}/.storage_alignment", b"64")
-    w.add(f"{archive}/byteorder", b"little")
+    w.add(f"{archive}/byteorder", byteorder.encode("ascii"))
     for rec in storages:
         w.add(f"{archive}/data/{rec.key}", rec.data)
     w.add(f"{archive}/version", b"3\n")
