@@ -28,6 +28,7 @@ from ..._tensor import Tensor, _parse_to
 from ...autograd.grad_mode import no_grad
 from ...autograd.graph import RemovableHandle
 from ..parameter import Buffer, Parameter, UninitializedParameter
+from ..utils.hooks import BoundHook, call_with_forward_hooks, register_hook
 
 __all__ = ["Module"]
 
@@ -45,28 +46,6 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
         return super().__repr__()
 
     __str__ = __repr__
-
-
-class _ModuleHookHandle(RemovableHandle):
-    """A hook handle that also forgets the hook's flags (with_kwargs, always_call) on removal."""
-
-    def __init__(self, hooks_dict: dict, hook_id: int, flag_dicts: tuple = ()) -> None:
-        super().__init__(hooks_dict, hook_id)
-        self.flag_dicts = flag_dicts
-
-    def remove(self) -> None:
-        super().remove()
-        for flags in self.flag_dicts:
-            flags.pop(self.id, None)
-
-
-def _register_hook(hooks: OrderedDict, hook: Callable, flag_dicts: tuple = (),
-                   prepend: bool = False) -> _ModuleHookHandle:
-    """Store ``hook`` under a fresh id (first when ``prepend``) and return its handle."""
-    handle = RemovableHandle.add(hooks, hook)
-    if prepend:
-        hooks.move_to_end(handle.id, last=False)
-    return _ModuleHookHandle(hooks, handle.id, flag_dicts)
 
 
 def _typename(obj: Any) -> str:
@@ -225,12 +204,19 @@ class Module:
 
     # ================================================================== attribute routing
     def __getattr__(self, name: str) -> Any:
-        """Look ``name`` up in the parameters, then buffers, then submodules."""
+        """Look ``name`` up in the parameters, then buffers, then submodules (called only when
+        ordinary attribute lookup fails)."""
         state = self.__dict__
-        for registry in ("_parameters", "_buffers", "_modules"):
-            entries = state.get(registry)
-            if entries is not None and name in entries:
-                return entries[name]
+        if "_parameters" in state:
+            registry = state["_parameters"]
+            if name in registry:
+                return registry[name]
+            registry = state["_buffers"]
+            if name in registry:
+                return registry[name]
+            registry = state["_modules"]
+            if name in registry:
+                return registry[name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -423,13 +409,13 @@ class Module:
     # ================================================================== state_dict
     def register_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
         """Run ``hook(module, prefix, keep_vars)`` before this module saves its state."""
-        return _register_hook(self._state_dict_pre_hooks, hook)
+        return register_hook(self._state_dict_pre_hooks, hook)
 
     def register_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
         """Run ``hook(module, state_dict, prefix, local_metadata)`` after this module and its
         children saved their state; it may edit ``state_dict`` in place and must return None."""
         hook._from_public_api = True
-        return _register_hook(self._state_dict_hooks, hook)
+        return register_hook(self._state_dict_hooks, hook)
 
     def _register_state_dict_hook(self, hook: Callable) -> RemovableHandle:
         """Legacy post-hook: like ``register_state_dict_post_hook`` but a returned dict
@@ -438,7 +424,7 @@ class Module:
             raise RuntimeError("Cannot register the same function as the state dict post hook "
                                "that was previously registered via "
                                "register_state_dict_post_hook")
-        return _register_hook(self._state_dict_hooks, hook)
+        return register_hook(self._state_dict_hooks, hook)
 
     def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:
         """Put this module's own state (not its children's) into ``destination``: parameters,
@@ -510,13 +496,13 @@ class Module:
     def _register_load_state_dict_pre_hook(self, hook: Callable,
                                            with_module: bool = False) -> RemovableHandle:
         """Like the public one; without ``with_module`` the hook is not given the module."""
-        bound = _WithModule(hook, self) if with_module else hook
-        return _register_hook(self._load_state_dict_pre_hooks, bound)
+        bound = BoundHook(hook, self) if with_module else hook
+        return register_hook(self._load_state_dict_pre_hooks, bound)
 
     def register_load_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
         """Run ``hook(module, incompatible_keys)`` after this module and its children loaded;
         the hook may edit the key lists in place (which ``strict`` then checks)."""
-        return _register_hook(self._load_state_dict_post_hooks, hook)
+        return register_hook(self._load_state_dict_post_hooks, hook)
 
     def _load_from_state_dict(self, state_dict: dict, prefix: str, local_metadata: dict,
                               strict: bool, missing_keys: list, unexpected_keys: list,
@@ -780,7 +766,7 @@ class Module:
                                   with_kwargs: bool = False) -> RemovableHandle:
         """Run ``hook(module, args)`` (``hook(module, args, kwargs)`` with ``with_kwargs``)
         before ``forward``; a non-None result replaces the inputs."""
-        handle = _register_hook(self._forward_pre_hooks, hook,
+        handle = register_hook(self._forward_pre_hooks, hook,
                                 (self._forward_pre_hooks_with_kwargs,), prepend)
         if with_kwargs:
             self._forward_pre_hooks_with_kwargs[handle.id] = True
@@ -792,7 +778,7 @@ class Module:
         """Run ``hook(module, args, output)`` (``hook(module, args, kwargs, output)`` with
         ``with_kwargs``) after ``forward``; a non-None result replaces the output. With
         ``always_call`` it also runs when ``forward`` raises."""
-        handle = _register_hook(self._forward_hooks, hook, (self._forward_hooks_with_kwargs,
+        handle = register_hook(self._forward_hooks, hook, (self._forward_hooks_with_kwargs,
                                 self._forward_hooks_always_called), prepend)
         if with_kwargs:
             self._forward_hooks_with_kwargs[handle.id] = True
@@ -804,7 +790,7 @@ class Module:
         """Run ``forward(*args, **kwargs)`` between the forward pre-hooks and hooks."""
         if not (self._forward_pre_hooks or self._forward_hooks):
             return self.forward(*args, **kwargs)
-        return _call_with_hooks(self, args, kwargs)
+        return call_with_forward_hooks(self, args, kwargs)
 
     _call_impl = __call__
 
@@ -849,61 +835,6 @@ class Module:
             self.__dict__.setdefault(name, OrderedDict())
         self.__dict__.setdefault("_non_persistent_buffers_set", set())
         self.__dict__.setdefault("_is_full_backward_hook", None)
-
-
-class _WithModule:
-    """A load-state-dict pre-hook bound to its module (kept picklable, unlike a lambda)."""
-
-    def __init__(self, hook: Callable, module: Module) -> None:
-        self.hook = hook
-        self.module = module
-
-    def __call__(self, *args: Any) -> Any:
-        return self.hook(self.module, *args)
-
-
-def _call_with_hooks(module: Module, args: tuple, kwargs: dict) -> Any:
-    """``module.forward`` wrapped by its pre-hooks and hooks (torch's order and rules)."""
-    with_kwargs = module._forward_pre_hooks_with_kwargs
-    for hook_id, hook in list(module._forward_pre_hooks.items()):
-        if hook_id in with_kwargs:
-            result = hook(module, args, kwargs)
-            if result is not None:
-                if not (isinstance(result, tuple) and len(result) == 2):
-                    raise RuntimeError("forward pre-hook must return None or a tuple of "
-                                       f"(new_args, new_kwargs), but got {result}.")
-                args, kwargs = result
-        else:
-            result = hook(module, args)
-            if result is not None:
-                args = result if isinstance(result, tuple) else (result,)
-    output = None
-    called: set = set()
-    try:
-        output = module.forward(*args, **kwargs)
-        for hook_id, hook in list(module._forward_hooks.items()):
-            called.add(hook_id)
-            output = _run_forward_hook(module, hook_id, hook, args, kwargs, output)
-        return output
-    except Exception:
-        for hook_id, hook in list(module._forward_hooks.items()):
-            if hook_id in module._forward_hooks_always_called and hook_id not in called:
-                try:
-                    output = _run_forward_hook(module, hook_id, hook, args, kwargs, output)
-                except Exception as exc:  # noqa: BLE001 - the forward error wins, as in torch
-                    warnings.warn("module forward hook with ``always_call=True`` raised an "
-                                  "exception that was silenced as another error was raised in "
-                                  f"forward: {exc}", stacklevel=2)
-        raise
-
-
-def _run_forward_hook(module: Module, hook_id: int, hook: Callable, args: tuple, kwargs: dict,
-                      output: Any) -> Any:
-    if hook_id in module._forward_hooks_with_kwargs:
-        result = hook(module, args, kwargs, output)
-    else:
-        result = hook(module, args, output)
-    return output if result is None else result
 
 
 def _warn_unregistered(module: Module, name: str) -> None:

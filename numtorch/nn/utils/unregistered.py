@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..._tensor import Tensor
-from ..modules.module import Module
 
 __all__ = ["UnregisteredTensor", "find_unregistered_tensors"]
 
@@ -49,7 +48,7 @@ class UnregisteredTensor:
                 f"registered; {self.suggestion}")
 
 
-def find_unregistered_tensors(model: Module) -> list[UnregisteredTensor]:
+def find_unregistered_tensors(model: "Module") -> list[UnregisteredTensor]:
     """Every tensor held by ``model`` or its submodules as a plain attribute, or inside plain
     lists, tuples, sets and dicts (up to 4 levels), that ``state_dict()`` will not save and
     ``to()`` will not move; each record names where it is and what to use instead.
@@ -57,6 +56,7 @@ def find_unregistered_tensors(model: Module) -> list[UnregisteredTensor]:
     Parameters and buffers of a module kept in a plain container are reported too (use
     ``nn.ModuleList``/``nn.ModuleDict``). Returns ``[]`` for a model whose state is all
     registered."""
+    from ..modules.module import Module
     if not isinstance(model, Module):
         raise TypeError(f"find_unregistered_tensors expects an nn.Module, got "
                         f"{type(model).__name__}")
@@ -64,17 +64,17 @@ def find_unregistered_tensors(model: Module) -> list[UnregisteredTensor]:
     for module_path, module in model.named_modules():
         for name, value in vars(module).items():
             if name not in _INTERNALS:
-                _collect(module_path, name, value, found, depth=0, in_container=False)
+                _collect(module_path, name, value, found, 0, False, Module)
     return found
 
 
 def _collect(module_path: str, where: str, value: Any, found: list, depth: int,
-             in_container: bool) -> None:
+             in_container: bool, module_type: type) -> None:
     """Record every tensor under ``value`` (reached by ``where``)."""
     if isinstance(value, Tensor):
         found.append(UnregisteredTensor(module_path, where, tuple(value.shape), value.dtype,
                                         value.requires_grad, _suggest(where, value, in_container)))
-    elif isinstance(value, Module):
+    elif isinstance(value, module_type):
         if in_container:
             for name, tensor in _module_state(value):
                 found.append(UnregisteredTensor(
@@ -83,10 +83,10 @@ def _collect(module_path: str, where: str, value: Any, found: list, depth: int,
                     "the modules in nn.ModuleList / nn.ModuleDict instead"))
     elif depth < _MAX_DEPTH:
         for label, item in _items(value):
-            _collect(module_path, where + label, item, found, depth + 1, in_container=True)
+            _collect(module_path, where + label, item, found, depth + 1, True, module_type)
 
 
-def _module_state(module: Module):
+def _module_state(module: Any):
     yield from module.named_parameters()
     yield from module.named_buffers()
 
