@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -18,7 +19,7 @@ __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "empty", "full"
            "randint_like", "logspace", "empty_strided"]
 
 
-def _target(device) -> object:
+def _target(device):
     dev = as_device(device) if device is not None else CPU
     if dev.type == "cuda":
         raise cuda_unavailable()
@@ -26,102 +27,243 @@ def _target(device) -> object:
 
 
 def _finish(arr: np.ndarray, device, requires_grad: bool) -> Tensor:
-    dev = _target(device)
+    dev = CPU if device is None else _target(device)
     if dev is META:
         arr = np.broadcast_to(np.zeros((), dtype=arr.dtype), arr.shape)
     t = _from_array(arr, device=dev)
     if requires_grad:
-        t.requires_grad_(True)
+        if arr.dtype.kind not in "fcV":
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require "
+                               "gradients")
+        t._requires_grad = True
     return t
 
 
-def _infer(data) -> np.ndarray:
-    """An array from Python data with torch's dtype inference."""
-    if isinstance(data, Tensor):
-        return data._data
-    if isinstance(data, np.ndarray):
-        return data
-    if isinstance(data, (list, tuple)):
-        data = _unwrap_nested(data)
-    if isinstance(data, (bool, np.bool_)):
-        return np.array(data, dtype=np.bool_)
-    arr = np.array(data)
-    if arr.dtype == object:
-        raise TypeError(f"Could not infer dtype of {type(data).__name__}")
-    if arr.dtype.kind == "f" and not _has_numpy_float(data):
-        arr = arr.astype(D.get_default_dtype().np)
-    elif arr.dtype.kind == "c" and not _has_numpy_float(data):
-        arr = arr.astype(D.get_default_dtype().to_complex().np)
-    elif arr.dtype.kind in "iu" and arr.dtype != np.uint8 and not isinstance(data, np.generic):
-        arr = arr.astype(np.int64)
-    elif arr.dtype.kind == "U" or arr.dtype.kind == "S":
-        raise TypeError(f"new(): invalid data type '{'str'}'")
-    return arr
+# --------------------------------------------------------------------------- dtype inference
+_NUMPY_SUPPORTED = ("float64, float32, float16, complex64, complex128, int64, int32, int16, int8, "
+                    "uint64, uint32, uint16, uint8, and bool")
 
 
-def _unwrap_nested(data):
-    if isinstance(data, Tensor):
-        if data._data.ndim and False:
-            return data._data
-        return data._data
-    if isinstance(data, (list, tuple)):
-        return [_unwrap_nested(x) for x in data]
-    return data
+def _numpy_dtype(np_dtype: np.dtype) -> D.dtype:
+    """The dtype torch gives a NumPy dtype; TypeError for the ones torch cannot hold."""
+    d = D._BY_NP.get(np_dtype)
+    if d is None or d.name in ("bfloat16", "float8_e4m3fn", "float8_e5m2"):
+        name = np_dtype.type.__name__
+        raise TypeError(f"can't convert np.ndarray of type numpy.{name}. The only supported types "
+                        f"are: {_NUMPY_SUPPORTED}.")
+    return d
 
 
-def _has_numpy_float(data) -> bool:
-    if isinstance(data, (np.generic, np.ndarray)):
-        return data.dtype.kind in "fc" and data.dtype != np.float64 or isinstance(
-            data, (np.float64, np.ndarray))
-    if isinstance(data, list):
-        return any(_has_numpy_float(x) for x in data[:1])
+def _check_numpy_array(a: np.ndarray) -> None:
+    if any(s < 0 for s in a.strides):
+        raise ValueError("At least one stride in the given numpy array is negative, and tensors "
+                         "with negative strides are not currently supported. (You can probably "
+                         "work around this by making a copy of your array  with array.copy().) ")
+    if not a.dtype.isnative:
+        raise ValueError("given numpy array has byte order different from the native byte order. "
+                         "Conversion between byte orders is currently not supported.")
+
+
+_LEAF_TYPES = {float: "float", int: "int", bool: "bool", complex: "complex"}
+
+
+def _python_scalar_dtype(kind: str) -> D.dtype:
+    if kind == "float":
+        return D.get_default_dtype()
+    if kind == "int":
+        return D.int64
+    if kind == "bool":
+        return D.bool_
+    return D.get_default_dtype().to_complex()
+
+
+def _infer(obj, top: bool = True) -> D.dtype:
+    """torch's scalar-type inference: promote over every element of nested sequences."""
+    kind = _LEAF_TYPES.get(type(obj))
+    if kind is not None:
+        return _python_scalar_dtype(kind)
+    if isinstance(obj, Tensor):
+        return obj.dtype
+    if isinstance(obj, np.ndarray):
+        return _numpy_dtype(obj.dtype)
+    if isinstance(obj, np.generic):
+        return _numpy_dtype(obj.dtype)
+    if isinstance(obj, str):
+        if top:
+            raise TypeError("new(): invalid data type 'str'")
+        raise ValueError("too many dimensions 'str'")
+    if isinstance(obj, (bool, int, float, complex)):
+        return _python_scalar_dtype("bool" if isinstance(obj, bool) else "int" if
+                                    isinstance(obj, int) else "float" if
+                                    isinstance(obj, float) else "complex")
+    if isinstance(obj, Sequence):
+        if len(obj) == 0:
+            return D.get_default_dtype()
+        kinds = set(map(type, obj))
+        if len(kinds) == 1:
+            kind = _LEAF_TYPES.get(next(iter(kinds)))
+            if kind is not None:
+                return _python_scalar_dtype(kind)
+        result = None
+        for item in obj:
+            d = _infer(item, False)
+            result = d if result is None else D.promote_types(result, d)
+        return result
+    raise RuntimeError(f"Could not infer dtype of {type(obj).__name__}")
+
+
+def _has_tensor(obj) -> bool:
+    if isinstance(obj, Tensor):
+        return True
+    if isinstance(obj, (list, tuple)):
+        return any(_has_tensor(x) for x in obj)
     return False
+
+
+def _untensor(obj):
+    """Nested data with tensors replaced by their single value (torch treats them as scalars)."""
+    if isinstance(obj, Tensor):
+        if obj._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return obj._data.reshape(()).item() if obj._data.dtype.kind != "V" else \
+            float(obj._data.reshape(()).astype(np.float32))
+    if isinstance(obj, (list, tuple)):
+        return [_untensor(x) for x in obj]
+    return obj
+
+
+def _ragged_error(data) -> Exception:
+    """The error torch raises for nested sequences of inconsistent lengths."""
+    sizes = []
+    obj = data
+    while isinstance(obj, (Sequence, np.ndarray)) and not isinstance(obj, str):
+        sizes.append(len(obj))
+        if not len(obj):
+            break
+        obj = obj[0]
+
+    def walk(o, dim):
+        if dim == len(sizes):
+            if isinstance(o, (list, tuple)):
+                return TypeError(f"'{type(o).__name__}' object cannot be interpreted as an "
+                                 "integer")
+            return None
+        if not isinstance(o, (Sequence, np.ndarray)) or isinstance(o, str):
+            return TypeError("not a sequence")
+        if len(o) != sizes[dim]:
+            return ValueError(f"expected sequence of length {sizes[dim]} at dim {dim} (got "
+                              f"{len(o)})")
+        for item in o:
+            err = walk(item, dim + 1)
+            if err is not None:
+                return err
+        return None
+    return walk(data, 0) or ValueError("could not build a tensor from ragged nested sequences")
+
+
+def _overflow_error(np_dtype) -> RuntimeError:
+    name = D.from_numpy_dtype(np_dtype).name
+    return RuntimeError(f"value cannot be converted to type {name} without overflow")
+
+
+def _data_array(data, dt: D.dtype | None) -> np.ndarray:
+    """A new array holding ``data`` with torch's dtype inference (or ``dt``)."""
+    if isinstance(data, np.ndarray):
+        _check_numpy_array(data)
+    inferred = _infer(data)
+    target = inferred if dt is None else dt
+    np_target = target.np
+    if isinstance(data, Tensor):
+        src = data._data
+    elif isinstance(data, np.ndarray):
+        src = data
+    else:
+        if _has_tensor(data):
+            data = _untensor(data)
+        try:
+            src = np.array(data)
+        except ValueError:
+            raise _ragged_error(data) from None
+        if src.dtype == object:
+            raise _ragged_error(data)
+        if inferred is D.int64 and src.dtype.kind in "uO" and src.dtype != np.uint8:
+            raise ValueError("Overflow when unpacking long long")
+    if src.dtype.kind == "c" and np_target.kind != "c":
+        if isinstance(data, (Tensor, np.ndarray)):
+            src = src.real
+        else:
+            raise TypeError("must be real number, not complex")
+    if np_target.kind in "iu" and src.dtype.kind in "fiu" and src.size:
+        _check_int_range(src, np_target)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.array(src, dtype=np_target, copy=True)
+
+
+def _check_int_range(src: np.ndarray, np_target) -> None:
+    if src.dtype.kind == "f" and not np.isfinite(src).all():
+        raise _overflow_error(np_target)
+    info = np.iinfo(np_target)
+    lo, hi = src.min(), src.max()
+    if lo < info.min or hi > info.max:
+        if src.dtype.kind in "iu":
+            raise _overflow_error(np_target)
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad: bool = False,
            pin_memory: bool = False) -> Tensor:
-    """A new tensor that copies ``data`` (nested lists, scalars, arrays, tensors)."""
+    """A new tensor that copies ``data`` (nested lists, scalars, arrays, tensors), with torch's
+    dtype inference: bools -> bool, ints -> int64, floats -> default dtype, NumPy keeps its
+    dtype."""
     if isinstance(data, Tensor):
         warnings.warn("To copy construct from a tensor, it is recommended to use "
                       "sourceTensor.detach().clone() or sourceTensor.detach().clone()."
                       "requires_grad_(True), rather than torch.tensor(sourceTensor).",
                       UserWarning, stacklevel=2)
-    arr = _infer(data)
-    if dtype is not None:
-        from .convert import cast_array
-        arr = cast_array(arr, D.to_numpy_dtype(dtype))
-    else:
-        arr = arr.copy()
+    if type(data) is list and dtype is None and requires_grad is False and device is None:
+        kinds = set(map(type, data))
+        if kinds == {float}:
+            return _from_array(np.array(data, dtype=D.get_default_dtype().np))
+    arr = _data_array(data, None if dtype is None else _as_dtype(dtype))
     return _finish(arr, device, requires_grad)
 
 
+def _as_dtype(dtype) -> D.dtype:
+    if isinstance(dtype, D.dtype):
+        return dtype
+    return D.from_numpy_dtype(np.dtype(dtype))
+
+
 def as_tensor(data, dtype=None, device=None) -> Tensor:
-    """A tensor over ``data``, sharing memory when it is already an array or tensor of that
-    dtype."""
+    """A tensor over ``data``, sharing memory with an array or tensor that already has the
+    requested dtype and device."""
     if isinstance(data, Tensor):
         if (dtype is None or data.dtype is dtype) and (device is None or
-                                                       as_device(device) == data.device):
+                                                       as_device(device) == data._device):
             return data
         return data.to(device=device, dtype=dtype)
-    arr = _infer(data)
-    if dtype is not None and arr.dtype != D.to_numpy_dtype(dtype):
-        arr = arr.astype(D.to_numpy_dtype(dtype))
-    if not isinstance(data, np.ndarray) and arr is data:
-        arr = arr.copy()
-    return _finish(arr, device, False)
+    if isinstance(data, np.ndarray):
+        _check_numpy_array(data)
+        d = _numpy_dtype(data.dtype)
+        if (dtype is None or _as_dtype(dtype) is d) and (device is None or
+                                                          _target(device) is CPU):
+            return _from_array(data)
+    return _finish(_data_array(data, None if dtype is None else _as_dtype(dtype)), device, False)
 
 
 def from_numpy(ndarray: np.ndarray) -> Tensor:
     """A tensor sharing memory with a NumPy array."""
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
-    D.from_numpy_dtype(ndarray.dtype)
+    _check_numpy_array(ndarray)
+    _numpy_dtype(ndarray.dtype)
     return _from_array(ndarray)
 
 
 def scalar_tensor(s, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A 0-d tensor holding ``s`` (default float dtype)."""
-    dt = D.to_numpy_dtype(dtype) if dtype is not None else D.get_default_dtype().np
+    if isinstance(s, Tensor):
+        s = s.item()
+    dt = _as_dtype(dtype).np if dtype is not None else D.get_default_dtype().np
     return _finish(np.array(s, dtype=dt), device, requires_grad)
 
 
@@ -138,45 +280,56 @@ def scalar_tensor_like(s, like: Tensor) -> Tensor:
     return t
 
 
-def _size(size) -> tuple:
+# --------------------------------------------------------------------------- sizes and fills
+def _size(size, fn: str = "empty") -> tuple:
+    """A shape from ``f(2, 3)``, ``f((2, 3))`` or ``f([2, 3])``, with torch's errors."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
+        nested = True
+    else:
+        nested = len(size) != 1
     out = []
-    for s in size:
-        if isinstance(s, Tensor):
+    for pos, s in enumerate(size):
+        if isinstance(s, Tensor) and s._data.size == 1 and s._data.dtype.kind in "iu":
             s = int(s)
         if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
-            raise TypeError(f"empty(): argument 'size' must be tuple of ints, but found element of "
-                            f"type {type(s).__name__} at pos {len(out)}")
-        if s < 0:
-            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: "
-                               f"{list(size)}")
+            if not nested:
+                raise TypeError(f"{fn}(): argument 'size' (position 1) must be tuple of ints, not "
+                                f"{type(s).__name__}")
+            raise TypeError(f"{fn}(): argument 'size' failed to unpack the object at pos "
+                            f"{pos + 1} with error \"type must be tuple of ints,but got "
+                            f"{type(s).__name__}\"")
         out.append(int(s))
+    for s in out:
+        if s < 0:
+            if fn == "zeros":
+                raise RuntimeError("zeros: Dimension size must be non-negative.")
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {out}")
     return tuple(out)
 
 
 def _dt(dtype, default=None):
     if dtype is None:
         return (default or D.get_default_dtype()).np
-    return D.to_numpy_dtype(dtype)
+    return _as_dtype(dtype).np
 
 
 def zeros(*size, out=None, dtype=None, device=None, requires_grad: bool = False,
           layout=None, pin_memory=False) -> Tensor:
     """A tensor of zeros of the given shape."""
-    return _finish(np.zeros(_size(size), dtype=_dt(dtype)), device, requires_grad)
+    return _finish(np.zeros(_size(size, "zeros"), dtype=_dt(dtype)), device, requires_grad)
 
 
 def ones(*size, out=None, dtype=None, device=None, requires_grad: bool = False,
          layout=None, pin_memory=False) -> Tensor:
     """A tensor of ones of the given shape."""
-    return _finish(np.ones(_size(size), dtype=_dt(dtype)), device, requires_grad)
+    return _finish(np.ones(_size(size, "ones"), dtype=_dt(dtype)), device, requires_grad)
 
 
 def empty(*size, out=None, dtype=None, device=None, requires_grad: bool = False, layout=None,
           pin_memory=False, memory_format=None) -> Tensor:
     """An uninitialised tensor of the given shape."""
-    return _finish(np.empty(_size(size), dtype=_dt(dtype)), device, requires_grad)
+    return _finish(np.empty(_size(size, "empty"), dtype=_dt(dtype)), device, requires_grad)
 
 
 def empty_strided(size, stride, *, dtype=None, device=None, requires_grad: bool = False):
@@ -184,20 +337,40 @@ def empty_strided(size, stride, *, dtype=None, device=None, requires_grad: bool 
     return empty(tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)
 
 
+def _fill_dtype(fill_value, dtype) -> np.dtype:
+    if dtype is not None:
+        return _as_dtype(dtype).np
+    fv = fill_value.item() if isinstance(fill_value, Tensor) else fill_value
+    if isinstance(fv, np.generic):
+        fv = fv.item()
+    return D.scalar_dtype(fv).np
+
+
+def _filled(shape: tuple, fill_value, np_dtype) -> np.ndarray:
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    if np_dtype.kind in "iu" and isinstance(fill_value, int) and not isinstance(fill_value, bool):
+        info = np.iinfo(np_dtype)
+        if not info.min <= fill_value <= info.max:
+            raise RuntimeError(f"value cannot be converted to type {np_dtype.name}_t without "
+                               "overflow")
+    if np_dtype.kind != "c" and isinstance(fill_value, complex):
+        raise RuntimeError("value cannot be converted to type float without overflow")
+    with np.errstate(invalid="ignore", over="ignore"):
+        return np.full(shape, fill_value, dtype=np_dtype)
+
+
 def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad: bool = False,
          layout=None, pin_memory=False) -> Tensor:
     """A tensor of ``size`` filled with ``fill_value`` (dtype inferred from it)."""
-    if dtype is None:
-        fv = fill_value.item() if isinstance(fill_value, Tensor) else fill_value
-        dt = D.scalar_dtype(fv.item() if isinstance(fv, np.generic) else fv).np
-    else:
-        dt = D.to_numpy_dtype(dtype)
-    return _finish(np.full(_size((size,)), fill_value, dtype=dt), device, requires_grad)
+    shape = _size((size,), "full")
+    return _finish(_filled(shape, fill_value, _fill_dtype(fill_value, dtype)), device,
+                   requires_grad)
 
 
 def _like(input: Tensor, dtype, device):
-    dt = input._data.dtype if dtype is None else D.to_numpy_dtype(dtype)
-    dev = input._device if device is None else device
+    dt = input._data.dtype if dtype is None else _as_dtype(dtype).np
+    dev = input._device if device is None else _target(device)
     return input._data.shape, dt, dev
 
 
@@ -226,47 +399,93 @@ def full_like(input: Tensor, fill_value, *, dtype=None, device=None,
               requires_grad: bool = False, layout=None, memory_format=None) -> Tensor:
     """``fill_value`` everywhere, with ``input``'s shape, dtype and device."""
     shape, dt, dev = _like(input, dtype, device)
-    return _finish(np.full(shape, fill_value, dtype=dt), dev, requires_grad)
+    return _finish(_filled(shape, fill_value, np.dtype(dt)), dev, requires_grad)
 
 
-def arange(start, end=None, step=1, *, out=None, dtype=None, device=None,
-           requires_grad: bool = False, layout=None) -> Tensor:
-    """Values from ``start`` up to (not including) ``end`` by ``step``."""
-    if end is None:
-        start, end = 0, start
-    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
-    start, end, step = vals
-    if step == 0:
-        raise RuntimeError("step must be nonzero")
-    if (end - start) / step < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
-    if dtype is None:
-        is_float = any(isinstance(v, float) for v in vals)
-        dt = D.get_default_dtype().np if is_float else np.int64
-    else:
-        dt = D.to_numpy_dtype(dtype)
-    n = int(math.ceil((end - start) / step))
-    arr = (start + np.arange(n, dtype=np.float64) * step) if np.dtype(dt).kind in "fV" or any(
-        isinstance(v, float) for v in vals) else np.arange(start, end, step, dtype=np.int64)
-    return _finish(arr.astype(dt), device, requires_grad)
+# --------------------------------------------------------------------------- ranges
+def _fma(a: float, b: np.ndarray, c: float) -> np.ndarray:
+    """``a * b + c`` rounded once to float64, as a fused multiply-add computes it (``b`` holds
+    integers below 2**26; error-free splitting keeps the product exact)."""
+    big = a * 134217729.0
+    a_hi = big - (big - a)
+    a_lo = a - a_hi
+    p1, p2 = a_hi * b, a_lo * b
+    s = p1 + c
+    bb = s - p1
+    e1 = (p1 - (s - bb)) + (c - bb)
+    s2 = s + p2
+    bb = s2 - s
+    e2 = (s - (s2 - bb)) + (p2 - bb)
+    return s2 + (e1 + e2)
+
+
+def _fma32(a: np.float32, b: np.ndarray, c: np.float32) -> np.ndarray:
+    """``a * b + c`` rounded once to float32 (the product is exact in float64)."""
+    p = np.float64(a) * b
+    c64 = np.float64(c)
+    s = p + c64
+    bb = s - p
+    e = (p - (s - bb)) + (c64 - bb)
+    nudged = np.where(e != 0, np.nextafter(s, s + e), s)
+    return nudged.astype(np.float32)
+
+
+def _linspace_values(start, end, steps: int, np_dtype: np.dtype) -> np.ndarray:
+    """torch's CPU linspace: ``start + step*i`` for the first half and ``end - step*(steps-1-i)``
+    for the rest, each a fused multiply-add in the output type (double for integers)."""
+    i = np.arange(steps, dtype=np.float64)
+    half = steps // 2
+    kind = np_dtype.kind
+    if kind == "c":
+        s, e = complex(start), complex(end)
+        step = (e - s) / (steps - 1)
+        vals = np.where(i < half, s + step * i, e - step * (steps - 1 - i))
+        return vals.astype(np_dtype)
+    if kind in "iub":
+        s, e = float(int(start)), float(int(end))
+        step = (e - s) / (steps - 1)
+        vals = np.where(i < half, _fma(step, i, s), _fma(-step, steps - 1 - i, e))
+        return np.trunc(vals).astype(np_dtype)
+    if np_dtype == np.float64:
+        s, e = float(start), float(end)
+        step = (e - s) / (steps - 1)
+        return np.where(i < half, _fma(step, i, s), _fma(-step, steps - 1 - i, e))
+    if np_dtype == np.float32:
+        s, e = np.float32(start), np.float32(end)
+        step = np.float32((e - s) / np.float32(steps - 1))
+        return np.where(i < half, _fma32(step, i, s), _fma32(-step, steps - 1 - i, e))
+    t = np_dtype.type
+    s, e = t(start), t(end)
+    step = t((e - s) / t(steps - 1))
+    idx = i.astype(np_dtype)
+    rev = (steps - 1 - i).astype(np_dtype)
+    return np.where(i < half, s + step * idx, e - step * rev).astype(np_dtype)
 
 
 def linspace(start, end, steps: int, *, out=None, dtype=None, device=None,
              requires_grad: bool = False, layout=None) -> Tensor:
-    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive (the same values torch
+    computes)."""
+    if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool):
+        raise TypeError(f"linspace() received an invalid combination of arguments - got "
+                        f"({type(start).__name__}, {type(end).__name__}, "
+                        f"{type(steps).__name__}), but expected (Number start, Number end, int "
+                        "steps)")
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    dt = _dt(dtype)
-    if steps == 1:
-        arr = np.array([start], dtype=np.float64)
+    start, end = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
+    if dtype is None and (isinstance(start, complex) or isinstance(end, complex)):
+        dt = D.get_default_dtype().to_complex().np
     else:
-        step = (end - start) / (steps - 1)
-        i = np.arange(steps, dtype=np.float64)
-        half = steps // 2
-        arr = np.where(i < half, start + step * i, end - step * (steps - i - 1))
-    if np.dtype(dt).kind in "iu":
-        arr = np.trunc(arr)
-    return _finish(arr.astype(dt), device, requires_grad)
+        dt = _dt(dtype)
+    if steps == 0:
+        arr = np.empty((0,), dtype=dt)
+    elif steps == 1:
+        arr = np.array([start], dtype=dt)
+    else:
+        with np.errstate(invalid="ignore", over="ignore"):
+            arr = _linspace_values(start, end, int(steps), np.dtype(dt))
+    return _finish(np.asarray(arr, dtype=dt), device, requires_grad)
 
 
 def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=None,
@@ -276,40 +495,111 @@ def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=N
     return _finish(np.power(base, lin).astype(_dt(dtype)), device, requires_grad)
 
 
+def _arange_length(start, end, step, np_dtype) -> int:
+    if np_dtype == np.int64:
+        xs, xe, xst = int(start), int(end), int(step)
+        sgn = (xst > 0) - (xst < 0)
+        num = xe - xs + xst - sgn
+        return int(abs(num) // abs(xst)) * (1 if (num >= 0) == (xst > 0) else -1)
+    return int(math.ceil((float(end) - float(start)) / float(step)))
+
+
+def arange(start, end=None, step=1, *, out=None, dtype=None, device=None,
+           requires_grad: bool = False, layout=None) -> Tensor:
+    """Values from ``start`` up to (not including) ``end`` by ``step``; the length is
+    ``ceil((end - start) / step)`` as torch computes it."""
+    if end is None:
+        start, end = 0, start
+    start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
+    if dtype is None:
+        is_float = any(isinstance(v, float) for v in (start, end, step))
+        dt = D.get_default_dtype().np if is_float else np.dtype(np.int64)
+    else:
+        dt = _as_dtype(dtype).np
+    if dt.kind in "bc":
+        raise NotImplementedError(f"\"arange_cpu\" not implemented for "
+                                  f"'{_scalar_type_name(dt)}'")
+    xs, xe, xst = float(start), float(end), float(step)
+    if not xst:
+        raise RuntimeError("step must be nonzero")
+    if not (math.isfinite(xs) and math.isfinite(xe)):
+        raise RuntimeError(f"unsupported range: {_num(start)} -> {_num(end)}")
+    if not ((xst > 0 and xe >= xs) or (xst < 0 and xe <= xs)):
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    integral = dt.kind in "iu"
+    if integral:
+        xs, xst = int(start), int(step)
+        if dt == np.int64 and not xst:
+            raise ValueError("step must be nonzero")
+    n = max(_arange_length(start, end, step, dt), 0)
+    if integral:
+        arr = (xs + xst * np.arange(n, dtype=np.int64)).astype(dt)
+    else:
+        arr = _fma(xst, np.arange(n, dtype=np.float64), xs).astype(dt)
+    return _finish(arr, device, requires_grad)
+
+
+def _num(v) -> str:
+    return str(v) if not isinstance(v, float) or not v.is_integer() else str(int(v))
+
+
+_SCALAR_TYPE_NAMES = {"bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+
+
+def _scalar_type_name(np_dtype) -> str:
+    name = D.from_numpy_dtype(np_dtype).name
+    return _SCALAR_TYPE_NAMES.get(name, name.capitalize())
+
+
 def eye(n: int, m: int | None = None, *, out=None, dtype=None, device=None,
         requires_grad: bool = False, layout=None) -> Tensor:
     """An ``n x m`` identity matrix."""
+    for name, v in (("n", n), ("m", m)):
+        if v is not None and (not isinstance(v, (int, np.integer)) or isinstance(v, bool)):
+            raise TypeError(f"eye(): argument '{name}' (position {1 if name == 'n' else 2}) must "
+                            f"be int, not {type(v).__name__}")
     if n < 0:
         raise RuntimeError(f"n must be greater or equal to 0, got {n}")
+    if m is not None and m < 0:
+        raise RuntimeError(f"m must be greater or equal to 0, got {m}")
     return _finish(np.eye(n, n if m is None else m, dtype=_dt(dtype)), device, requires_grad)
 
 
+# --------------------------------------------------------------------------- random
 def _check_float_dtype(fn: str, dt) -> None:
     if np.dtype(dt).kind not in "fcV":
-        raise RuntimeError(f"\"{fn}\" not implemented for "
-                           f"'{D.from_numpy_dtype(dt).name.capitalize()}'")
+        raise RuntimeError(f"\"{fn}\" not implemented for '{_scalar_type_name(dt)}'")
 
 
 def randn(*size, generator=None, out=None, dtype=None, device=None,
           requires_grad: bool = False, layout=None, pin_memory=False) -> Tensor:
-    """Standard normal samples of the given shape."""
+    """Standard normal samples of the given shape (from numtorch's generator)."""
     dt = _dt(dtype)
     _check_float_dtype("normal_kernel_cpu", dt)
+    shape = _size(size, "randn")
     g = numpy_generator(generator)
     if np.dtype(dt).kind == "c":
-        real = g.standard_normal(_size(size) + (2,)) * np.sqrt(0.5)
+        real = g.standard_normal(shape + (2,)) * np.sqrt(0.5)
         arr = (real[..., 0] + 1j * real[..., 1]).astype(dt)
     else:
-        arr = g.standard_normal(_size(size), dtype=np.float64).astype(dt)
+        arr = g.standard_normal(shape, dtype=np.float64).astype(dt)
     return _finish(arr, device, requires_grad)
 
 
 def rand(*size, generator=None, out=None, dtype=None, device=None,
          requires_grad: bool = False, layout=None, pin_memory=False) -> Tensor:
-    """Uniform samples on [0, 1) of the given shape."""
+    """Uniform samples on [0, 1) of the given shape (from numtorch's generator)."""
     dt = _dt(dtype)
     _check_float_dtype("check_uniform_bounds", dt)
-    arr = numpy_generator(generator).random(_size(size), dtype=np.float64).astype(dt)
+    shape = _size(size, "rand")
+    g = numpy_generator(generator)
+    if np.dtype(dt).kind == "c":
+        parts = g.random(shape + (2,), dtype=np.float64)
+        arr = (parts[..., 0] + 1j * parts[..., 1]).astype(dt)
+    else:
+        arr = g.random(shape, dtype=np.float64).astype(dt)
+        if arr.size and np.dtype(dt).itemsize < 8:
+            arr[arr >= 1] = np.nextafter(np.array(1, dtype=dt), np.array(0, dtype=dt))
     return _finish(arr, device, requires_grad)
 
 
@@ -317,17 +607,23 @@ def randint(low, high=None, size=None, *, generator=None, out=None, dtype=None, 
             requires_grad: bool = False, layout=None) -> Tensor:
     """Integers uniform on [low, high) of the given shape (int64 unless ``dtype``)."""
     if size is None:
-        if high is None or isinstance(high, (tuple, list)):
+        if isinstance(high, (tuple, list)):
             low, high, size = 0, low, high
         else:
-            raise TypeError("randint() missing 1 required positional arguments: \"size\"")
+            raise TypeError("randint() received an invalid combination of arguments - got "
+                            f"({type(low).__name__}, {type(high).__name__}), but expected one of:"
+                            "\n * (int high, tuple of ints size, *, torch.Generator generator, "
+                            "Tensor out = None, torch.dtype dtype = None, torch.layout layout = "
+                            "None, torch.device device = None, bool pin_memory = False, bool "
+                            "requires_grad = False)")
     if high is None:
         low, high = 0, low
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
                            f"to={high}")
     dt = _dt(dtype, D.int64)
-    arr = numpy_generator(generator).integers(low, high, _size((size,)), dtype=np.int64)
+    shape = _size((size,), "randint")
+    arr = numpy_generator(generator).integers(int(low), int(high), shape, dtype=np.int64)
     return _finish(arr.astype(dt), device, requires_grad)
 
 
@@ -336,7 +632,7 @@ def randperm(n: int, *, generator=None, out=None, dtype=None, device=None,
     """A random permutation of ``0 .. n-1``."""
     if n < 0:
         raise RuntimeError(f"n must be non-negative, got{n}")
-    arr = numpy_generator(generator).permutation(n).astype(_dt(dtype, D.int64))
+    arr = numpy_generator(generator).permutation(int(n)).astype(_dt(dtype, D.int64))
     return _finish(arr, device, requires_grad)
 
 
@@ -348,7 +644,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, de
         m = mean._data if isinstance(mean, Tensor) else mean
         s = std._data if isinstance(std, Tensor) else std
         if np.any(np.asarray(s) < 0):
-            raise RuntimeError(f"normal expects all elements of std >= 0.0")
+            raise RuntimeError("normal expects all elements of std >= 0.0")
         ref = mean if isinstance(mean, Tensor) else std
         shape = np.broadcast_shapes(np.shape(m), np.shape(s))
         arr = (g.standard_normal(shape) * s + m).astype(ref._data.dtype)
@@ -360,12 +656,12 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, de
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     dt = _dt(dtype)
-    arr = (g.standard_normal(_size((size,))) * std + mean).astype(dt)
+    arr = (g.standard_normal(_size((size,), "normal")) * std + mean).astype(dt)
     return _finish(arr, device, requires_grad)
 
 
 def randn_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False,
-               generator=None) -> Tensor:
+               generator=None, layout=None, memory_format=None) -> Tensor:
     """Standard normal samples shaped like ``input``."""
     shape, dt, dev = _like(input, dtype, device)
     return randn(shape, dtype=D.from_numpy_dtype(dt), device=dev, requires_grad=requires_grad,
@@ -373,7 +669,7 @@ def randn_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = 
 
 
 def rand_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False,
-              generator=None) -> Tensor:
+              generator=None, layout=None, memory_format=None) -> Tensor:
     """Uniform [0, 1) samples shaped like ``input``."""
     shape, dt, dev = _like(input, dtype, device)
     return rand(shape, dtype=D.from_numpy_dtype(dt), device=dev, requires_grad=requires_grad,
@@ -381,7 +677,10 @@ def rand_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = F
 
 
 def randint_like(input: Tensor, low, high=None, *, dtype=None, device=None,
-                 requires_grad: bool = False) -> Tensor:
+                 requires_grad: bool = False, generator=None) -> Tensor:
     """Random integers shaped like ``input``."""
     shape, dt, dev = _like(input, dtype, device)
-    return randint(low, high, shape, dtype=D.from_numpy_dtype(dt), device=dev)
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, shape, dtype=D.from_numpy_dtype(dt), device=dev,
+                   generator=generator)
