@@ -203,5 +203,5 @@ def load_safetensors(path, device="cpu") -> dict:
             f.seek(base + b)
             if f.readinto(raw) != e - b:
                 raise CheckpointError(f"{path}: tensor {name!r} is cut short; truncated file")
-            out[name] = _from_array(_view(raw, info, 0), device=dev)
+            out[name] = _from_array(_view(raw, info, -b), device=dev)
     return out
