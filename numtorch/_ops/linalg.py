@@ -35,6 +35,10 @@ def _prod(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.matmul(a, b)
 
 
+def _cast(g: np.ndarray, like: np.ndarray) -> np.ndarray:
+    return g if g.dtype == like.dtype else g.astype(like.dtype)
+
+
 def _mT(a: np.ndarray) -> np.ndarray:
     return a.swapaxes(-1, -2)
 
@@ -57,6 +61,9 @@ class _MatmulNode(Node):
     def backward(self, g):
         a_t, b_t = self.saved_tensors_checked()
         a, b = a_t._data, b_t._data
+        if a.ndim == 1 and b.ndim == 1:
+            return (_cast(g * b, a) if self.next_functions[0][0] is not None else None,
+                    _cast(g * a, b) if self.next_functions[1][0] is not None else None)
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
         if a.ndim == 1:
@@ -98,6 +105,19 @@ class SqueezeBackward4(_MatmulNode):
 
 class UnsafeViewBackward0(_MatmulNode):
     __slots__ = ()
+
+
+class CloneBackward0(_MatmulNode):
+    __slots__ = ()
+
+
+def _batched_node(a: np.ndarray, b: np.ndarray):
+    """The grad_fn torch's matmul ends with for operands of rank > 2 (it computes a matrix
+    times a batch as the transposed product, then copies)."""
+    if b.ndim >= 3 and (a.ndim == 2 or (a.ndim == 3 and a.shape[0] == 1 and
+                                        int(np.prod(b.shape[:-2])) > 1)):
+        return CloneBackward0
+    return UnsafeViewBackward0
 
 
 _RANK_NODES = {(1, 1): DotBackward0, (2, 1): MvBackward0, (1, 2): SqueezeBackward4,
@@ -149,7 +169,7 @@ def matmul(input: Tensor, other: Tensor, *, out=None) -> Tensor:
         res = _prod(a, b)
     except ValueError:
         raise _matmul_error(a, b) from None
-    node_cls = _RANK_NODES.get((a.ndim, b.ndim), UnsafeViewBackward0)
+    node_cls = _RANK_NODES.get((a.ndim, b.ndim)) or _batched_node(a, b)
     res = _record_product(_fresh(input, np.asarray(res)), node_cls, input, other)
     if out is not None:
         from .elementwise import _out
