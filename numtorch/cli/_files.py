@@ -14,7 +14,7 @@ import numpy as np
 from .._tensor import Tensor
 
 BUFFER_NAMES = {"running_mean", "running_var", "num_batches_tracked"}
-BUNDLE_MARKER = "__numtorch_checkpoint__"
+BUNDLE_FORMAT = "numtorch.checkpoint"
 
 
 @dataclass
@@ -110,9 +110,9 @@ def _from_object(path: str, fmt: str, obj, unsafe: list) -> FileContents:
     entries: list = []
     non_tensors: dict = {}
     buffers = set()
-    if isinstance(obj, dict) and obj.get(BUNDLE_MARKER):
+    if isinstance(obj, dict) and obj.get("format") == BUNDLE_FORMAT:
         fmt = "numtorch-bundle"
-        buffers = set(obj.get("model_buffer_names", ()))
+        buffers = set(obj.get("model_buffers", ()))
     module_metadata = getattr(obj, "_metadata", None)
 
     def walk(value, prefix: str, context: str) -> None:
@@ -120,7 +120,7 @@ def _from_object(path: str, fmt: str, obj, unsafe: list) -> FileContents:
             kind = context
             if context == "model":
                 last = prefix.split(".", 1)[-1] if fmt == "numtorch-bundle" else prefix
-                if fmt == "numtorch-bundle":
+                if fmt == "numtorch-bundle" and buffers:
                     kind = "buffer" if last in buffers else "param"
                 elif type(value).__name__ == "Parameter":
                     kind = "param"
@@ -137,11 +137,12 @@ def _from_object(path: str, fmt: str, obj, unsafe: list) -> FileContents:
             for i, v in enumerate(value):
                 walk(v, f"{prefix}.{i}" if prefix else str(i), context)
             return
-        if prefix != BUNDLE_MARKER:
-            non_tensors[prefix or "<root>"] = value
+        non_tensors[prefix or "<root>"] = value
 
     if fmt == "numtorch-bundle":
         for k, v in obj.items():
+            if k == "model_buffers":
+                continue
             ctx = "model" if k == "model" else ("optim" if _is_optimizer_state(v) else "tensor")
             walk(v, k, ctx)
     else:
