@@ -27,3 +27,5 @@ from ._functional.misc import dropout, embedding, pad  # noqa: F401
 
 # --- losses and attention (see nn/_functional/loss.py, attention.py)
 from ._functional.loss import *  # noqa: F401,F403,E402
+from ._functional.attention import *  # noqa: F401,F403,E402
+from ._functional.attention import _canonical_mask, _mha_shape_check  # noqa: F401,E402

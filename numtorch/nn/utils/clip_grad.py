@@ -76,7 +76,8 @@ def clip_grads_with_norm_(parameters: TensorOrTensors, max_norm: float, total_no
     total = total_norm._data
     coef = np.minimum(np.asarray(float(max_norm), dtype=total.dtype) / (total + 1e-6), 1.0)
     for g in grads:
-        np.multiply(g._data, coef, out=g._data, casting="unsafe")
+        with np.errstate(invalid="ignore"):
+            np.multiply(g._data, coef, out=g._data, casting="unsafe")
         g._bump()
 
 
