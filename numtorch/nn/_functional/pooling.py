@@ -78,39 +78,56 @@ def _offset(a, i, j, s, d, out_hw):
 
 
 # ---------------------------------------------------------------------- max pooling
+# A window's maximum is found separably: first along the width (one running maximum over kw
+# strided slices for every padded row), then along the height over those row maxima. Keeping
+# the first strict maximum at each stage picks the window's first maximum in row-major order,
+# the element torch picks. Backward scatters the same way, height then width.
+def _along(a: np.ndarray, axis: int, start: int, step: int, count: int) -> np.ndarray:
+    index = [slice(None)] * a.ndim
+    index[axis] = slice(start, start + step * (count - 1) + 1, step)
+    return a[tuple(index)]
+
+
+def _running_max(a: np.ndarray, axis: int, k: int, s: int, d: int, count: int, need_arg: bool):
+    """Maximum over ``k`` offsets (dilation ``d``) of ``count`` windows (stride ``s``) along
+    ``axis``, and the offset of each first maximum (int8) when ``need_arg``."""
+    best = _along(a, axis, 0, s, count).copy()
+    arg = np.zeros(best.shape, dtype=np.int8) if need_arg and k > 1 else None
+    for j in range(1, k):
+        cand = _along(a, axis, j * d, s, count)
+        if arg is not None:
+            better = np.greater(cand, best)
+            better |= np.isnan(cand)  # torch moves to a NaN whenever it meets one
+            arg += better * (np.int8(j) - arg)
+        np.maximum(best, cand, out=best)
+    return best, arg
+
+
 class MaxPool2DWithIndicesBackward0(Node):
-    __slots__ = ("arg", "geom", "padded_shape", "in_hw", "batched")
+    __slots__ = ("arg_h", "arg_w", "geom", "padded_shape", "in_hw", "batched")
 
     def backward(self, g):
-        k, s, p, d, out_hw = self.geom
+        k, s, p, d, (oh, ow) = self.geom
         if not self.batched:
             g = g[None]
-        gx = np.zeros(self.padded_shape, dtype=g.dtype)
-        arg = self.arg
-        for i in range(k[0]):
-            for j in range(k[1]):
-                hit = arg == i * k[1] + j
-                view = _offset(gx, i, j, s, d, out_hw)
-                if view.shape[2:] == g.shape[2:]:
-                    view += np.where(hit, g, 0)
+        n, c, hp, wp = self.padded_shape
+        rows = _scatter(g, self.arg_h, 2, k[0], s[0], d[0], oh, (n, c, hp, ow))
+        gx = _scatter(rows, self.arg_w, 3, k[1], s[1], d[1], ow, self.padded_shape)
         h, w = self.in_hw
         gx = gx[:, :, p[0]:p[0] + h, p[1]:p[1] + w]
         return (gx if self.batched else gx[0]),
 
 
-def _max_windows(xp, k, s, d, out_hw):
-    """Maximum over each window and the kernel offset holding the first maximum."""
-    best = _offset(xp, 0, 0, s, d, out_hw).copy()
-    arg = np.zeros(best.shape, dtype=np.int32)
-    for i in range(k[0]):
-        for j in range(k[1]):
-            if i == 0 and j == 0:
-                continue
-            cand = _offset(xp, i, j, s, d, out_hw)
-            better = (cand > best) | np.isnan(cand)
-            np.copyto(best, cand, where=better)
-            arg[better] = i * k[1] + j
-    return best, arg
+def _scatter(g, arg, axis, k, s, d, count, shape):
+    """Send ``g`` to the offset ``arg`` of each window along ``axis`` (inverse of
+    ``_running_max``)."""
+    out = np.zeros(shape, dtype=g.dtype)
+    if arg is None:
+        _along(out, axis, 0, s, count)[...] += g
+        return out
+    for j in range(k):
+        _along(out, axis, j * d, s, count)[...] += g * (arg == j)
+    return out
 
 
 def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
@@ -119,35 +136,38 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
     ``return_indices`` also the flat ``H*W`` index of each maximum."""
     k, s, p, d = _pool_args(kernel_size, stride, padding, dilation, "max_pool2d")
     x, batched = _prepare(input, "max_pool2d")
-    out_hw = _sizes(x, k, s, p, d, ceil_mode)
-    xp = _padded(x, p, k, s, d, out_hw, -np.inf if x.dtype.kind == "f" else
-                 np.iinfo(x.dtype).min)
-    if k == s and d == (1, 1) and xp.shape[2] == out_hw[0] * k[0] and \
-            xp.shape[3] == out_hw[1] * k[1] and k[0] * k[1] <= 4 and not return_indices \
-            and not needs_grad(input):
-        n, c = x.shape[:2]
-        out = xp.reshape(n, c, out_hw[0], k[0], out_hw[1], k[1]).max(axis=(3, 5))
-        arg = None
-    else:
-        out, arg = _max_windows(xp, k, s, d, out_hw)
+    oh, ow = _sizes(x, k, s, p, d, ceil_mode)
+    fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+    xp = _padded(x, p, k, s, d, (oh, ow), fill)
+    grad = needs_grad(input)
+    need_arg = grad or return_indices
+    rows, arg_w = _running_max(xp, 3, k[1], s[1], d[1], ow, need_arg)
+    out, arg_h = _running_max(rows, 2, k[0], s[0], d[0], oh, need_arg)
     res = wrap(out if batched else out[0], input)
-    if needs_grad(input):
+    if grad:
         node = MaxPool2DWithIndicesBackward0()
-        node.arg, node.geom, node.padded_shape = arg, (k, s, p, d, out_hw), xp.shape
+        node.arg_h, node.arg_w = arg_h, arg_w
+        node.geom, node.padded_shape = (k, s, p, d, (oh, ow)), xp.shape
         node.in_hw, node.batched = x.shape[2:], batched
         record(res, node, input)
     if not return_indices:
         return res
-    if arg is None:
-        _, arg = _max_windows(xp, k, s, d, out_hw)
-    return res, wrap(_flat_indices(arg, x.shape[3], k, s, p, d, out_hw, batched), input)
+    idx = _flat_indices(arg_h, arg_w, x.shape[3], k, s, p, d, (oh, ow))
+    return res, wrap(idx if batched else idx[0], input)
 
 
-def _flat_indices(arg, width, k, s, p, d, out_hw, batched) -> np.ndarray:
-    rows = (np.arange(out_hw[0]) * s[0] - p[0])[:, None] + (arg // k[1]) * d[0]
-    cols = (np.arange(out_hw[1]) * s[1] - p[1])[None, :] + (arg % k[1]) * d[1]
-    idx = (rows * width + cols).astype(np.int64)
-    return idx if batched else idx[0]
+def _flat_indices(arg_h, arg_w, width, k, s, p, d, out_hw) -> np.ndarray:
+    """Flat ``H*W`` positions (in the unpadded input) of the chosen maxima."""
+    oh, ow = out_hw
+    i = 0 if arg_h is None else arg_h.astype(np.int64)
+    prow = np.arange(oh)[:, None] * s[0] + i * d[0]  # row in the padded input
+    if arg_w is None:
+        j = 0
+    else:
+        j = np.take_along_axis(arg_w, np.broadcast_to(prow, arg_w.shape[:2] + (oh, ow)),
+                               axis=2).astype(np.int64)
+    col = np.arange(ow)[None, :] * s[1] + j * d[1] - p[1]
+    return ((prow - p[0]) * width + col).astype(np.int64)
 
 
 def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
