@@ -65,4 +65,6 @@ def __getattr__(name: str):
     if name in ("save", "load"):
         ser = _lazy_submodule("serialization")
         return getattr(ser, name)
+    if name == "summary":
+        return _lazy_submodule("_summary").summary
     raise AttributeError(f"module 'numtorch' has no attribute '{name}'")

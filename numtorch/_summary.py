@@ -170,25 +170,19 @@ def summary(model, input_size=None, input_data=None, depth: int = 3,
     seen_ids: set = set()
     names = {id(m): n for n, m in model.named_modules(remove_duplicate=False)}
     parent_stack: list[LayerRow] = []
-    per_depth_counter: dict = {}
 
     def pre_hook(module, inputs):
         name = names.get(id(module), "")
-        depth_ = 0 if module is model else name.count(".") + 1
-        parent = parent_stack[-1] if parent_stack else None
-        key = (id(parent), depth_)
-        per_depth_counter[key] = per_depth_counter.get(key, 0) + 1
         row = LayerRow(name=name or type(module).__name__, type_name=type(module).__name__,
-                       depth=depth_, depth_index=per_depth_counter[key], module=module,
-                       kernel_size=_kernel_size(module),
+                       depth=0 if module is model else name.count(".") + 1, depth_index=0,
+                       module=module, kernel_size=_kernel_size(module),
                        is_leaf=not any(True for _ in module.children()),
                        is_recursive=id(module) in seen_ids)
+        row.path = name
         _count_own(row)
         row.input_size, _ = _shape_and_itemsize(inputs)
         seen_ids.add(id(module))
         rows.append(row)
-        if parent is not None:
-            parent.children.append(row)
         parent_stack.append(row)
 
     def post_hook(module, inputs, output):
@@ -218,8 +212,54 @@ def summary(model, input_size=None, input_data=None, depth: int = 3,
             for h in handles:
                 h.remove()
             model.train(was_training)
+        rows[:] = _with_missing_containers(model, rows, seen_ids)
+    _number_rows(rows)
     return _totals(model, rows, depth, tuple(col_names),
                    _input_bytes(input_data, input_size, dtypes, device))
+
+
+def _with_missing_containers(model, rows: list, seen_ids: set) -> list:
+    """Insert rows for containers never called themselves (a ModuleList holding called layers),
+    so every row sits under its module-tree ancestors, as torchinfo shows them."""
+    modules = dict(model.named_modules())
+    out: list = []
+    current: dict = {}
+    for row in rows:
+        path = getattr(row, "path", "")
+        parts = path.split(".") if path else []
+        for d in range(1, row.depth):
+            ancestor_path = ".".join(parts[:d])
+            ancestor = modules.get(ancestor_path)
+            if ancestor is None:
+                continue
+            if current.get(d) is ancestor or (out and out[-1].module is ancestor):
+                continue
+            filler = LayerRow(name=ancestor_path, type_name=type(ancestor).__name__, depth=d,
+                              depth_index=0, module=ancestor, kernel_size=_kernel_size(ancestor),
+                              is_leaf=False, is_recursive=id(ancestor) in seen_ids)
+            filler.path = ancestor_path
+            seen_ids.add(id(ancestor))
+            _count_own(filler)
+            out.append(filler)
+            current[d] = ancestor
+        current[row.depth] = row.module
+        out.append(row)
+    return out
+
+
+def _number_rows(rows: list) -> None:
+    """depth-index numbering (a counter per depth over the whole table) and child links."""
+    counters: dict = {}
+    stack: list = []
+    for row in rows:
+        counters[row.depth] = counters.get(row.depth, 0) + 1
+        row.depth_index = counters[row.depth]
+        row.children = []
+        while stack and stack[-1].depth >= row.depth:
+            stack.pop()
+        if stack:
+            stack[-1].children.append(row)
+        stack.append(row)
 
 
 def _count_own(row: LayerRow) -> None:
