@@ -381,9 +381,10 @@ def _render(s: ModelSummary) -> str:
     total_w = name_w + sum(widths)
     rule = "=" * total_w
     out = [rule, "Layer (type:depth-idx)".ljust(name_w) +
-           "".join(_HEADERS[c].ljust(w) for c, w in zip(s.col_names, widths)), rule]
+           "".join(_HEADERS[c].ljust(w) for c, w in zip(s.col_names, widths)).rstrip(), rule]
     for label, row in zip(labels, cells):
-        out.append(label.ljust(name_w) + "".join(v.ljust(w) for v, w in zip(row, widths)))
+        out.append((label.ljust(name_w) +
+                    "".join(v.ljust(w) for v, w in zip(row, widths))).rstrip())
     out += [rule,
             f"Total params: {s.total_params:,}",
             f"Trainable params: {s.trainable_params:,}",
