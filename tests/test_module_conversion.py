@@ -225,3 +225,66 @@ def test_pickle_round_trip_of_a_whole_module():
         back = pickle.loads(pickle.dumps(net))
         return back.state_dict(), repr(back), type(back.fc1.weight).__name__
     compare(body)
+
+
+@pytest.mark.parametrize("args,kwargs", [
+    (("cuda",), {}), ((3,), {}), (("xyz",), {}), ((), {"copy": True}),
+    ((), {"device": 0})], ids=["cuda", "int_device", "bad_device", "copy", "int_device_kw"])
+def test_to_errors(args, kwargs):
+    def body(T):
+        zoo(T)["Net"]().to(*args, **kwargs)
+    compare_error(body)
+
+
+@differential
+def test_to_without_target_or_with_none_changes_nothing(T):
+    net = zoo(T)["Net"]()
+    results = [net.to() is net, net.to(None) is net, net.to("cpu", None) is net,
+               net.to(memory_format=T.channels_last) is net]
+    return results, net.state_dict()
+
+
+@differential
+def test_to_empty_materialises_a_meta_model(T):
+    net = zoo(T)["Net"]().to("meta")
+    weight = net.fc1.weight
+    net.to_empty(device="cpu")
+    return ([(k, tuple(v.shape), v.dtype, str(v.device)) for k, v in net.state_dict().items()],
+            net.fc1.weight is weight, type(net.fc1.weight).__name__)
+
+
+@differential
+def test_set_submodule(T):
+    outer = T.nn.Module()
+    outer.net = zoo(T)["Net"]()
+    outer.set_submodule("net.fc2", zoo(T)["Affine"](4, 7))
+    outer.set_submodule("net.extra", zoo(T)["Act"]())
+    outer.set_submodule("top", zoo(T)["Act"](), strict=False)
+    return list(outer.state_dict()), [n for n, _ in outer.named_modules()]
+
+
+@pytest.mark.parametrize("call", [
+    lambda T, m: m.set_submodule("", T.nn.Module()),
+    lambda T, m: m.set_submodule("net.fc1", 3),
+    lambda T, m: m.set_submodule("net.nope", T.nn.Module(), strict=True),
+    lambda T, m: m.set_submodule("net.scale", T.nn.Module()),
+    lambda T, m: m.set_submodule("nope.child", T.nn.Module())])
+def test_set_submodule_errors(call):
+    def body(T):
+        outer = T.nn.Module()
+        outer.net = zoo(T)["Net"]()
+        call(T, outer)
+    compare_error(body)
+
+
+@differential
+def test_moving_to_and_from_meta_makes_new_parameters_as_torch(T):
+    net = zoo(T)["Affine"](2, 2)
+    net.weight.grad = T.ones(2, 2)
+    net.bias.requires_grad_(False)
+    weight = net.weight
+    net.to("meta")
+    to_meta = (net.weight is weight, str(net.weight.grad.device), net.bias.requires_grad)
+    weight = net.weight
+    net.to_empty(device="meta")
+    return to_meta, net.weight is weight, type(net.weight).__name__

@@ -14,7 +14,8 @@ from typing import Any
 
 from ..._tensor import Tensor
 from ..parameter import Parameter
-from .module import Module, _typename
+from ..utils.module_support import typename
+from .module import Module
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 
@@ -519,7 +520,7 @@ class ParameterDict(Module):
             self[key] = value
 
     def extra_repr(self) -> str:
-        return "\n".join(f"  ({k}): " + _describe_entry(p, _typename) for k, p in self.items())
+        return "\n".join(f"  ({k}): " + _describe_entry(p, typename) for k, p in self.items())
 
     def __call__(self, input: Any) -> Any:
         raise RuntimeError("ParameterDict should not be called.")

@@ -21,14 +21,14 @@ from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-import numpy as np
-
 from ..._device import META
-from ..._tensor import Tensor, _parse_to
+from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 from ...autograd.graph import RemovableHandle
 from ..parameter import Buffer, Parameter, UninitializedParameter
 from ..utils.hooks import BoundHook, call_with_forward_hooks, register_hook
+from ..utils.module_support import (check_state_name, copy_into, parse_module_to, typename,
+                                    warn_unregistered)
 
 __all__ = ["Module"]
 
@@ -48,15 +48,6 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
     __str__ = __repr__
 
 
-def _typename(obj: Any) -> str:
-    """The type name torch puts in its messages (``torch.FloatTensor``, ``int``, ``pkg.Cls``)."""
-    if isinstance(obj, Tensor):
-        return obj.type()
-    cls = type(obj)
-    module = cls.__module__ or ""
-    return cls.__qualname__ if module in ("", "builtins") else f"{module}.{cls.__qualname__}"
-
-
 def _addindent(text: str, spaces: int) -> str:
     """Indent every line but the first of ``text`` (blank lines stay empty)."""
     lines = text.split("\n")
@@ -66,29 +57,9 @@ def _addindent(text: str, spaces: int) -> str:
     return "\n".join([lines[0]] + [pad + line if line.strip() else "" for line in lines[1:]])
 
 
-def _check_state_name(kind: str, name: Any, owner: "Module", registry: dict) -> None:
-    """Raise torch's error for a parameter/buffer name that cannot be registered."""
-    if not isinstance(name, str):
-        raise TypeError(f"{kind} name should be a string. Got {_typename(name)}")
-    if "." in name:
-        raise KeyError(f"{kind} name can't contain \".\"")
-    if name == "":
-        raise KeyError(f"{kind} name can't be empty string \"\"")
-    if hasattr(owner, name) and name not in registry:
-        raise KeyError(f"attribute '{name}' already exists")
-
-
-def _copy_into(target: Tensor, source: Tensor) -> None:
-    """Copy ``source``'s values into ``target`` in place, cast to ``target``'s dtype."""
-    if target._device is META:
-        return
-    if source._device is META:
-        raise NotImplementedError("Cannot copy out of meta tensor; no data!")
-    values = source._data
-    if values.dtype != target._data.dtype:
-        values = values.astype(target._data.dtype)
-    np.copyto(target._data, values)
-    target._bump()
+def _swappable(tensor: Tensor, converted: Tensor) -> bool:
+    """Whether ``converted`` can become ``tensor``'s data in place (not across meta)."""
+    return (tensor._device.type == "meta") == (converted._device.type == "meta")
 
 
 def _forward_unimplemented(self, *inputs: Any) -> None:
@@ -150,9 +121,9 @@ class Module:
         """
         if "_buffers" not in self.__dict__:
             raise AttributeError("cannot assign buffer before Module.__init__() call")
-        _check_state_name("buffer", name, self, self._buffers)
+        check_state_name("buffer", name, self, self._buffers)
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"cannot assign '{_typename(tensor)}' object to buffer '{name}' "
+            raise TypeError(f"cannot assign '{typename(tensor)}' object to buffer '{name}' "
                             "(torch Tensor or None required)")
         self._buffers[name] = tensor
         if persistent:
@@ -169,9 +140,9 @@ class Module:
         """
         if "_parameters" not in self.__dict__:
             raise AttributeError("cannot assign parameter before Module.__init__() call")
-        _check_state_name("parameter", name, self, self._parameters)
+        check_state_name("parameter", name, self, self._parameters)
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"cannot assign '{_typename(param)}' object to parameter '{name}' "
+            raise TypeError(f"cannot assign '{typename(param)}' object to parameter '{name}' "
                             "(torch.nn.Parameter or None required)")
         if param is not None and param.grad_fn is not None:
             raise ValueError(f"Cannot assign non-leaf Tensor to parameter '{name}'. Model "
@@ -187,9 +158,9 @@ class Module:
         dotted name or one taken by another attribute.
         """
         if module is not None and not isinstance(module, Module):
-            raise TypeError(f"{_typename(module)} is not a Module subclass")
+            raise TypeError(f"{typename(module)} is not a Module subclass")
         if not isinstance(name, str):
-            raise TypeError(f"module name should be a string. Got {_typename(name)}")
+            raise TypeError(f"module name should be a string. Got {typename(name)}")
         if hasattr(self, name) and name not in self._modules:
             raise KeyError(f"attribute '{name}' already exists")
         if "." in name:
@@ -233,7 +204,7 @@ class Module:
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
-                raise TypeError(f"cannot assign '{_typename(value)}' as parameter '{name}' "
+                raise TypeError(f"cannot assign '{typename(value)}' as parameter '{name}' "
                                 "(torch.nn.Parameter or None expected)")
             self.register_parameter(name, value)
         else:
@@ -249,21 +220,21 @@ class Module:
             modules[name] = value
         elif modules is not None and name in modules:
             if value is not None:
-                raise TypeError(f"cannot assign '{_typename(value)}' as child module '{name}' "
+                raise TypeError(f"cannot assign '{typename(value)}' as child module '{name}' "
                                 "(torch.nn.Module or None expected)")
             modules[name] = value
         else:
             buffers = state.get("_buffers")
             if isinstance(value, Buffer) or (buffers is not None and name in buffers):
                 if value is not None and not isinstance(value, Tensor):
-                    raise TypeError(f"cannot assign '{_typename(value)}' as buffer '{name}' "
+                    raise TypeError(f"cannot assign '{typename(value)}' as buffer '{name}' "
                                     "(torch.nn.Buffer, torch.Tensor or None expected)")
                 persistent = (value.persistent if isinstance(value, Buffer)
                               else name not in self._non_persistent_buffers_set)
                 self.register_buffer(name, value, persistent)
             else:
                 if isinstance(value, Tensor) and value._requires_grad and value.grad_fn is None:
-                    _warn_unregistered(self, name)
+                    warn_unregistered(self, name)
                 object.__setattr__(self, name, value)
 
     @staticmethod
@@ -301,6 +272,22 @@ class Module:
             if not isinstance(module, Module):
                 raise AttributeError("`" + item + "` is not an nn.Module")
         return module
+
+    def set_submodule(self, target: str, module: "Module", strict: bool = False) -> None:
+        """Put ``module`` at dotted path ``target``, replacing a submodule there or (unless
+        ``strict``) adding one to an existing parent. ValueError for an empty target or a
+        non-Module; AttributeError for a missing parent, or a non-module in the way."""
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        parent_path, _, name = target.rpartition(".")
+        parent = self.get_submodule(parent_path)
+        if strict and not hasattr(parent, name):
+            raise AttributeError(parent._get_name() + " has no attribute `" + name + "`")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError("`" + name + "` is not an nn.Module")
+        setattr(parent, name, module)
 
     def get_parameter(self, target: str) -> Parameter:
         """The parameter at dotted path ``target``; AttributeError if absent or not one."""
@@ -561,7 +548,7 @@ class Module:
                             incoming = Parameter(incoming, requires_grad=current.requires_grad)
                     setattr(self, name, incoming)
                 else:
-                    _copy_into(current, incoming)
+                    copy_into(current, incoming)
         except Exception as exc:  # noqa: BLE001 - reported with the others, as torch does
             error_msgs.append(f'While copying the parameter named "{key}", whose dimensions in '
                               f"the model are {current.size()} and whose dimensions in the "
@@ -650,25 +637,31 @@ class Module:
 
     # ================================================================== device and dtype
     def _apply(self, fn: Callable[[Tensor], Tensor], recurse: bool = True) -> "Module":
-        """Replace every parameter's and buffer's data by ``fn(tensor)``: parameters keep their
-        identity (their ``.data`` is swapped, their ``.grad`` converted alike), buffers are
-        replaced by the result. Plain tensor attributes are untouched."""
+        """Replace every parameter's and buffer's data by ``fn(tensor)``. Parameters keep their
+        identity (their ``.data`` is swapped, their ``.grad`` converted alike) except across
+        the meta device, where torch makes new ones; buffers are replaced by the result. Plain
+        tensor attributes are untouched."""
         if recurse:
             for module in self.children():
                 module._apply(fn)
-        for param in self._parameters.values():
+        for name, param in self._parameters.items():
             if param is None:
                 continue
             with no_grad():
                 converted = fn(param)
-            if converted is not param:
-                param.data = converted
             grad = param._grad
+            if _swappable(param, converted):
+                param.data = converted
+            else:
+                self._parameters[name] = Parameter(converted, param.requires_grad)
             if grad is not None:
                 with no_grad():
                     converted_grad = fn(grad)
-                if converted_grad is not grad:
+                if _swappable(grad, converted_grad):
                     grad.data = converted_grad
+                else:
+                    self._parameters[name].grad = converted_grad.requires_grad_(
+                        grad.requires_grad)
         for name, buf in self._buffers.items():
             if buf is not None:
                 self._buffers[name] = fn(buf)
@@ -678,10 +671,7 @@ class Module:
         """Move parameters and buffers to a device and/or cast the floating (and complex) ones
         to a dtype: ``to(device)``, ``to(dtype)``, ``to(tensor)``, ``to(device, dtype)``.
         Integer tensors only move. Modifies the module in place and returns it."""
-        kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
-        args = tuple(a for a in args if not isinstance(a, bool))
-        device, dtype, _ = _parse_to(args, kwargs)
+        device, dtype = parse_module_to(args, kwargs)
         if dtype is not None:
             if not (dtype.is_floating_point or dtype.is_complex):
                 raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but "
@@ -698,6 +688,12 @@ class Module:
             floating = t.is_floating_point() or t.is_complex()
             return t.to(device=device, dtype=dtype if floating else None)
         return self._apply(convert)
+
+    def to_empty(self, *, device: Any, recurse: bool = True) -> "Module":
+        """Replace every parameter's and buffer's data by uninitialised memory on ``device``
+        (the way to materialise a model built on the meta device); returns self."""
+        from ..._ops.creation import empty_like
+        return self._apply(lambda t: empty_like(t, device=device), recurse=recurse)
 
     def cpu(self) -> "Module":
         """Move every parameter and buffer to the CPU; returns self."""
@@ -835,13 +831,3 @@ class Module:
             self.__dict__.setdefault(name, OrderedDict())
         self.__dict__.setdefault("_non_persistent_buffers_set", set())
         self.__dict__.setdefault("_is_full_backward_hook", None)
-
-
-def _warn_unregistered(module: Module, name: str) -> None:
-    """Warn that a trainable tensor was stored as a plain attribute and is not state."""
-    warnings.warn(
-        f"{type(module).__name__}.{name} is a tensor with requires_grad=True assigned as a plain "
-        "attribute: it is not a parameter, so parameters(), the optimizer, state_dict() and "
-        f"to() will not see it. Use self.{name} = nn.Parameter(tensor) to train it, or "
-        f"self.register_buffer('{name}', tensor) for non-trainable state.",
-        UserWarning, stacklevel=4)

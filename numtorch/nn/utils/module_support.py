@@ -1,0 +1,74 @@
+"""Small helpers of ``nn.Module``: torch's type names for messages, name checks, the in-place
+copy of ``load_state_dict``, ``Module.to``'s arguments and the unregistered-tensor warning."""
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+from ..._device import META
+from ..._tensor import Tensor, _parse_to
+
+__all__ = ["typename", "check_state_name", "copy_into", "parse_module_to",
+           "warn_unregistered"]
+
+
+def typename(obj: Any) -> str:
+    """The type name torch puts in its messages (``torch.FloatTensor``, ``int``, ``pkg.Cls``)."""
+    if isinstance(obj, Tensor):
+        return obj.type()
+    cls = type(obj)
+    module = cls.__module__ or ""
+    return cls.__qualname__ if module in ("", "builtins") else f"{module}.{cls.__qualname__}"
+
+
+def check_state_name(kind: str, name: Any, owner: Any, registry: dict) -> None:
+    """Raise torch's error for a parameter/buffer name that cannot be registered."""
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} name should be a string. Got {typename(name)}")
+    if "." in name:
+        raise KeyError(f"{kind} name can't contain \".\"")
+    if name == "":
+        raise KeyError(f"{kind} name can't be empty string \"\"")
+    if hasattr(owner, name) and name not in registry:
+        raise KeyError(f"attribute '{name}' already exists")
+
+
+def copy_into(target: Tensor, source: Tensor) -> None:
+    """Copy ``source``'s values into ``target`` in place, cast to ``target``'s dtype."""
+    if target._device is META:
+        return
+    if source._device is META:
+        raise NotImplementedError("Cannot copy out of meta tensor; no data!")
+    values = source._data
+    if values.dtype != target._data.dtype:
+        values = values.astype(target._data.dtype)
+    np.copyto(target._data, values)
+    target._bump()
+
+
+def parse_module_to(args: tuple, kwargs: dict) -> tuple[Any, Any]:
+    """``(device, dtype)`` from ``Module.to``'s arguments (``non_blocking`` and
+    ``memory_format`` accepted and ignored), with torch's errors."""
+    if "copy" in kwargs:
+        raise RuntimeError(".to() does not accept copy argument")
+    kwargs = {k: v for k, v in kwargs.items() if k not in ("non_blocking", "memory_format")}
+    args = tuple(a for a in args if not isinstance(a, bool))
+    device = kwargs.get("device", args[0] if args else None)
+    if isinstance(device, int) and not isinstance(device, bool):
+        from ... import cuda
+        if not cuda.is_available():
+            raise RuntimeError("Cannot access accelerator device when none is available.")
+    device, dtype, _ = _parse_to(args, kwargs)
+    return device, dtype
+
+
+def warn_unregistered(module: Any, name: str) -> None:
+    """Warn that a trainable tensor was stored as a plain attribute and is not state."""
+    warnings.warn(
+        f"{type(module).__name__}.{name} is a tensor with requires_grad=True assigned as a plain "
+        "attribute: it is not a parameter, so parameters(), the optimizer, state_dict() and "
+        f"to() will not see it. Use self.{name} = nn.Parameter(tensor) to train it, or "
+        f"self.register_buffer('{name}', tensor) for non-trainable state.",
+        UserWarning, stacklevel=4)
