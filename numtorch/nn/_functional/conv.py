@@ -17,8 +17,11 @@ __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
 
 # ---------------------------------------------------------------------- array kernels
 def im2col(xp: np.ndarray, groups: int, kernel: tuple, stride: tuple, dilation: tuple,
-           out_hw: tuple) -> np.ndarray:
-    """Columns ``(N, G, Cg*kh*kw, OH*OW)`` of the padded input ``xp`` (N, C, Hp, Wp)."""
+           out_hw: tuple, ones_row: bool = False) -> np.ndarray:
+    """Columns ``(N, G, Cg*kh*kw, OH*OW)`` of the padded input ``xp`` (N, C, Hp, Wp).
+
+    With ``ones_row`` a last row of ones is appended (``K + 1`` rows), so a weight matrix with
+    the bias as its last column adds the bias inside the same matmul."""
     n, c, _, _ = xp.shape
     kh, kw = kernel
     oh, ow = out_hw
@@ -27,7 +30,17 @@ def im2col(xp: np.ndarray, groups: int, kernel: tuple, stride: tuple, dilation: 
     view = as_strided(xp, (n, groups, cg, kh, kw, oh, ow),
                       (s_n, cg * s_c, s_c, dilation[0] * s_h, dilation[1] * s_w,
                        stride[0] * s_h, stride[1] * s_w), writeable=False)
-    return view.reshape(n, groups, cg * kh * kw, oh * ow)
+    k = cg * kh * kw
+    if not ones_row:
+        return view.reshape(n, groups, k, oh * ow)
+    cols = np.empty((n, groups, k + 1, oh * ow), dtype=xp.dtype)
+    it = cols.itemsize
+    length = oh * ow * it
+    dest = as_strided(cols, view.shape, (cols.strides[0], cols.strides[1], kh * kw * length,
+                                         kw * length, length, ow * it, it))
+    np.copyto(dest, view)
+    cols[:, :, k, :] = 1
+    return cols
 
 
 def col2im(cols: np.ndarray, shape: tuple, groups: int, kernel: tuple, stride: tuple,
@@ -78,11 +91,16 @@ class ConvolutionBackward0(Node):
         xd = x._data
         if xd.ndim == w._data.ndim - 1:  # unbatched input
             xd = xd[None]
+        gb = None
         if self.transposed:
             gx, gw = self._transposed_grads(g, xd, w._data)
         else:
-            gx, gw = self._grads(g, xd, w._data)
-        gb = g.sum(axis=(0, 2, 3)) if self.has_bias and wants(self, 2) else None
+            gx, gw, gb = self._grads(g, xd, w._data)
+        if self.has_bias and wants(self, 2):
+            if gb is None:
+                gb = g.sum(axis=(0, 2, 3))
+        else:
+            gb = None
         if self.one_d:
             gx = None if gx is None else gx[:, :, 0, :]
             gw = None if gw is None else gw[:, :, 0, :]
@@ -98,14 +116,19 @@ class ConvolutionBackward0(Node):
         n, o, oh, ow = g.shape
         grp = self.groups
         g4 = g.reshape(n, grp, o // grp, oh * ow)
-        gx = gw = None
+        gx = gw = gb = None
         if wants(self, 1):
             cols = self.cols
             if cols is None:
                 x4 = x[:, :, None, :] if self.one_d else x
                 cols = im2col(pad_input(x4, self.pads), grp, w4.shape[2:], self.stride,
                               self.dilation, (oh, ow))
-            gw = np.matmul(g4, cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(w4.shape)
+            gw = np.matmul(g4, cols.transpose(0, 1, 3, 2)).sum(axis=0)
+            k = w4[0].size
+            if gw.shape[2] > k:  # the ones row of the columns: bias gradient for free
+                gb = gw[:, :, k].reshape(o)
+                gw = gw[:, :, :k]
+            gw = gw.reshape(w4.shape)
         if wants(self, 0):
             w3 = w4.reshape(grp, o // grp, -1)
             gcols = np.matmul(w3.transpose(0, 2, 1), g4)
@@ -114,7 +137,7 @@ class ConvolutionBackward0(Node):
             top, _, left, _ = self.pads
             h, wd = self.in_shape
             gx = gxp[:, :, top:top + h, left:left + wd]
-        return gx, gw
+        return gx, gw, gb
 
     def _transposed_grads(self, g, x, w):
         # the input gradient of a transposed convolution is an ordinary convolution of g
@@ -218,11 +241,13 @@ def _conv(input: Tensor, weight: Tensor, bias, stride, padding, dilation, groups
                            "Kernel size can't be greater than actual input size")
     oh = _out_size(hp, kernel[0], stride[0], dilation[0])
     ow = _out_size(wp, kernel[1], stride[1], dilation[1])
-    cols = im2col(xp, groups, kernel, stride, dilation, (oh, ow))
+    fold = bias is not None
+    cols = im2col(xp, groups, kernel, stride, dilation, (oh, ow), ones_row=fold)
     o = w.shape[0]
-    out = np.matmul(w.reshape(groups, o // groups, -1), cols).reshape(x.shape[0], o, oh, ow)
-    if bias is not None:
-        out += bias._data[:, None, None]
+    w3 = w.reshape(groups, o // groups, -1)
+    if fold:
+        w3 = np.concatenate([w3, bias._data.reshape(groups, o // groups, 1)], axis=2)
+    out = np.matmul(w3, cols).reshape(x.shape[0], o, oh, ow)
     if one_d:
         out = out[:, :, 0, :]
     if not batched:
