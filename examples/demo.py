@@ -97,8 +97,9 @@ def main() -> None:
     accuracy = evaluate(resumed, x_test, y_test)
     print(f"test accuracy after {state['epoch'] + 2} epochs: {accuracy:.1%}")
 
-    print("\n$ numtorch inspect " + path)
-    subprocess.run([sys.executable, "-m", "numtorch", "inspect", path], check=True)
+    print(f"\n$ numtorch inspect --max-rows 16 {path}")
+    subprocess.run([sys.executable, "-m", "numtorch", "inspect", "--max-rows", "16", path],
+                   check=True)
     if accuracy < 0.95:
         raise SystemExit(f"accuracy {accuracy:.1%} is below the demo's 95% bar")
 

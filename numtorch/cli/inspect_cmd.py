@@ -8,12 +8,16 @@ from collections import OrderedDict
 from ._files import FileContents, human_bytes, read, to_json
 
 KIND_LABEL = {"param": "param", "buffer": "buffer", "optim": "optim", "tensor": "tensor"}
+TOTAL_LABEL = {"param": "parameters", "buffer": "buffers", "optim": "optimizer",
+               "tensor": "other"}
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("inspect", help="show the tensors in a checkpoint file (no code runs)")
     p.add_argument("file")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--max-rows", type=int, default=None,
+                   help="show at most this many tensor rows (totals always cover all)")
     p.set_defaults(func=run)
 
 
@@ -53,7 +57,7 @@ def _group(key: str) -> tuple[str, str]:
     return head, tail
 
 
-def render(fc: FileContents) -> str:
+def render(fc: FileContents, max_rows: int | None = None) -> str:
     """The human-readable report: a tree of module paths with aligned columns."""
     lines = [f"{fc.path}: {fc.format.replace('-', ' ')}"]
     if fc.unsafe_globals:
@@ -73,6 +77,10 @@ def render(fc: FileContents) -> str:
         rows.append(("  " + name if group else name, KIND_LABEL[e.kind],
                      "[" + ", ".join(str(s) for s in e.shape) + "]", e.dtype,
                      human_bytes(e.nbytes), note))
+    hidden = 0
+    if max_rows is not None and len(rows) > max_rows:
+        hidden = sum(1 for r in rows[max_rows:] if r[1])
+        rows = rows[:max_rows]
     if rows:
         widths = [max(len(r[i]) for r in rows) for i in range(5)]
         for r in rows:
@@ -82,20 +90,26 @@ def render(fc: FileContents) -> str:
             cells = [r[0].ljust(widths[0]), r[1].ljust(widths[1]), r[2].ljust(widths[2]),
                      r[3].ljust(widths[3]), r[4].rjust(widths[4])]
             lines.append("  ".join(cells) + ("  " + r[5] if r[5] else ""))
+    if hidden:
+        lines.append(f"... {hidden} more tensors (--max-rows to show more)")
     totals = summarise(fc)
     lines.append("")
     for kind, t in totals.items():
-        lines.append(f"{KIND_LABEL[kind] + 's':<8} {t['tensors']:>6} tensors  "
+        lines.append(f"{TOTAL_LABEL[kind]:<10} {t['tensors']:>6} tensors  "
                      f"{t['elements']:>14,} elements  {human_bytes(t['bytes']):>10}")
     all_bytes = sum(t["bytes"] for t in totals.values())
-    lines.append(f"{'total':<8} {sum(t['tensors'] for t in totals.values()):>6} tensors  "
+    lines.append(f"{'total':<10} {sum(t['tensors'] for t in totals.values()):>6} tensors  "
                  f"{sum(t['elements'] for t in totals.values()):>14,} elements  "
                  f"{human_bytes(all_bytes):>10}")
     if fc.metadata:
         lines.append("metadata: " + json.dumps(fc.metadata)[:300])
     if fc.non_tensors:
-        shown = ", ".join(f"{k}={to_json(v)!r}"[:60] for k, v in list(fc.non_tensors.items())[:8])
-        lines.append(f"other values: {shown}" + (" ..." if len(fc.non_tensors) > 8 else ""))
+        lines.append("other values:")
+        for k, v in list(fc.non_tensors.items())[:8]:
+            text = repr(to_json(v))
+            lines.append(f"  {k} = {text if len(text) <= 60 else text[:57] + '...'}")
+        if len(fc.non_tensors) > 8:
+            lines.append(f"  ... {len(fc.non_tensors) - 8} more")
     return "\n".join(lines)
 
 
@@ -105,5 +119,5 @@ def run(args) -> int:
         json.dump(as_dict(fc), sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")
     else:
-        print(render(fc))
+        print(render(fc, args.max_rows))
     return 0
