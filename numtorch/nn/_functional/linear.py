@@ -16,6 +16,8 @@ class AddmmBackward0(Node):
     def backward(self, g):
         x, w = self.saved_tensors_checked()
         xd, wd = x._data, w._data
+        if not g.flags.c_contiguous:  # e.g. broadcast by sum's backward: BLAS needs real strides
+            g = np.ascontiguousarray(g)
         g2 = g.reshape(-1, wd.shape[0]) if g.ndim != 2 else g
         gx = gw = gb = None
         if wants(self, 0):
@@ -100,6 +102,7 @@ class BilinearBackward(Node):
         x1, x2, w = self.saved_tensors_checked()
         s1, s2 = self.shapes
         a, b_, wd = x1._data.reshape(-1, s1[-1]), x2._data.reshape(-1, s2[-1]), w._data
+        g = np.ascontiguousarray(g)
         g2 = g.reshape(a.shape[0], wd.shape[0])
         o, i, j = wd.shape
         out = [None] * len(self.next_functions)

@@ -124,9 +124,12 @@ def _scatter(g, arg, axis, k, s, d, count, shape):
     out = np.zeros(shape, dtype=g.dtype)
     if arg is None:
         _along(out, axis, 0, s, count)[...] += g
-        return out
-    for j in range(k):
-        _along(out, axis, j * d, s, count)[...] += g * (arg == j)
+    elif s >= (k - 1) * d + 1:  # windows do not overlap: every position is written once
+        for j in range(k):
+            np.multiply(g, arg == j, out=_along(out, axis, j * d, s, count))
+    else:
+        for j in range(k):
+            _along(out, axis, j * d, s, count)[...] += g * (arg == j)
     return out
 
 
