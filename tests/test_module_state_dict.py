@@ -362,3 +362,38 @@ def test_compare_message_prefix_is_torchs():
         sd = OrderedDict(("module." + k, v) for k, v in net.state_dict().items())
         net.load_state_dict(sd)
     compare_error(body)
+
+
+def load_error(model, state) -> str:
+    with pytest.raises(RuntimeError) as info:
+        model.load_state_dict(state)
+    return str(info.value)
+
+
+def test_load_error_names_non_persistent_buffers_in_the_checkpoint():
+    net = zoo(numtorch)["Net"]()
+    state = net.state_dict()
+    state["stats.scratch"] = numtorch.ones(2)
+    text = load_error(net, state)
+    assert '"stats.scratch" is a non-persistent buffer of the model' in text
+    assert "strict=False" in text
+
+
+def test_load_error_spots_transposed_weights_and_resized_layers():
+    net = zoo(numtorch)["Net"]()
+    state = net.state_dict()
+    state["fc1.weight"] = numtorch.zeros(3, 4)
+    state["fc2.weight"] = numtorch.zeros(5, 4)
+    text = load_error(net, state)
+    assert '"fc1.weight" hold the transpose of the model\'s shape' in text
+    assert '"fc2.weight" differ in size from the model' in text
+
+
+def test_no_diagnosis_when_nothing_stands_out():
+    net = zoo(numtorch)["Net"]()
+    state = net.state_dict()
+    del state["scale"]
+    text = load_error(net, state)
+    assert "diagnosis" not in text
+    assert text == ('Error(s) in loading state_dict for Net:\n\tMissing key(s) in state_dict: '
+                    '"scale". ')

@@ -609,7 +609,8 @@ class Module:
             message = "Error(s) in loading state_dict for {}:\n\t{}".format(
                 type(self).__name__, "\n\t".join(error_msgs))
             raise RuntimeError(message + diagnose_load_failure(
-                missing_keys if strict else [], unexpected_keys if strict else []))
+                self, missing_keys if strict else [], unexpected_keys if strict else [],
+                error_msgs))
         return _IncompatibleKeys(missing_keys, unexpected_keys)
 
     def _load_tree(self, state_dict: dict, prefix: str, metadata: dict | None, assign: bool,

@@ -8,6 +8,7 @@ renamed attribute, come with the fix.
 from __future__ import annotations
 
 import difflib
+import re
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -94,31 +95,102 @@ def _renamed_pairs(missing_keys: list[str], unexpected_keys: list[str]) -> list[
     return pairs
 
 
-def diagnose_load_failure(missing_keys: list[str], unexpected_keys: list[str]) -> str:
-    """Text to append to a failed ``load_state_dict`` message ("" when nothing stands out):
-    a key prefix to strip or add, or likely renamed keys paired with their closest match."""
-    if not missing_keys or not unexpected_keys:
+def diagnose_load_failure(model: Any, missing_keys: list[str], unexpected_keys: list[str],
+                          error_msgs: list[str]) -> str:
+    """Text to append to a failed ``load_state_dict`` message ("" when nothing stands out).
+
+    Looks for: every key off by a common prefix (to strip or to add); keys that look renamed,
+    paired with their closest match; checkpoint keys naming non-persistent buffers (never
+    loaded); size mismatches that are transposes, or resized layers to leave out."""
+    non_persistent = _non_persistent_keys(model, unexpected_keys)
+    unexpected_keys = [key for key in unexpected_keys if key not in non_persistent]
+    findings = _prefix_findings(missing_keys, unexpected_keys)
+    if not findings:
+        findings += _renamed_findings(missing_keys, unexpected_keys)
+    findings += _non_persistent_findings(non_persistent)
+    findings += _mismatch_findings(error_msgs)
+    if not findings:
         return ""
+    return "\n\nnumtorch diagnosis:\n" + "\n".join("- " + text for text in findings)
+
+
+def _prefix_findings(missing_keys: list[str], unexpected_keys: list[str]) -> list[str]:
+    if not missing_keys or not unexpected_keys:
+        return []
     prefix = _prefix_explains(unexpected_keys, missing_keys)
     if prefix is not None:
-        return ("\n\nnumtorch diagnosis: every missing key appears in the checkpoint with the "
-                f"extra prefix '{prefix}' (a checkpoint saved from a wrapped model: "
-                "DataParallel/DistributedDataParallel add 'module.', torch.compile adds "
-                f"'_orig_mod.'). Strip it before loading: numtorch.nn.utils."
-                f"consume_prefix_in_state_dict_if_present(state_dict, '{prefix}') (in place), "
-                f"or state_dict = numtorch.nn.utils.strip_prefix(state_dict, '{prefix}').")
+        return [f"every missing key is in the checkpoint with the extra prefix '{prefix}' (a "
+                "checkpoint saved from a wrapped model: DataParallel/DistributedDataParallel "
+                "add 'module.', torch.compile adds '_orig_mod.'). Strip it before loading: "
+                "numtorch.nn.utils.consume_prefix_in_state_dict_if_present(state_dict, "
+                f"'{prefix}') (in place), or state_dict = numtorch.nn.utils.strip_prefix("
+                f"state_dict, '{prefix}')."]
     prefix = _prefix_explains(missing_keys, unexpected_keys)
     if prefix is not None:
-        return ("\n\nnumtorch diagnosis: the checkpoint holds the keys of the submodule "
-                f"'{prefix[:-1]}' without the prefix '{prefix}'. Load it into that submodule: "
-                f"model.get_submodule('{prefix[:-1]}').load_state_dict(state_dict), or add the "
-                f"prefix: numtorch.nn.utils.add_prefix(state_dict, '{prefix}').")
+        return [f"the checkpoint holds the keys of the submodule '{prefix[:-1]}' without the "
+                f"prefix '{prefix}'. Load it into that submodule: model.get_submodule("
+                f"'{prefix[:-1]}').load_state_dict(state_dict), or add the prefix: "
+                f"state_dict = numtorch.nn.utils.add_prefix(state_dict, '{prefix}')."]
+    return []
+
+
+def _renamed_findings(missing_keys: list[str], unexpected_keys: list[str]) -> list[str]:
     pairs = _renamed_pairs(missing_keys, unexpected_keys)
     if not pairs:
-        return ""
+        return []
     lines = [f'\t"{old}" -> "{new}"' for old, new in pairs[:_MAX_PAIRS]]
     if len(pairs) > _MAX_PAIRS:
         lines.append(f"\t... and {len(pairs) - _MAX_PAIRS} more")
-    return ("\n\nnumtorch diagnosis: these checkpoint keys look renamed (checkpoint key -> "
-            "closest model key); rename them before loading, e.g. state_dict[new] = "
-            "state_dict.pop(old):\n" + "\n".join(lines))
+    return ["these checkpoint keys look renamed (checkpoint key -> closest model key); rename "
+            "them before loading, e.g. state_dict[new] = state_dict.pop(old):\n"
+            + "\n".join(lines)]
+
+
+def _non_persistent_keys(model: Any, unexpected_keys: list[str]) -> list[str]:
+    """The unexpected keys that name a buffer registered with ``persistent=False``."""
+    names = {f"{path}.{name}" if path else name
+             for path, module in model.named_modules(remove_duplicate=False)
+             for name in module._non_persistent_buffers_set}
+    return [key for key in unexpected_keys if key in names]
+
+
+def _non_persistent_findings(found: list[str]) -> list[str]:
+    if not found:
+        return []
+    shown = ", ".join(f'"{k}"' for k in found[:_MAX_PAIRS])
+    return [f"{shown} {'is a' if len(found) == 1 else 'are'} non-persistent buffer"
+            f"{'' if len(found) == 1 else 's'} of the model (register_buffer(..., "
+            "persistent=False)): never saved nor loaded. Drop "
+            f"{'it' if len(found) == 1 else 'them'} from the checkpoint (state_dict.pop(key)) "
+            "or load with strict=False."]
+
+
+_MISMATCH = re.compile(r"size mismatch for (\S+): copying a param with shape torch\.Size\("
+                       r"\[([\d, ]*)\]\) from checkpoint, the shape in current model is "
+                       r"torch\.Size\(\[([\d, ]*)\]\)\.")
+
+
+def _mismatch_findings(error_msgs: list[str]) -> list[str]:
+    """Size mismatches: transposed 2-D weights, and the rest (resized layers)."""
+    transposed, resized = [], []
+    for message in error_msgs:
+        match = _MISMATCH.fullmatch(message)
+        if match is None:
+            continue
+        key, saved, current = match.group(1), match.group(2), match.group(3)
+        saved_dims = saved.split(", ")
+        if len(saved_dims) == 2 and saved_dims[::-1] == current.split(", ") and saved != current:
+            transposed.append(key)
+        else:
+            resized.append(key)
+    findings = []
+    if transposed:
+        findings.append(", ".join(f'"{k}"' for k in transposed) + " hold the transpose of the "
+                        "model's shape (weights saved as (in, out), like GPT-2's Conv1D): load "
+                        "state_dict[key] = state_dict[key].t() for these keys.")
+    if resized:
+        findings.append(", ".join(f'"{k}"' for k in resized[:_MAX_PAIRS]) + " differ in size "
+                        "from the model. If those layers were resized on purpose (a new "
+                        "classifier head), drop these keys and load the rest with "
+                        "strict=False.")
+    return findings
