@@ -186,19 +186,17 @@ def test_lr_as_one_element_tensor():
     compare(body)
 
 
-@pytest.mark.parametrize("kwargs", [{"lr": 0.01}, {"lr": 0.01, "amsgrad": True,
-                                                   "weight_decay": 0.1, "maximize": True},
-                                    {"lr": 0.01, "weight_decay": 0.1,
-                                     "decoupled_weight_decay": True}])
-def test_flat_group_layout_is_bit_identical_to_per_parameter_updates(kwargs, monkeypatch):
-    """Adam lays small groups out flat; the result must not differ by a single bit, also across
-    switches between the two paths (a parameter without gradient, a reloaded state)."""
+@pytest.mark.parametrize("name,kwargs", CASES, ids=[f"{n}-{'-'.join(k)}" for n, k in CASES])
+def test_flat_group_layout_is_bit_identical_to_per_parameter_updates(name, kwargs, monkeypatch):
+    """Small groups are laid out flat; the result must not differ by a single bit from
+    per-parameter updates, also across switches between the two paths (a parameter that only
+    sometimes has a gradient, a reloaded state)."""
     import numtorch
     import numtorch.optim._flat as flat
 
     def run():
         w, b, frozen = make_params(numtorch, np.float32)
-        opt = numtorch.optim.Adam([w, b, frozen], **kwargs)
+        opt = getattr(numtorch.optim, name)([w, b, frozen], **kwargs)
         for i in range(30):
             opt.zero_grad()
             set_linear_grads(numtorch, w, b, X[i], Y[i])
@@ -214,10 +212,20 @@ def test_flat_group_layout_is_bit_identical_to_per_parameter_updates(kwargs, mon
     ref_params, ref_sd = run()
     for a, r in zip(flat_params, ref_params):
         np.testing.assert_array_equal(a, r)
+    assert list(flat_sd["state"]) == list(ref_sd["state"])
     for k, st in ref_sd["state"].items():
         assert list(flat_sd["state"][k]) == list(st)
         for key, value in st.items():
             np.testing.assert_array_equal(flat_sd["state"][k][key].numpy(), value.numpy())
+
+
+def test_flat_path_is_used_for_small_groups():
+    import numtorch
+    for name, kwargs in [("Adam", {}), ("SGD", {"momentum": 0.9}), ("NAdam", {}),
+                         ("RMSprop", {"centered": True, "momentum": 0.1})]:
+        opt, (w, b, _) = train(numtorch, name, kwargs, np.float32, steps=2)
+        plan = next(iter(opt._flat_plans.values()))
+        assert plan.params[0] is w and plan.params[1] is b and plan.n == 2
 
 
 def test_flat_state_tensors_are_parameter_shaped_views():

@@ -2,15 +2,15 @@
 group instead of one per parameter.
 
 For a group whose parameters with gradients are small, real, same-dtype CPU tensors, the
-per-parameter state tensors (``exp_avg``... and ``step``) are views into one flat buffer per
-state key, so an optimizer can update every parameter's state with single array operations.
-The state stays torch-shaped: ``optimizer.state[p]["exp_avg"]`` is still a tensor of ``p``'s
-shape (a view), ``step`` still a 0-d tensor per parameter. The element-wise arithmetic is the
-same as the per-parameter path, so both paths give bit-identical results.
+per-parameter state tensors (``exp_avg``..., and scalar state such as ``step``) are views into
+one flat buffer per state key, so an optimizer updates every parameter's state with single
+array operations. The state stays torch-shaped: ``optimizer.state[p]["exp_avg"]`` is still a
+tensor of ``p``'s shape (a view), ``step`` still a 0-d tensor per parameter. The element-wise
+arithmetic is the same as the per-parameter path, so both paths give bit-identical results.
 
 A plan is checked cheaply before each use (same parameters with gradients, same state dicts,
 same state arrays); anything else (a parameter without gradient, state replaced by
-``load_state_dict``, mixed dtypes) falls back to the per-parameter path.
+``load_state_dict``, mixed dtypes, differing step counts) falls back to the per-parameter path.
 """
 from __future__ import annotations
 
@@ -18,69 +18,100 @@ import numpy as np
 
 from .._device import CPU
 from .._tensor import Tensor, _from_array
-from .optimizer import scalar_dtype
+from ._functional import scalar_dtype
 
-__all__ = ["FlatPlan", "flat_plan"]
+__all__ = ["FlatPlan", "ParamTarget", "flat_plan"]
 
 # groups larger than this gain nothing from the flat layout (per-call overhead is negligible
 # next to the arithmetic) and would pay for an extra gather of the gradients
 MAX_FLAT_ELEMENTS = 1 << 20
 
 
-class FlatPlan:
-    """Flat buffers for one param group's state (``keys``), gradients, scratch and update."""
+class ParamTarget:
+    """The parameter side of an update for one tensor (the per-parameter path)."""
 
-    __slots__ = ("group", "params", "states", "checks", "buffers", "steps", "grad_buf",
-                 "grads", "scratch", "update", "update_views", "param_arrays", "n", "dtype")
+    __slots__ = ("arr", "fresh")
+    scratch = None
+    out = None
+
+    def __init__(self, arr: np.ndarray, fresh: bool) -> None:
+        self.arr = arr
+        self.fresh = fresh
+
+    def values(self) -> np.ndarray:
+        """The parameter's values (read-only use: L2 weight decay)."""
+        return self.arr
+
+    def add(self, increment: np.ndarray) -> None:
+        """Add ``increment`` to the parameter in place."""
+        self.arr += increment
+
+    def scale(self, factor: float) -> None:
+        """Multiply the parameter by ``factor`` in place."""
+        self.arr *= factor
+
+
+class FlatPlan:
+    """Flat buffers for one param group: array state (``keys``), scalar state (``scalars``:
+    one entry per parameter), gradients, scratch and update."""
+
+    __slots__ = ("group", "params", "states", "checks", "buffers", "scalars", "grad_buf",
+                 "grads", "scratch", "out", "update_views", "param_arrays", "n", "bounds",
+                 "fresh", "keys")
 
     def __init__(self, group: dict, params: list[Tensor], states: list[dict],
-                 keys: tuple[str, ...]) -> None:
-        self.group = group
-        self.params = params
-        self.states = states
+                 keys: tuple[str, ...], scalars: tuple[tuple[str, float], ...]) -> None:
+        self.group, self.params, self.states, self.keys = group, params, states, keys
         self.n = len(params)
-        self.dtype = params[0]._data.dtype
-        sizes = [p._data.size for p in params]
-        bounds = np.concatenate([[0], np.cumsum(sizes)]).tolist()
+        self.fresh = not states[0]
+        dtype = params[0]._data.dtype
+        bounds = np.concatenate([[0], np.cumsum([p._data.size for p in params])]).tolist()
+        self.bounds = bounds
         total = bounds[-1]
-        self.buffers = {k: np.zeros(total, self.dtype) for k in keys}
-        self.steps = np.zeros(self.n, scalar_dtype())
+        self.buffers = {k: np.zeros(total, dtype) for k in keys}
+        self.scalars = {k: np.full(self.n, init, scalar_dtype()) for k, init in scalars}
         self.checks: list[list[tuple[str, Tensor, np.ndarray]]] = []
         for i, (p, st) in enumerate(zip(params, states)):
-            lo, hi = bounds[i], bounds[i + 1]
-            shape = p._data.shape
             entries = []
-            if st:
-                self.steps[i] = st["step"].item()
-            for key in ("step",) + keys:  # torch's state key order
-                view = (self.steps[i:i + 1].reshape(()) if key == "step"
-                        else self.buffers[key][lo:hi].reshape(shape))
-                old = st.get(key)
-                if old is None:
-                    old = st[key] = _from_array(view)
-                else:
-                    if key != "step":
-                        view[...] = old._data
-                    old._data = view
-                entries.append((key, old, view))
+            for key, _ in scalars:
+                view = self.scalars[key][i:i + 1].reshape(())
+                entries.append(self._adopt(st, key, view, scalar=True))
+            for key in keys:
+                view = self.buffers[key][bounds[i]:bounds[i + 1]].reshape(p._data.shape)
+                entries.append(self._adopt(st, key, view, scalar=False))
             self.checks.append(entries)
-        self.grad_buf = np.empty(total, self.dtype)
-        self.scratch = np.empty(total, self.dtype)
-        self.update = np.empty(total, self.dtype)
-        self.update_views = [self.update[bounds[i]:bounds[i + 1]].reshape(p._data.shape)
-                             for i, p in enumerate(params)]
+        self.grad_buf = np.empty(total, dtype)
+        self.scratch = np.empty(total, dtype)
+        self.out = np.empty(total, dtype)
+        self.update_views = self.split(self.out)
         self.grads: list[np.ndarray] = [None] * self.n
         self.param_arrays: list[np.ndarray] = [None] * self.n
 
-    def keys_match(self, keys: tuple[str, ...]) -> bool:
+    @staticmethod
+    def _adopt(st: dict, key: str, view: np.ndarray, scalar: bool) -> tuple:
+        """Make ``st[key]`` a tensor over ``view`` (creating it, or moving its values in)."""
+        old = st.get(key)
+        if old is None:
+            old = st[key] = _from_array(view)
+        else:
+            view[...] = old._data
+            old._data = view
+        return (key, old, view)
+
+    def split(self, flat: np.ndarray) -> list[np.ndarray]:
+        """Per-parameter views (parameter-shaped) of a flat array."""
+        b = self.bounds
+        return [flat[b[i]:b[i + 1]].reshape(p._data.shape) for i, p in enumerate(self.params)]
+
+    def keys_match(self, keys: tuple[str, ...], scalars: tuple) -> bool:
         """Whether the plan holds exactly these state keys."""
-        return len(self.buffers) == len(keys) and all(k in self.buffers for k in keys)
+        return keys == self.keys and len(scalars) == len(self.scalars)
 
     def ready(self, group: dict, state_of: dict) -> bool:
-        """Whether this plan still describes ``group``: gathers the gradients when it does."""
+        """Whether this plan still describes ``group``; gathers gradients and parameters."""
         if group is not self.group:
             return False
-        params, grads, arrays = self.params, self.grads, self.param_arrays
+        params, grads, arrays, states = self.params, self.grads, self.param_arrays, self.states
         i = 0
         n = self.n
         for p in group["params"]:
@@ -90,7 +121,7 @@ class FlatPlan:
             if i == n or p is not params[i]:
                 return False
             st = state_of.get(p)
-            if st is not self.states[i]:
+            if st is not states[i]:
                 return False
             for key, tensor, view in self.checks[i]:
                 if st.get(key) is not tensor or tensor._data is not view:
@@ -101,68 +132,78 @@ class FlatPlan:
         return i == n
 
     def gather_grads(self) -> np.ndarray:
-        """The gradients of the group, in order, in one flat array (the plan's own buffer)."""
+        """The group's gradients in order in one flat array (the plan's own buffer)."""
         return np.concatenate(self.grads, out=self.grad_buf)
 
-    def gather_params(self) -> np.ndarray:
+    def values(self) -> np.ndarray:
         """A flat copy of the parameters (for L2 weight decay)."""
         return np.concatenate([a.reshape(-1) for a in self.param_arrays])
 
-    def apply_update(self) -> None:
-        """Add the flat ``update`` to every parameter in place."""
-        for p, arr, upd in zip(self.params, self.param_arrays, self.update_views):
-            arr += upd
-            p._bump()
+    def add(self, increment: np.ndarray) -> None:
+        """Add a flat ``increment`` to every parameter in place."""
+        views = self.update_views if increment is self.out else self.split(increment)
+        for arr, inc in zip(self.param_arrays, views):
+            arr += inc
 
-    def scale_params(self, factor: float) -> None:
-        """Multiply every parameter by ``factor`` in place (decoupled weight decay)."""
+    def scale(self, factor: float) -> None:
+        """Multiply every parameter by ``factor`` in place."""
         for arr in self.param_arrays:
             arr *= factor
 
 
-def flat_plan(plans: dict, group: dict, state_of: dict, keys: tuple[str, ...]):
+def flat_plan(plans: dict, group: dict, state_of: dict, keys: tuple[str, ...],
+              scalars: tuple[tuple[str, float], ...]):
     """The group's ready plan, a new one when the group qualifies, else None (use the
     per-parameter path)."""
     plan = plans.get(id(group))
-    if plan is not None and plan.keys_match(keys) and plan.ready(group, state_of):
+    if plan is not None and plan.keys_match(keys, scalars) and plan.ready(group, state_of):
         return plan
     plans.pop(id(group), None)
     params = [p for p in group["params"] if p._grad is not None]
-    if not params or not _qualifies(params, state_of, keys):
+    if not params or not _qualifies(params, state_of, keys, scalars):
         return None
-    plan = FlatPlan(group, params, [state_of[p] for p in params], keys)
+    states = [state_of[p] for p in params] if keys or scalars else [None] * len(params)
+    plan = FlatPlan(group, params, states, keys, scalars)
     plans[id(group)] = plan
     return plan if plan.ready(group, state_of) else None
 
 
-def _qualifies(params: list[Tensor], state_of: dict, keys: tuple[str, ...]) -> bool:
+def _qualifies(params: list[Tensor], state_of: dict, keys: tuple[str, ...],
+               scalars: tuple[tuple[str, float], ...]) -> bool:
+    """Same real dtype, CPU, small in total; states all empty or all complete with the same
+    scalar values (steps) everywhere."""
     dtype = params[0]._data.dtype
     if dtype.kind != "f" or dtype.itemsize < 4:
         return False
+    names = set(keys) | {k for k, _ in scalars}
+    sdtype = scalar_dtype()
     total = 0
-    step = None
+    first = None
     for p in params:
         arr = p._data
         if arr.dtype != dtype or p._device is not CPU or p._grad._data.shape != arr.shape:
             return False
         total += arr.size
         st = state_of.get(p)
-        if st:
-            if set(st) != set(keys) | {"step"}:
-                return False
-            s = st["step"]
-            if not isinstance(s, Tensor) or s._data.dtype != scalar_dtype():
-                return False
-            value = s.item()
-            if step is None:
-                step = value
-            elif value != step:
-                return False
-            if any(not isinstance(st[k], Tensor) or st[k]._data.shape != arr.shape or
-                   st[k]._data.dtype != dtype for k in keys):
-                return False
-        elif step not in (None, 0.0):
+        values = _scalar_values(st, arr, keys, scalars, names, sdtype) if st else ("empty",)
+        if values is None or (first is not None and values != first):
             return False
-        else:
-            step = 0.0 if step is None else step
+        first = values
     return total <= MAX_FLAT_ELEMENTS
+
+
+def _scalar_values(st: dict, arr: np.ndarray, keys, scalars, names, sdtype):
+    """``("full", *scalar values)``, or None when the state does not fit the plan."""
+    if set(st) != names:
+        return None
+    for k in keys:
+        t = st[k]
+        if not isinstance(t, Tensor) or t._data.shape != arr.shape or t._data.dtype != arr.dtype:
+            return None
+    values: list = []
+    for k, _ in scalars:
+        t = st[k]
+        if not isinstance(t, Tensor) or t._data.dtype != sdtype or t._data.shape != ():
+            return None
+        values.append(t.item())
+    return ("full", *values)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _dtype as D
 from .._tensor import Tensor, _from_array
 
 __all__ = ["real", "lerp_", "addcmul_", "addcdiv_", "add_scaled", "zeros_state", "full_state",
-           "grad_array", "sparse_check"]
+           "sparse_check", "scalar_dtype", "scalar_state"]
 
 
 def real(a: np.ndarray) -> np.ndarray:
@@ -63,10 +64,14 @@ def full_state(p: Tensor, value) -> Tensor:
     return _from_array(np.full_like(p._data, value), device=p._device)
 
 
-def grad_array(p: Tensor, maximize: bool) -> np.ndarray:
-    """The gradient's array (negated for ``maximize``; never modified in place)."""
-    g = p._grad._data
-    return np.negative(g) if maximize else g
+def scalar_dtype() -> np.dtype:
+    """The dtype torch gives scalar state (``step``): float64 under a float64 default dtype."""
+    return np.dtype(np.float64) if D.get_default_dtype() is D.float64 else np.dtype(np.float32)
+
+
+def scalar_state(value: float) -> Tensor:
+    """A 0-d tensor holding ``value`` in the scalar-state dtype (as torch's ``step``)."""
+    return _from_array(np.array(value, dtype=scalar_dtype()))
 
 
 def sparse_check(p: Tensor, name: str) -> None:

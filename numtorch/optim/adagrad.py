@@ -6,7 +6,7 @@ from typing import Callable
 import numpy as np
 
 from .._tensor import Tensor
-from ._functional import add_scaled, addcmul_, full_state, real, sparse_check
+from ._functional import add_scaled, addcmul_, full_state
 from .optimizer import Optimizer, check_differentiable, scalar_state, to_scalar
 
 __all__ = ["Adagrad"]
@@ -55,30 +55,26 @@ class Adagrad(Optimizer):
 
     def step(self, closure: Callable[[], float] | None = None):
         """One Adagrad step over every parameter that has a gradient."""
-        loss = self._run_closure(closure)
-        for group in self.param_groups:
-            lr = to_scalar(group["lr"])
-            wd, lr_decay, eps = group["weight_decay"], group["lr_decay"], group["eps"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
-                sparse_check(p, "Adagrad")
-                state = self.state[p]
-                step_t = state["step"]._data
-                step_t += 1
-                step = step_t.item()
-                pa, g = real(p._data), real(p._grad._data)
-                if group["maximize"]:
-                    g = np.negative(g)
-                if wd != 0:
-                    g = add_scaled(g, pa, wd)
-                clr = lr / (1 + (step - 1) * lr_decay)
-                state_sum = real(state["sum"]._data)
-                addcmul_(state_sum, g, g, 1)
-                std = np.sqrt(state_sum)
-                std += eps
-                upd = np.multiply(g, -clr)
-                upd /= std
-                pa += upd
-                p._bump()
-        return loss
+        return self._step_groups(closure)
+
+    def _array_keys(self, group: dict) -> tuple[str, ...]:
+        return ("sum",)
+
+    def _init_param_state(self, state: dict, p: Tensor, group: dict) -> None:
+        """State is made at construction; a parameter without it fails as in torch."""
+
+    def _kernel(self, group: dict, target, g: np.ndarray, arrays: dict, scalars: dict) -> None:
+        lr = to_scalar(group["lr"])
+        wd, lr_decay = group["weight_decay"], group["lr_decay"]
+        step_t = scalars["step"]
+        step_t += 1
+        if wd != 0:
+            g = add_scaled(g, target.values(), wd)
+        clr = lr / (1 + (step_t.item(0) - 1) * lr_decay)
+        state_sum = arrays["sum"]
+        addcmul_(state_sum, g, g, 1)
+        std = np.sqrt(state_sum, out=target.scratch)
+        std += group["eps"]
+        update = np.multiply(g, -clr, out=target.out)
+        update /= std
+        target.add(update)

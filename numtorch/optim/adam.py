@@ -6,9 +6,8 @@ from typing import Callable
 import numpy as np
 
 from .._tensor import Tensor
-from ._functional import add_scaled, lerp_, real, sparse_check, zeros_state
-from ._flat import FlatPlan, flat_plan
-from .optimizer import Optimizer, check_differentiable, scalar_state, to_scalar
+from ._functional import add_scaled, lerp_
+from .optimizer import Optimizer, check_differentiable, to_scalar
 
 __all__ = ["Adam", "AdamW"]
 
@@ -63,50 +62,25 @@ class Adam(Optimizer):
 
     def step(self, closure: Callable[[], float] | None = None):
         """One Adam step over every parameter that has a gradient; returns the closure's loss."""
-        loss = self._run_closure(closure)
-        plans = self.__dict__.setdefault("_flat_plans", {})
-        for group in self.param_groups:
-            self._check_capturable(group)
-            keys = _KEYS_AMSGRAD if group["amsgrad"] else _KEYS
-            plan = flat_plan(plans, group, self.state, keys)
-            if plan is not None:
-                _flat_step(plan, group)
-                continue
-            for p in group["params"]:
-                if p._grad is not None:
-                    self._param_step(p, group)
-        return loss
+        return self._step_groups(closure)
 
-    def _param_step(self, p: Tensor, group: dict) -> None:
+    def _array_keys(self, group: dict) -> tuple[str, ...]:
+        return _KEYS_AMSGRAD if group["amsgrad"] else _KEYS
+
+    def _kernel(self, group: dict, target, g: np.ndarray, arrays: dict, scalars: dict) -> None:
         beta1, beta2 = group["betas"]
         lr = to_scalar(group["lr"])
-        wd, amsgrad = group["weight_decay"], group["amsgrad"]
-        state = self.state[p]
-        if not state:
-            sparse_check(p, "Adam")
-            self._init_state(state, p, amsgrad)
-        step_t = state["step"]._data
+        wd = group["weight_decay"]
+        step_t = scalars["step"]
         step_t += 1
-        pa, g = real(p._data), real(p._grad._data)
-        ea, es = real(state["exp_avg"]._data), real(state["exp_avg_sq"]._data)
-        mx = real(state["max_exp_avg_sq"]._data) if amsgrad else None
-        if group["maximize"]:
-            g = np.negative(g)
         if wd != 0:
             if group["decoupled_weight_decay"]:
-                pa *= 1 - lr * wd
+                target.scale(1 - lr * wd)
             else:
-                g = add_scaled(g, pa, wd)
-        pa += adam_increment(g, ea, es, mx, step_t.item(), beta1, beta2, lr, group["eps"])
-        p._bump()
-
-    @staticmethod
-    def _init_state(state: dict, p: Tensor, amsgrad: bool) -> None:
-        state["step"] = scalar_state(0.0)
-        state["exp_avg"] = zeros_state(p)
-        state["exp_avg_sq"] = zeros_state(p)
-        if amsgrad:
-            state["max_exp_avg_sq"] = zeros_state(p)
+                g = add_scaled(g, target.values(), wd)
+        target.add(adam_increment(g, arrays["exp_avg"], arrays["exp_avg_sq"],
+                                  arrays.get("max_exp_avg_sq"), step_t.item(0), beta1, beta2,
+                                  lr, group["eps"], scratch=target.scratch, out=target.out))
 
 
 _KEYS = ("exp_avg", "exp_avg_sq")
@@ -137,27 +111,6 @@ def adam_increment(g: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: np.ndarray,
     update = np.multiply(exp_avg, -step_size, out=out)
     update /= denom
     return update
-
-
-def _flat_step(plan: FlatPlan, group: dict) -> None:
-    """One Adam step for a whole group laid out flat (same arithmetic as ``_param_step``)."""
-    beta1, beta2 = group["betas"]
-    lr = to_scalar(group["lr"])
-    wd = group["weight_decay"]
-    g = plan.gather_grads()
-    if group["maximize"]:
-        np.negative(g, out=g)
-    if wd != 0:
-        if group["decoupled_weight_decay"]:
-            plan.scale_params(1 - lr * wd)
-        else:
-            g = add_scaled(g, plan.gather_params(), wd)
-    plan.steps += 1
-    bufs = plan.buffers
-    adam_increment(g, bufs["exp_avg"], bufs["exp_avg_sq"], bufs.get("max_exp_avg_sq"),
-                   plan.steps[0].item(), beta1, beta2, lr, group["eps"], scratch=plan.scratch,
-                   out=plan.update)
-    plan.apply_update()
 
 
 class AdamW(Adam):

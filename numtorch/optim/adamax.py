@@ -6,9 +6,9 @@ from typing import Callable
 import numpy as np
 
 from .._tensor import Tensor
-from ._functional import add_scaled, lerp_, real, sparse_check, zeros_state
+from ._functional import add_scaled, lerp_
 from .adam import check_betas, check_common
-from .optimizer import Optimizer, check_differentiable, scalar_state, to_scalar
+from .optimizer import Optimizer, check_differentiable, to_scalar
 
 __all__ = ["Adamax"]
 
@@ -36,38 +36,26 @@ class Adamax(Optimizer):
 
     def step(self, closure: Callable[[], float] | None = None):
         """One Adamax step over every parameter that has a gradient."""
-        loss = self._run_closure(closure)
-        for group in self.param_groups:
-            self._check_capturable(group)
-            beta1, beta2 = group["betas"]
-            lr = to_scalar(group["lr"])
-            eps, wd = group["eps"], group["weight_decay"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
-                state = self.state[p]
-                if not state:
-                    sparse_check(p, "Adamax")
-                    state["step"] = scalar_state(0.0)
-                    state["exp_avg"] = zeros_state(p)
-                    state["exp_inf"] = zeros_state(p)
-                step_t = state["step"]._data
-                step_t += 1
-                pa, g = real(p._data), real(p._grad._data)
-                if group["maximize"]:
-                    g = np.negative(g)
-                if wd != 0:
-                    g = add_scaled(g, pa, wd)
-                exp_avg = real(state["exp_avg"]._data)
-                exp_inf = real(state["exp_inf"]._data)
-                lerp_(exp_avg, g, 1 - beta1)
-                exp_inf *= beta2
-                norm = np.abs(g)
-                norm += eps
-                np.maximum(exp_inf, norm, out=exp_inf)
-                clr = lr / (1 - beta1 ** step_t.item())
-                upd = np.multiply(exp_avg, -clr)
-                upd /= exp_inf
-                pa += upd
-                p._bump()
-        return loss
+        return self._step_groups(closure)
+
+    def _array_keys(self, group: dict) -> tuple[str, ...]:
+        return ("exp_avg", "exp_inf")
+
+    def _kernel(self, group: dict, target, g: np.ndarray, arrays: dict, scalars: dict) -> None:
+        beta1, beta2 = group["betas"]
+        lr = to_scalar(group["lr"])
+        wd = group["weight_decay"]
+        step_t = scalars["step"]
+        step_t += 1
+        if wd != 0:
+            g = add_scaled(g, target.values(), wd)
+        exp_avg, exp_inf = arrays["exp_avg"], arrays["exp_inf"]
+        lerp_(exp_avg, g, 1 - beta1)
+        exp_inf *= beta2
+        norm = np.abs(g, out=target.scratch)
+        norm += group["eps"]
+        np.maximum(exp_inf, norm, out=exp_inf)
+        clr = lr / (1 - beta1 ** step_t.item(0))
+        update = np.multiply(exp_avg, -clr, out=target.out)
+        update /= exp_inf
+        target.add(update)

@@ -20,6 +20,8 @@ from .. import _dtype as D
 from .._tensor import Tensor, _from_array
 from ..autograd.graph import RemovableHandle
 from ..autograd.grad_mode import enable_grad
+from ._flat import ParamTarget, flat_plan
+from ._functional import real, scalar_dtype, scalar_state, sparse_check, zeros_state
 
 __all__ = ["Optimizer", "required", "register_optimizer_step_pre_hook",
            "register_optimizer_step_post_hook"]
@@ -87,16 +89,6 @@ def _with_step_hooks(step: Callable) -> Callable:
     return wrapper
 
 
-def scalar_dtype() -> np.dtype:
-    """The dtype torch gives scalar state (``step``): float64 under a float64 default dtype."""
-    return np.dtype(np.float64) if D.get_default_dtype() is D.float64 else np.dtype(np.float32)
-
-
-def scalar_state(value: float) -> Tensor:
-    """A 0-d tensor holding ``value`` in the scalar-state dtype (as torch's ``step``)."""
-    return _from_array(np.array(value, dtype=scalar_dtype()))
-
-
 def to_scalar(x) -> float:
     """A Python number from a float or a one-element tensor (as torch's ``_to_scalar``)."""
     return x.item() if isinstance(x, Tensor) else x
@@ -112,7 +104,6 @@ class Optimizer:
 
     # per-class migration for state dicts written by older torch versions
     _GROUP_DEFAULTS: dict[str, Any] = {}
-    _SCALAR_STATE: tuple[str, ...] = ("step",)
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
@@ -168,7 +159,7 @@ class Optimizer:
                 p_state = self.state.get(p)
                 if not p_state:
                     continue
-                for key in self._SCALAR_STATE:
+                for key, _ in self._SCALARS:
                     if key in p_state and not isinstance(p_state[key], Tensor):
                         p_state[key] = scalar_state(float(p_state[key]))
 
@@ -311,6 +302,69 @@ class Optimizer:
         """Perform one optimization step; ``closure`` re-evaluates the model and returns the
         loss. Implemented by each optimizer."""
         raise NotImplementedError
+
+    # ------------------------------------------------------------------ the shared step driver
+    # Subclasses give ``_array_keys(group)`` (per-element state, in torch's order), ``_SCALARS``
+    # (per-parameter scalar state and its initial value) and ``_kernel``, the update math on
+    # arrays; the driver runs it once per small group laid out flat (``_flat.py``) or once per
+    # parameter, with the same arithmetic either way.
+    _SCALARS: tuple[tuple[str, float], ...] = (("step", 0.0),)
+
+    def _array_keys(self, group: dict) -> tuple[str, ...]:
+        raise NotImplementedError
+
+    def _kernel(self, group: dict, target, g: np.ndarray, arrays: dict, scalars: dict) -> None:
+        """Update ``arrays``/``scalars`` in place and apply the parameter change to ``target``
+        (``ParamTarget`` or a ``FlatPlan``); ``g`` is the gradient (already negated for
+        ``maximize``) and may be modified only if it is the plan's own buffer."""
+        raise NotImplementedError
+
+    def _init_param_state(self, state: dict, p: Tensor, group: dict) -> None:
+        for key, init in self._SCALARS:
+            state[key] = scalar_state(init)
+        for key in self._array_keys(group):
+            state[key] = zeros_state(p)
+
+    def _step_groups(self, closure) -> Any:
+        loss = self._run_closure(closure)
+        plans = self.__dict__.get("_flat_plans")
+        if plans is None:
+            plans = self._flat_plans = {}
+        for group in self.param_groups:
+            self._check_capturable(group)
+            keys = self._array_keys(group)
+            plan = flat_plan(plans, group, self.state, keys, self._SCALARS)
+            if plan is not None:
+                g = plan.gather_grads()
+                if group["maximize"]:
+                    np.negative(g, out=g)
+                self._kernel(group, plan, g, plan.buffers, plan.scalars)
+                plan.fresh = False
+                for p in plan.params:
+                    p._bump()
+                continue
+            for p in group["params"]:
+                if p._grad is not None:
+                    self._param_step(p, group, keys)
+        return loss
+
+    def _param_step(self, p: Tensor, group: dict, keys: tuple[str, ...]) -> None:
+        fresh = False
+        if keys or self._SCALARS:
+            state = self.state[p]
+            if not state:
+                sparse_check(p, type(self).__name__)
+                self._init_param_state(state, p, group)
+                fresh = True
+            arrays = {k: real(state[k]._data) for k in keys}
+            scalars = {k: state[k]._data for k, _ in self._SCALARS}
+        else:
+            arrays = scalars = {}
+        g = real(p._grad._data)
+        if group["maximize"]:
+            g = np.negative(g)
+        self._kernel(group, ParamTarget(real(p._data), fresh), g, arrays, scalars)
+        p._bump()
 
     def _run_closure(self, closure):
         if closure is None:

@@ -6,9 +6,9 @@ from typing import Callable
 import numpy as np
 
 from .._tensor import Tensor
-from ._functional import add_scaled, addcmul_, lerp_, real, sparse_check, zeros_state
+from ._functional import add_scaled, addcmul_, lerp_
 from .adam import check_betas, check_common
-from .optimizer import Optimizer, check_differentiable, scalar_state, to_scalar
+from .optimizer import Optimizer, check_differentiable, to_scalar
 
 __all__ = ["RAdam"]
 
@@ -37,53 +37,39 @@ class RAdam(Optimizer):
 
     def step(self, closure: Callable[[], float] | None = None):
         """One RAdam step over every parameter that has a gradient."""
-        loss = self._run_closure(closure)
-        for group in self.param_groups:
-            self._check_capturable(group)
-            for p in group["params"]:
-                if p._grad is not None:
-                    self._update(p, group)
-        return loss
+        return self._step_groups(closure)
 
-    def _update(self, p: Tensor, group: dict) -> None:
+    def _array_keys(self, group: dict) -> tuple[str, ...]:
+        return ("exp_avg", "exp_avg_sq")
+
+    def _kernel(self, group: dict, target, g: np.ndarray, arrays: dict, scalars: dict) -> None:
         beta1, beta2 = group["betas"]
         lr = to_scalar(group["lr"])
-        wd, eps = group["weight_decay"], group["eps"]
-        state = self.state[p]
-        if not state:
-            sparse_check(p, "RAdam")
-            state["step"] = scalar_state(0.0)
-            state["exp_avg"] = zeros_state(p)
-            state["exp_avg_sq"] = zeros_state(p)
-        step_t = state["step"]._data
+        wd = group["weight_decay"]
+        step_t = scalars["step"]
         step_t += 1
-        step = step_t.item()
-        pa, g = real(p._data), real(p._grad._data)
-        if group["maximize"]:
-            g = np.negative(g)
+        step = step_t.item(0)
         if wd != 0:
             if group["decoupled_weight_decay"]:
-                pa *= 1 - lr * wd
+                target.scale(1 - lr * wd)
             else:
-                g = add_scaled(g, pa, wd)
-        exp_avg = real(state["exp_avg"]._data)
-        exp_avg_sq = real(state["exp_avg_sq"]._data)
+                g = add_scaled(g, target.values(), wd)
+        exp_avg, exp_avg_sq = arrays["exp_avg"], arrays["exp_avg_sq"]
         lerp_(exp_avg, g, 1 - beta1)
         exp_avg_sq *= beta2
         addcmul_(exp_avg_sq, g, g, 1 - beta2)
         bias_correction1 = 1 - beta1 ** step
         bias_correction2 = 1 - beta2 ** step
-        update = np.divide(exp_avg, bias_correction1)
+        update = np.divide(exp_avg, bias_correction1, out=target.out)
         rho_inf = 2 / (1 - beta2) - 1
         rho_t = rho_inf - 2 * step * (beta2 ** step) / bias_correction2
         update *= lr
         if rho_t > 5.0:
-            adaptive = np.sqrt(exp_avg_sq)
-            adaptive += eps
+            adaptive = np.sqrt(exp_avg_sq, out=target.scratch)
+            adaptive += group["eps"]
             np.divide(bias_correction2 ** 0.5, adaptive, out=adaptive)
             update *= adaptive
             update *= ((rho_t - 4) * (rho_t - 2) * rho_inf /
                        ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
         update *= -1.0
-        pa += update
-        p._bump()
+        target.add(update)

@@ -6,8 +6,8 @@ from typing import Callable
 import numpy as np
 
 from .._tensor import Tensor
-from ._functional import add_scaled, addcmul_, lerp_, real, sparse_check, zeros_state
-from .optimizer import Optimizer, check_differentiable, scalar_state, to_scalar
+from ._functional import add_scaled, addcmul_, lerp_
+from .optimizer import Optimizer, check_differentiable, to_scalar
 
 __all__ = ["RMSprop"]
 
@@ -44,54 +44,41 @@ class RMSprop(Optimizer):
 
     def step(self, closure: Callable[[], float] | None = None):
         """One RMSprop step over every parameter that has a gradient."""
-        loss = self._run_closure(closure)
-        for group in self.param_groups:
-            self._check_capturable(group)
-            lr = to_scalar(group["lr"])
-            alpha, eps, wd = group["alpha"], group["eps"], group["weight_decay"]
-            momentum, centered = group["momentum"], group["centered"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
-                state = self.state[p]
-                if not state:
-                    sparse_check(p, "RMSprop")
-                    self._init_state(state, p, momentum, centered)
-                state["step"]._data += 1
-                pa, g = real(p._data), real(p._grad._data)
-                if group["maximize"]:
-                    g = np.negative(g)
-                if wd != 0:
-                    g = add_scaled(g, pa, wd)
-                square_avg = real(state["square_avg"]._data)
-                square_avg *= alpha
-                addcmul_(square_avg, g, g, 1 - alpha)
-                if centered:
-                    grad_avg = real(state["grad_avg"]._data)
-                    lerp_(grad_avg, g, 1 - alpha)
-                    avg = square_avg.copy()
-                    addcmul_(avg, grad_avg, grad_avg, -1)
-                    np.sqrt(avg, out=avg)
-                else:
-                    avg = np.sqrt(square_avg)
-                avg += eps
-                if momentum > 0:
-                    buf = real(state["momentum_buffer"]._data)
-                    buf *= momentum
-                    buf += g / avg
-                    pa += np.multiply(buf, -lr)
-                else:
-                    upd = np.multiply(g, -lr)
-                    upd /= avg
-                    pa += upd
-                p._bump()
-        return loss
+        return self._step_groups(closure)
 
-    @staticmethod
-    def _init_state(state: dict, p: Tensor, momentum: float, centered: bool) -> None:
-        state["step"] = scalar_state(0.0)
-        state["square_avg"] = zeros_state(p)
+    def _array_keys(self, group: dict) -> tuple[str, ...]:
+        return ("square_avg",) + (("momentum_buffer",) if group["momentum"] > 0 else ()) + \
+            (("grad_avg",) if group["centered"] else ())
+
+    def _kernel(self, group: dict, target, g: np.ndarray, arrays: dict, scalars: dict) -> None:
+        lr = to_scalar(group["lr"])
+        alpha, eps, wd = group["alpha"], group["eps"], group["weight_decay"]
+        momentum = group["momentum"]
+        scalars["step"] += 1
+        if wd != 0:
+            g = add_scaled(g, target.values(), wd)
+        square_avg = arrays["square_avg"]
+        square_avg *= alpha
+        addcmul_(square_avg, g, g, 1 - alpha)
+        if group["centered"]:
+            grad_avg = arrays["grad_avg"]
+            lerp_(grad_avg, g, 1 - alpha)
+            if target.scratch is None:
+                avg = square_avg.copy()
+            else:
+                avg = target.scratch
+                np.copyto(avg, square_avg)
+            addcmul_(avg, grad_avg, grad_avg, -1)
+            np.sqrt(avg, out=avg)
+        else:
+            avg = np.sqrt(square_avg, out=target.scratch)
+        avg += eps
         if momentum > 0:
-            state["momentum_buffer"] = zeros_state(p)
-        if centered:
-            state["grad_avg"] = zeros_state(p)
+            buf = arrays["momentum_buffer"]
+            buf *= momentum
+            buf += g / avg
+            target.add(np.multiply(buf, -lr, out=target.out))
+        else:
+            update = np.multiply(g, -lr, out=target.out)
+            update /= avg
+            target.add(update)

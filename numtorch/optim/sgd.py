@@ -5,8 +5,8 @@ from typing import Callable
 
 import numpy as np
 
-from .._tensor import Tensor, _from_array
-from ._functional import add_scaled, real
+from .._tensor import Tensor
+from ._functional import add_scaled
 from .optimizer import Optimizer, check_differentiable, to_scalar
 
 __all__ = ["SGD"]
@@ -17,6 +17,7 @@ class SGD(Optimizer):
 
     _GROUP_DEFAULTS = {"nesterov": False, "maximize": False, "foreach": None,
                        "differentiable": False, "fused": False}
+    _SCALARS = ()  # SGD keeps no step count
 
     def __init__(self, params, lr: float | Tensor = 1e-3, momentum: float = 0,
                  dampening: float = 0, weight_decay: float | Tensor = 0, nesterov: bool = False,
@@ -42,41 +43,23 @@ class SGD(Optimizer):
 
     def step(self, closure: Callable[[], float] | None = None):
         """One SGD step over every parameter that has a gradient; returns the closure's loss."""
-        loss = self._run_closure(closure)
-        for group in self.param_groups:
-            lr = to_scalar(group["lr"])
-            wd = to_scalar(group["weight_decay"])
-            momentum, maximize = group["momentum"], group["maximize"]
-            dampening, nesterov = group["dampening"], group["nesterov"]
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
-                g = real(p._grad._data)
-                pa = real(p._data)
-                if maximize:
-                    g = np.negative(g)
-                if wd != 0:
-                    g = add_scaled(g, pa, wd)
-                if momentum != 0:
-                    g = self._momentum(p, g, momentum, dampening, nesterov)
-                upd = np.multiply(g, -lr)
-                pa += upd
-                p._bump()
-        return loss
+        return self._step_groups(closure)
 
-    def _momentum(self, p: Tensor, g: np.ndarray, momentum: float, dampening: float,
-                  nesterov: bool) -> np.ndarray:
-        state = self.state[p]
-        buf_t = state.get("momentum_buffer")
-        if buf_t is None:
-            buf = g.copy()
-            state["momentum_buffer"] = _from_array(
-                buf.view(p._data.dtype) if p._data.dtype.kind == "c" else buf,
-                device=p._device)
-        else:
-            buf = real(buf_t._data)
-            buf *= momentum
-            buf += np.multiply(g, 1 - dampening)
-        if nesterov:
-            return add_scaled(g, buf, momentum)
-        return buf
+    def _array_keys(self, group: dict) -> tuple[str, ...]:
+        return ("momentum_buffer",) if group["momentum"] != 0 else ()
+
+    def _kernel(self, group: dict, target, g: np.ndarray, arrays: dict, scalars: dict) -> None:
+        lr = to_scalar(group["lr"])
+        wd = to_scalar(group["weight_decay"])
+        momentum = group["momentum"]
+        if wd != 0:
+            g = add_scaled(g, target.values(), wd)
+        if momentum != 0:
+            buf = arrays["momentum_buffer"]
+            if target.fresh:  # torch starts the buffer as a copy of the first gradient
+                np.copyto(buf, g)
+            else:
+                buf *= momentum
+                buf += np.multiply(g, 1 - group["dampening"], out=target.scratch)
+            g = add_scaled(g, buf, momentum) if group["nesterov"] else buf
+        target.add(np.multiply(g, -lr, out=target.out))
