@@ -397,3 +397,17 @@ def test_no_diagnosis_when_nothing_stands_out():
     assert "diagnosis" not in text
     assert text == ('Error(s) in loading state_dict for Net:\n\tMissing key(s) in state_dict: '
                     '"scale". ')
+
+
+def test_load_into_a_read_only_parameter_keeps_the_parameter():
+    """A parameter backed by a read-only array (a memory-mapped checkpoint installed with
+    ``assign=True``) is still loaded in place, keeping the Parameter object."""
+    net = zoo(numtorch)["Affine"](2, 2)
+    frozen = np.ones((2, 2), dtype=np.float32)
+    frozen.flags.writeable = False
+    net.weight = numtorch.nn.Parameter(numtorch.from_numpy(frozen))
+    weight = net.weight
+    net.load_state_dict({"weight": numtorch.full((2, 2), 3.0), "bias": numtorch.zeros(2)})
+    assert net.weight is weight
+    np.testing.assert_array_equal(net.weight.detach().numpy(), np.full((2, 2), 3.0))
+    np.testing.assert_array_equal(frozen, np.ones((2, 2)))

@@ -21,6 +21,8 @@ from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+import numpy as np
+
 from ..._device import META
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
@@ -755,7 +757,10 @@ class Module:
                 param.grad = None
             else:
                 grad.detach_() if grad.grad_fn is not None else grad.requires_grad_(False)
-                grad._data[...] = 0
+                if grad._data.flags.writeable:
+                    grad._data[...] = 0
+                else:
+                    grad._data = np.zeros_like(grad._data)
                 grad._bump()
 
     # ================================================================== calling

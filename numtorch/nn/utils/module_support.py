@@ -44,7 +44,10 @@ def copy_into(target: Tensor, source: Tensor) -> None:
     values = source._data
     if values.dtype != target._data.dtype:
         values = values.astype(target._data.dtype)
-    np.copyto(target._data, values)
+    if target._data.flags.writeable:
+        np.copyto(target._data, values)
+    else:  # e.g. a read-only memory map installed by load_state_dict(assign=True)
+        target._data = np.array(values, copy=True)
     target._bump()
 
 
