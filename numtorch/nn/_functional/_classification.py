@@ -35,6 +35,15 @@ class _Layout:
             return a
         return np.moveaxis(a, 1, -1).reshape(-1, self.shape[1])
 
+    def to_cols(self, a: np.ndarray) -> np.ndarray:
+        """The (classes, rows) layout: reductions over few classes run along axis 0, where
+        NumPy vectorises them across rows."""
+        if self.ndim == 1:
+            return a[:, None]
+        if self.ndim == 2:
+            return np.ascontiguousarray(a.T)
+        return np.moveaxis(a, 1, 0).reshape(self.shape[1], -1)
+
     def from_rows(self, g: np.ndarray) -> np.ndarray:
         if self.ndim == 1:
             return g[0]
@@ -81,9 +90,30 @@ def _check_index_target(input: Tensor, target: Tensor, weight: Tensor | None) ->
                            f"{type_word(target._data.dtype)}")
 
 
+_ARANGES: dict = {}
+
+
+def _arange(n: int) -> np.ndarray:
+    """A cached ``np.arange(n)`` (read-only) for row indexing."""
+    a = _ARANGES.get(n)
+    if a is None:
+        if len(_ARANGES) > 64:
+            _ARANGES.clear()
+        a = _ARANGES[n] = np.arange(n)
+        a.flags.writeable = False
+    return a
+
+
 def _index_rows(target: Tensor, classes: int, ignore_index: int):
-    """Flattened class indices (ignored ones set to 0) and the mask of counted rows."""
-    t = target._data.reshape(-1).astype(np.int64, copy=False)
+    """Flattened class indices (ignored ones set to 0) and the mask of counted rows (None when
+    every row counts); IndexError for a class outside [0, classes)."""
+    t = target._data.reshape(-1)
+    if t.dtype != np.int64:
+        t = t.astype(np.int64)
+    if t.size:
+        lo, hi = np.minimum.reduce(t), np.maximum.reduce(t)
+        if lo >= 0 and hi < classes and not lo <= ignore_index <= hi:
+            return t, None
     valid = t != ignore_index
     bad = valid & ((t < 0) | (t >= classes))
     if bad.any():
@@ -106,7 +136,8 @@ class _ClassLossBackward(Node):
     """Backward of the fused classification losses (see the module docstring)."""
 
     __slots__ = ("layout", "probs", "rows_shape", "cdt", "picked", "row_coef", "dense_q",
-                 "class_coef", "reduction", "scale", "in_dtype", "logp_for_target", "target_coef")
+                 "class_coef", "reduction", "scale", "in_dtype", "logp_for_target", "target_coef",
+                 "cols")
 
     def backward(self, g):
         self.saved_tensors_checked()
@@ -124,21 +155,30 @@ class _ClassLossBackward(Node):
         return grad_in, grad_tg
 
     def _rows_grad(self, r: np.ndarray) -> np.ndarray:
-        rcol = r[:, None] if r.ndim else r
+        """d loss / d logits as (rows, classes) (a transposed view in the columns layout)."""
+        cols = self.cols
+        per_row = (lambda a: a[None, :]) if cols else (lambda a: a[:, None])
+        rb = per_row(r) if r.ndim else r
         if self.probs is None:
             out = np.zeros(self.rows_shape, dtype=self.cdt)
         elif self.row_coef is None:
-            out = self.probs * rcol
+            out = self.probs * rb
         else:
-            out = self.probs * (rcol * self.row_coef[:, None])
+            out = self.probs * (rb * per_row(self.row_coef))
         if self.dense_q is not None:
-            out -= rcol * self.dense_q
+            out -= rb * self.dense_q
         if self.picked is not None:
             idx, coef = self.picked
-            out[np.arange(idx.size), idx] -= r if coef is None else r * coef
+            step = r if coef is None else r * coef
+            if cols:
+                out[idx, _arange(idx.size)] -= step
+            else:
+                out[_arange(idx.size), idx] -= step
         if self.class_coef is not None:
-            out -= (rcol * self.class_coef[0][:, None]) * self.class_coef[1][None, :]
-        return out
+            row_part = per_row(r * self.class_coef[0])
+            out -= row_part * (self.class_coef[1][:, None] if cols else
+                               self.class_coef[1][None, :])
+        return out.T if cols else out
 
 
 _NODE_TYPES: dict = {}
@@ -151,6 +191,7 @@ def _node(name: str) -> _ClassLossBackward:
     node = cls()
     node.dense_q = node.class_coef = node.picked = node.logp_for_target = None
     node.target_coef = node.row_coef = node.probs = None
+    node.cols = False
     return node
 
 
@@ -163,20 +204,26 @@ def _finish(loss_rows: np.ndarray, layout: _Layout, reduction: int, denominator,
     total = np.add.reduce(loss_rows)
     if reduction == SUM:
         return _from_array(np.asarray(total, dtype=out_dtype), device=like._device), 1.0
+    if denominator:
+        return _from_array(np.asarray(total / denominator, dtype=out_dtype),
+                           device=like._device), 1.0 / denominator
     with np.errstate(invalid="ignore", divide="ignore"):
         value = np.asarray(total / denominator, dtype=out_dtype)
-    scale = 1.0 / denominator if denominator else 0.0
+    scale = 0.0
     return _from_array(value, device=like._device), scale
 
 
 # ---------------------------------------------------------------------------- cross_entropy
-def _log_softmax_parts(x: np.ndarray):
-    """Shifted logits, softmax and log of the normaliser, row-wise."""
-    z = x - x.max(axis=1, keepdims=True)
+def _log_softmax_parts(x: np.ndarray, axis: int = 1):
+    """Shifted logits, softmax and log of the normaliser along the class ``axis``."""
+    z = x - np.maximum.reduce(x, axis=axis, keepdims=True)
     e = np.exp(z)
-    s = e.sum(axis=1, keepdims=True)
+    s = np.add.reduce(e, axis=axis, keepdims=True)
     e /= s
-    return z, e, np.log(s)[:, 0]
+    return z, e, np.log(s).reshape(-1)
+
+
+_COLUMN_LAYOUT_MAX_CLASSES = 32
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -199,12 +246,13 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     eps = label_smoothing if label_smoothing > 0.0 else 0.0
     layout = _Layout(tuple(input.shape))
     cdt = compute_dtype(input._data.dtype)
-    x = layout.to_rows(input._data.astype(cdt, copy=False))
-    classes = x.shape[1]
+    classes = input.shape[1] if layout.ndim > 1 else input.shape[0]
+    cols = classes <= _COLUMN_LAYOUT_MAX_CLASSES
+    data = input._data.astype(cdt, copy=False)
+    x = layout.to_cols(data) if cols else layout.to_rows(data)
     t, valid = _index_rows(target, classes, ignore_index)
-    z, p, log_norm = _log_softmax_parts(x)
-    rows = np.arange(t.size)
-    nll = log_norm - z[rows, t]
+    z, p, log_norm = _log_softmax_parts(x, 0 if cols else 1)
+    nll = log_norm - (z[t, _arange(t.size)] if cols else z[_arange(t.size), t])
     w = None if weight is None else weight._data.astype(cdt, copy=False)
     plain = w is None and valid is None
     if plain:
@@ -214,7 +262,10 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         loss, denom = nll * wt, wt.sum()
     if eps:
         w_sum = classes if w is None else w.sum()
-        smooth = log_norm * w_sum - (z.sum(axis=1) if w is None else z @ w)
+        if cols:
+            smooth = log_norm * w_sum - (z.sum(axis=0) if w is None else w @ z)
+        else:
+            smooth = log_norm * w_sum - (z.sum(axis=1) if w is None else z @ w)
         if valid is not None:
             smooth = smooth * valid
         loss = (1 - eps) * loss + (eps / classes) * smooth
@@ -222,7 +273,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     if GRAD.enabled and input._requires_grad:
         name = "AddBackward0" if eps else _nll_name(layout.ndim, red)
         node = _node(name)
-        node.layout, node.probs, node.cdt = layout, p, cdt
+        node.layout, node.probs, node.cdt, node.cols = layout, p, cdt, cols
         node.reduction, node.scale, node.in_dtype = red, scale, input._data.dtype
         if eps:
             wt = np.ones(t.size, cdt) if wt is None else wt
@@ -296,7 +347,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     wt = np.ones(t.size, cdt) if weight is None else weight._data.astype(cdt, copy=False)[t]
     if valid is not None:
         wt = wt * valid
-    loss = -x[np.arange(t.size), t] * wt
+    loss = -x[_arange(t.size), t] * wt
     out, scale = _finish(loss, layout, red, wt.sum(), input, input._data.dtype)
     if GRAD.enabled and input._requires_grad:
         node = _node(_nll_name(layout.ndim, red))

@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 
+from ..._ops._util import GRAD
 from ..._tensor import Tensor
 
 __all__ = ["reduction_enum", "resolve_reduction", "type_word", "compute_dtype", "reduce_loss",
@@ -46,7 +47,6 @@ def resolve_reduction(size_average, reduce, reduction: str) -> int:
 
 def refuse_grad(function: str, argument: str, t) -> None:
     """torch's error when a non-differentiable argument (a class weight) requires grad."""
-    from ..._ops._util import GRAD
     if t is not None and t._requires_grad and GRAD.enabled:
         raise RuntimeError(f"The function '{function}' is not differentiable with respect to "
                            f"argument '{argument}'. This input cannot have requires_grad True.")
