@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 import pytest
 
-from harness import compare, differential
+from harness import differential
 
 NONLINEARITIES = ["linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
                   "conv_transpose3d", "sigmoid", "tanh", "relu", "leaky_relu", "selu"]

@@ -1,6 +1,5 @@
 """Attention and transformer layers against torch given the same weights: outputs, attention
 weights, input and parameter gradients, state_dict keys, masks, errors."""
-import functools
 import inspect
 import math
 import warnings

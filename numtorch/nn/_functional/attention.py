@@ -14,7 +14,6 @@ import numpy as np
 from ..._tensor import Tensor, _from_array
 from ..._ops._util import GRAD, Node, record, unbroadcast
 from ...random import numpy_generator
-from ._loss_util import type_word
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
 
