@@ -4,6 +4,7 @@ numtorch."""
 from __future__ import annotations
 
 import copy
+import importlib
 
 import numpy as np
 import pytest
@@ -271,3 +272,53 @@ def test_getstate_setstate_round_trip():
     clone.__setstate__(copy.copy(state))
     assert clone.state_dict()["param_groups"] == opt.state_dict()["param_groups"]
     assert clone.state is opt.state and clone._optimizer_step_pre_hooks == {}
+
+
+def test_user_defined_optimizer_subclass():
+    """A custom optimizer written against the public API, as users write them for torch."""
+    def body(T):
+        required = importlib.import_module(T.__name__ + ".optim.optimizer").required
+
+        class SignSGD(T.optim.Optimizer):
+            def __init__(self, params, lr=required, decay=0.5):
+                super().__init__(params, {"lr": lr, "decay": decay})
+
+            @T.no_grad()
+            def step(self, closure=None):
+                for group in self.param_groups:
+                    for p in group["params"]:
+                        if p.grad is None:
+                            continue
+                        state = self.state[p]
+                        state["n"] = state.get("n", 0) + 1
+                        p.add_(p.grad.sign(), alpha=-group["lr"] * group["decay"] ** state["n"])
+
+        w = T.tensor([1.0, -2.0, 3.0], requires_grad=True)
+        opt = SignSGD([w], lr=0.1)
+        log = []
+        opt.register_step_post_hook(lambda o, a, k: log.append("post"))
+        for _ in range(3):
+            w.grad = T.tensor([0.5, -0.5, 0.0])
+            opt.step()
+        err = None
+        try:
+            SignSGD([w])
+        except ValueError as exc:
+            err = str(exc)
+        return w.detach(), opt.state_dict(), log, err, repr(opt)
+    compare(body)
+
+
+def test_parameter_replaced_in_place_keeps_updates_correct():
+    def body(T):
+        w, b, _ = make_params(T, np.float32)
+        opt = T.optim.Adam([w, b], lr=0.1)
+        for i in range(3):
+            set_linear_grads(T, w, b, X[i], Y[i])
+            opt.step()
+        with T.no_grad():
+            w.data = T.tensor(np.ones((4, 3), np.float32))
+        set_linear_grads(T, w, b, X[3], Y[3])
+        opt.step()
+        return w.detach(), b.detach(), opt.state_dict()
+    compare(body)

@@ -118,7 +118,7 @@ class FlatPlan:
             g = p._grad
             if g is None:
                 continue
-            if i == n or p is not params[i]:
+            if i == n or p is not params[i] or p._data.shape != self.update_views[i].shape:
                 return False
             st = state_of.get(p)
             if st is not states[i]:
