@@ -10,7 +10,7 @@ from ._dtype import (bfloat16, complex64, complex128, dtype, float8_e4m3fn, floa
                      float32, float64, get_default_dtype, int8, int16, int32, int64,
                      set_default_dtype, uint8, uint16, uint32, uint64, promote_types)
 from ._dtype import bool_ as bool  # noqa: A001  torch.bool
-from ._device import device
+from ._device import device, get_default_device, set_default_device
 from ._tensor import Tensor, Size
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,
                                  is_inference_mode_enabled, no_grad, set_grad_enabled)

@@ -28,7 +28,7 @@ class Generator:
         """Reset the stream from ``seed``; returns self."""
         seed = int(seed)
         if not -0x8000_0000_0000_0000 <= seed <= 0xffff_ffff_ffff_ffff:
-            raise RuntimeError(f"Overflow when unpacking long long")
+            raise ValueError("Overflow when unpacking long long")
         seed &= 0xffff_ffff_ffff_ffff
         self._seed = seed
         self._np = np.random.Generator(np.random.PCG64(seed))
@@ -61,7 +61,7 @@ class Generator:
         from ._tensor import Tensor
         arr = new_state._data if isinstance(new_state, Tensor) else np.asarray(new_state)
         if arr.dtype != np.uint8:
-            raise TypeError(f"expected a torch.ByteTensor, but got {arr.dtype}")
+            raise TypeError("RNG state must be a torch.ByteTensor")
         if arr.size != _STATE_BYTES:
             raise RuntimeError(f"Expected a tensor of {_STATE_BYTES} bytes for the generator "
                                f"state, but got {arr.size} (was it saved by torch rather than "

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .. import _dtype as D
-from .._device import CPU, META, as_device, cuda_unavailable
+from .._device import CPU, META, _DEFAULT_STACK, as_device, cuda_unavailable
 from .._tensor import Tensor, _from_array
 from ..random import numpy_generator
 from ._util import wrap
@@ -20,14 +20,14 @@ __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "empty", "full"
 
 
 def _target(device):
-    dev = as_device(device) if device is not None else CPU
+    dev = as_device(device)
     if dev.type == "cuda":
         raise cuda_unavailable()
     return dev
 
 
 def _finish(arr: np.ndarray, device, requires_grad: bool) -> Tensor:
-    dev = CPU if device is None else _target(device)
+    dev = _DEFAULT_STACK[-1] if device is None else _target(device)
     if dev is META:
         arr = np.broadcast_to(np.zeros((), dtype=arr.dtype), arr.shape)
     t = _from_array(arr, device=dev)
@@ -219,7 +219,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False,
                       "sourceTensor.detach().clone() or sourceTensor.detach().clone()."
                       "requires_grad_(True), rather than torch.tensor(sourceTensor).",
                       UserWarning, stacklevel=2)
-    if type(data) is list and dtype is None and requires_grad is False and device is None:
+    if (type(data) is list and dtype is None and requires_grad is False and device is None
+            and _DEFAULT_STACK[-1] is CPU):
         kinds = set(map(type, data))
         if kinds == {float}:
             return _from_array(np.array(data, dtype=D.get_default_dtype().np))
@@ -568,7 +569,7 @@ def eye(n: int, m: int | None = None, *, out=None, dtype=None, device=None,
 # --------------------------------------------------------------------------- random
 def _check_float_dtype(fn: str, dt) -> None:
     if np.dtype(dt).kind not in "fcV":
-        raise RuntimeError(f"\"{fn}\" not implemented for '{_scalar_type_name(dt)}'")
+        raise NotImplementedError(f"\"{fn}\" not implemented for '{_scalar_type_name(dt)}'")
 
 
 def randn(*size, generator=None, out=None, dtype=None, device=None,
