@@ -479,3 +479,18 @@ def test_loss_module_bad_reduction_fails_on_call(T):
     m = T.nn.MSELoss(reduction="avg")
     x = T.tensor(arr(3))
     return m(x, x)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "smooth_l1_loss", "cross_entropy",
+                                  "binary_cross_entropy_with_logits"])
+@differential(check_grad_fn=True)
+def test_half_precision_losses(T, dtype, name):
+    x = T.tensor(arr(6, 5, dtype="float32")).to(getattr(T, dtype)).requires_grad_()
+    if name == "cross_entropy":
+        t = T.tensor(labels((6,), 5))
+    else:
+        t = T.tensor(arr(6, 5, low=0.0, high=1.0)).to(getattr(T, dtype))
+    out = getattr(T.nn.functional, name)(x, t)
+    out.backward()
+    return out, x.grad
