@@ -220,7 +220,8 @@ def test_cross_entropy_empty_batch(T):
 @pytest.mark.parametrize("case", ["float_indices", "int32_target", "batch", "out_of_range",
                                   "negative", "weight_shape", "prob_int", "prob_ignore",
                                   "smoothing", "int_input", "zero_dim", "spatial_target",
-                                  "multi_target", "prob_smoothing_negative"])
+                                  "multi_target", "prob_smoothing_negative", "weight_dtype",
+                                  "nll_weight_dtype"])
 @differential(match_message=True)
 def test_cross_entropy_errors(T, case):
     F = T.nn.functional
@@ -243,6 +244,8 @@ def test_cross_entropy_errors(T, case):
         "multi_target": lambda: F.cross_entropy(x, T.tensor(labels((4, 2), 3))),
         "prob_smoothing_negative": lambda: F.cross_entropy(x, T.tensor(arr(4, 3)),
                                                            label_smoothing=-0.5),
+        "weight_dtype": lambda: F.cross_entropy(x, t, weight=T.ones(3, dtype=T.float64)),
+        "nll_weight_dtype": lambda: F.nll_loss(x.double(), t, weight=T.ones(3)),
     }[case]()
 
 

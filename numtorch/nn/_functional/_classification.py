@@ -88,6 +88,9 @@ def _check_index_target(input: Tensor, target: Tensor, weight: Tensor | None) ->
     if target._data.dtype not in (np.int64, np.uint8):
         raise RuntimeError("expected target dtype to be Long or Byte, but got "
                            f"{type_word(target._data.dtype)}")
+    if weight is not None and weight._data.dtype != input._data.dtype:
+        raise RuntimeError(f"expected scalar type {type_word(input._data.dtype)} but found "
+                           f"{type_word(weight._data.dtype)}")
 
 
 _ARANGES: dict = {}
