@@ -14,11 +14,12 @@ import numtorch
 from harness import assert_same, compare
 from test_optim import X, Y, make_params, set_linear_grads, train
 
-ALL = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "NAdam", "RAdam"]
+ALL = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "NAdam", "RAdam", "Adadelta",
+       "Rprop", "ASGD"]
 STATEFUL_KW = {"SGD": {"lr": 0.05, "momentum": 0.9}, "Adam": {"lr": 0.01, "amsgrad": True},
                "AdamW": {"lr": 0.01}, "RMSprop": {"lr": 0.01, "centered": True, "momentum": 0.5},
                "Adagrad": {"lr": 0.1}, "Adamax": {"lr": 0.01}, "NAdam": {"lr": 0.01},
-               "RAdam": {"lr": 0.01}}
+               "RAdam": {"lr": 0.01}, "Adadelta": {}, "Rprop": {}, "ASGD": {"t0": 5}}
 
 
 # ---------------------------------------------------------------- construction and groups
@@ -57,6 +58,9 @@ def test_error_cases_match_torch_wording():
         lambda T, w: T.optim.Adagrad([w], initial_accumulator_value=-1.0),
         lambda T, w: T.optim.NAdam([w], momentum_decay=-1.0),
         lambda T, w: T.optim.SGD([w], lr=T.tensor([0.1, 0.2])),
+        lambda T, w: T.optim.Adadelta([w], rho=1.5),
+        lambda T, w: T.optim.Rprop([w], etas=(1.5, 2.0)),
+        lambda T, w: T.optim.ASGD([w], weight_decay=-1.0),
         lambda T, w: T.optim.SGD([("a", w), T.tensor([1.0], requires_grad=True)]),
         lambda T, w: T.optim.Adam([w], capturable=True).step(w.grad),
     ]
@@ -250,7 +254,7 @@ def test_old_format_int_step_missing_keys_and_arbitrary_ids(name):
         old_ids = [140234, 99, 7]
         remap = dict(zip(sd["param_groups"][0]["params"], old_ids))
         old = {"state": {remap[k]: {sk: (int(sv.item()) if sk == "step" else
-                                         (sv.item() if sk == "mu_product" else sv))
+                                         (sv.item() if sk in ("mu_product", "eta", "mu") else sv))
                                     for sk, sv in v.items()} for k, v in sd["state"].items()},
                "param_groups": [{k: v for k, v in g.items()
                                  if k not in ("maximize", "foreach", "capturable",

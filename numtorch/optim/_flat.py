@@ -60,7 +60,8 @@ class FlatPlan:
                  "fresh", "keys")
 
     def __init__(self, group: dict, params: list[Tensor], states: list[dict],
-                 keys: tuple[str, ...], scalars: tuple[tuple[str, float], ...]) -> None:
+                 keys: tuple[str, ...], scalars: tuple[tuple[str, float], ...],
+                 fills: dict[str, float]) -> None:
         self.group, self.params, self.states, self.keys = group, params, states, keys
         self.n = len(params)
         self.fresh = not states[0]
@@ -68,7 +69,7 @@ class FlatPlan:
         bounds = np.concatenate([[0], np.cumsum([p._data.size for p in params])]).tolist()
         self.bounds = bounds
         total = bounds[-1]
-        self.buffers = {k: np.zeros(total, dtype) for k in keys}
+        self.buffers = {k: np.full(total, fills.get(k, 0), dtype) for k in keys}
         self.scalars = {k: np.full(self.n, init, scalar_dtype()) for k, init in scalars}
         self.checks: list[list[tuple[str, Tensor, np.ndarray]]] = []
         for i, (p, st) in enumerate(zip(params, states)):
@@ -152,7 +153,7 @@ class FlatPlan:
 
 
 def flat_plan(plans: dict, group: dict, state_of: dict, keys: tuple[str, ...],
-              scalars: tuple[tuple[str, float], ...]):
+              scalars: tuple[tuple[str, float], ...], fills: dict[str, float]):
     """The group's ready plan, a new one when the group qualifies, else None (use the
     per-parameter path)."""
     plan = plans.get(id(group))
@@ -163,7 +164,7 @@ def flat_plan(plans: dict, group: dict, state_of: dict, keys: tuple[str, ...],
     if not params or not _qualifies(params, state_of, keys, scalars):
         return None
     states = [state_of[p] for p in params] if keys or scalars else [None] * len(params)
-    plan = FlatPlan(group, params, states, keys, scalars)
+    plan = FlatPlan(group, params, states, keys, scalars, fills)
     plans[id(group)] = plan
     return plan if plan.ready(group, state_of) else None
 

@@ -21,7 +21,8 @@ from .._tensor import Tensor, _from_array
 from ..autograd.graph import RemovableHandle
 from ..autograd.grad_mode import enable_grad
 from ._flat import ParamTarget, flat_plan
-from ._functional import real, scalar_dtype, scalar_state, sparse_check, zeros_state
+from ._functional import (full_state, real, scalar_dtype, scalar_state, sparse_check,
+                          zeros_state)
 
 __all__ = ["Optimizer", "required", "register_optimizer_step_pre_hook",
            "register_optimizer_step_post_hook"]
@@ -159,7 +160,7 @@ class Optimizer:
                 p_state = self.state.get(p)
                 if not p_state:
                     continue
-                for key, _ in self._SCALARS:
+                for key, _ in self._scalar_defaults(group):
                     if key in p_state and not isinstance(p_state[key], Tensor):
                         p_state[key] = scalar_state(float(p_state[key]))
 
@@ -319,11 +320,21 @@ class Optimizer:
         ``maximize``) and may be modified only if it is the plan's own buffer."""
         raise NotImplementedError
 
+    def _scalar_defaults(self, group: dict) -> tuple[tuple[str, float], ...]:
+        """Scalar state keys (torch's order) with their initial values."""
+        return self._SCALARS
+
+    def _array_fills(self, group: dict) -> dict[str, float]:
+        """Initial values of array state other than zero."""
+        return {}
+
     def _init_param_state(self, state: dict, p: Tensor, group: dict) -> None:
-        for key, init in self._SCALARS:
+        for key, init in self._scalar_defaults(group):
             state[key] = scalar_state(init)
+        fills = self._array_fills(group)
         for key in self._array_keys(group):
-            state[key] = zeros_state(p)
+            state[key] = zeros_state(p) if key not in fills else \
+                full_state(p, complex(fills[key], fills[key]) if p.is_complex() else fills[key])
 
     def _step_groups(self, closure) -> Any:
         loss = self._run_closure(closure)
@@ -333,7 +344,9 @@ class Optimizer:
         for group in self.param_groups:
             self._check_capturable(group)
             keys = self._array_keys(group)
-            plan = flat_plan(plans, group, self.state, keys, self._SCALARS)
+            scalar_defaults = self._scalar_defaults(group)
+            plan = flat_plan(plans, group, self.state, keys, scalar_defaults,
+                             self._array_fills(group))
             if plan is not None:
                 g = plan.gather_grads()
                 if group["maximize"]:
@@ -345,19 +358,20 @@ class Optimizer:
                 continue
             for p in group["params"]:
                 if p._grad is not None:
-                    self._param_step(p, group, keys)
+                    self._param_step(p, group, keys, scalar_defaults)
         return loss
 
-    def _param_step(self, p: Tensor, group: dict, keys: tuple[str, ...]) -> None:
+    def _param_step(self, p: Tensor, group: dict, keys: tuple[str, ...],
+                    scalar_defaults: tuple) -> None:
         fresh = False
-        if keys or self._SCALARS:
+        if keys or scalar_defaults:
             state = self.state[p]
             if not state:
                 sparse_check(p, type(self).__name__)
                 self._init_param_state(state, p, group)
                 fresh = True
             arrays = {k: real(state[k]._data) for k in keys}
-            scalars = {k: state[k]._data for k, _ in self._SCALARS}
+            scalars = {k: state[k]._data for k, _ in scalar_defaults}
         else:
             arrays = scalars = {}
         g = real(p._grad._data)
