@@ -78,7 +78,14 @@ class SumBackward0(Node):
     __slots__ = ("shape", "dtype")
 
     def backward(self, g):
-        return (np.broadcast_to(g.astype(self.dtype, copy=False), self.shape),)
+        g = g.astype(self.dtype, copy=False)
+        shape = self.shape
+        if len(shape) <= 1 and (not shape or shape[0] <= 4096):
+            # np.broadcast_to costs ~2.5us of Python; a small filled array costs ~0.3us
+            out = np.empty(shape, dtype=g.dtype)
+            out[...] = g
+            return (out,)
+        return (np.broadcast_to(g, shape),)
 
 
 class SumBackward1(Node):
