@@ -17,51 +17,28 @@ and subclass overrides behave the same.
 from __future__ import annotations
 
 import warnings
-from collections import OrderedDict, namedtuple
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
-from ..._device import META
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 from ...autograd.graph import RemovableHandle
-from ..parameter import Buffer, Parameter, UninitializedParameter
+from ..parameter import Buffer, Parameter
 from ..utils.hooks import BoundHook, call_with_forward_hooks, register_hook
-from ..utils.module_support import (check_state_name, copy_into, parse_module_to, typename,
-                                    warn_unregistered)
+from ..utils.module_support import (addindent, check_state_name, load_tensor, parse_module_to,
+                                    swappable, typename, warn_unregistered)
+from ..utils.state_dict import _IncompatibleKeys
 
 __all__ = ["Module"]
 
 _EXTRA_STATE_KEY_SUFFIX = "_extra_state"
-
-
-class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    """What ``load_state_dict`` returns: the keys it expected but did not get, and the reverse."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        if not self.missing_keys and not self.unexpected_keys:
-            return "<All keys matched successfully>"
-        return super().__repr__()
-
-    __str__ = __repr__
-
-
-def _addindent(text: str, spaces: int) -> str:
-    """Indent every line but the first of ``text`` (blank lines stay empty)."""
-    lines = text.split("\n")
-    if len(lines) == 1:
-        return text
-    pad = " " * spaces
-    return "\n".join([lines[0]] + [pad + line if line.strip() else "" for line in lines[1:]])
-
-
-def _swappable(tensor: Tensor, converted: Tensor) -> bool:
-    """Whether ``converted`` can become ``tensor``'s data in place (not across meta)."""
-    return (tensor._device.type == "meta") == (converted._device.type == "meta")
+_HOOK_DICTS = ("_backward_pre_hooks", "_backward_hooks", "_forward_hooks",
+               "_forward_hooks_with_kwargs", "_forward_hooks_always_called", "_forward_pre_hooks",
+               "_forward_pre_hooks_with_kwargs", "_state_dict_hooks", "_state_dict_pre_hooks",
+               "_load_state_dict_pre_hooks", "_load_state_dict_post_hooks")
 
 
 def _forward_unimplemented(self, *inputs: Any) -> None:
@@ -95,18 +72,9 @@ class Module:
         state["_parameters"] = {}
         state["_buffers"] = {}
         state["_non_persistent_buffers_set"] = set()
-        state["_backward_pre_hooks"] = OrderedDict()
-        state["_backward_hooks"] = OrderedDict()
         state["_is_full_backward_hook"] = None
-        state["_forward_hooks"] = OrderedDict()
-        state["_forward_hooks_with_kwargs"] = OrderedDict()
-        state["_forward_hooks_always_called"] = OrderedDict()
-        state["_forward_pre_hooks"] = OrderedDict()
-        state["_forward_pre_hooks_with_kwargs"] = OrderedDict()
-        state["_state_dict_hooks"] = OrderedDict()
-        state["_state_dict_pre_hooks"] = OrderedDict()
-        state["_load_state_dict_pre_hooks"] = OrderedDict()
-        state["_load_state_dict_post_hooks"] = OrderedDict()
+        for name in _HOOK_DICTS:
+            state[name] = OrderedDict()
         state["_modules"] = {}
         if self.call_super_init:
             super().__init__(*args, **kwargs)
@@ -511,51 +479,12 @@ class Module:
         for name, current in local_state.items():
             key = prefix + name
             if key in state_dict:
-                self._load_one(name, key, current, state_dict[key], assign, error_msgs)
+                load_tensor(self, name, key, current, state_dict[key], assign, error_msgs)
             elif strict:
                 missing_keys.append(key)
         self._load_extra_state(state_dict, prefix, strict, missing_keys, unexpected_keys)
         if strict:
             self._collect_unexpected(state_dict, prefix, local_state, unexpected_keys)
-
-    def _load_one(self, name: str, key: str, current: Tensor, incoming: Any, assign: bool,
-                  error_msgs: list) -> None:
-        """Copy (or with ``assign`` install) one checkpoint tensor into state ``name``."""
-        if not isinstance(incoming, Tensor):
-            error_msgs.append(f'While copying the parameter named "{key}", expected torch.Tensor '
-                              f"or Tensor-like object from checkpoint but received "
-                              f"{type(incoming)}")
-            return
-        lazy = isinstance(current, UninitializedParameter)
-        if not lazy and current.dim() == 0 and incoming.dim() == 1 and incoming.shape[0] == 1:
-            incoming = incoming[0]  # checkpoints of torch <= 0.3 saved scalars as shape (1,)
-        if not lazy and incoming.shape != current.shape:
-            error_msgs.append(f"size mismatch for {key}: copying a param with shape "
-                              f"{incoming.shape} from checkpoint, the shape in current model is "
-                              f"{current.shape}.")
-            return
-        if current._device is META and incoming._device is not META and not assign:
-            warnings.warn(f"for {key}: copying from a non-meta parameter in the checkpoint to a "
-                          "meta parameter in the current model, which is a no-op. (Did you mean "
-                          "to pass `assign=True` to assign items in the state dictionary to their "
-                          "corresponding key in the module instead of copying them in place?)",
-                          stacklevel=3)
-        try:
-            with no_grad():
-                if assign:
-                    if isinstance(current, Parameter):
-                        if isinstance(incoming, Parameter):
-                            incoming.requires_grad_(current.requires_grad)
-                        else:
-                            incoming = Parameter(incoming, requires_grad=current.requires_grad)
-                    setattr(self, name, incoming)
-                else:
-                    copy_into(current, incoming)
-        except Exception as exc:  # noqa: BLE001 - reported with the others, as torch does
-            error_msgs.append(f'While copying the parameter named "{key}", whose dimensions in '
-                              f"the model are {current.size()} and whose dimensions in the "
-                              f"checkpoint are {incoming.size()}, an exception occurred : "
-                              f"{exc.args}.")
 
     def _load_extra_state(self, state_dict: dict, prefix: str, strict: bool,
                           missing_keys: list, unexpected_keys: list) -> None:
@@ -653,14 +582,14 @@ class Module:
             with no_grad():
                 converted = fn(param)
             grad = param._grad
-            if _swappable(param, converted):
+            if swappable(param, converted):
                 param.data = converted
             else:
                 self._parameters[name] = Parameter(converted, param.requires_grad)
             if grad is not None:
                 with no_grad():
                     converted_grad = fn(grad)
-                if _swappable(grad, converted_grad):
+                if swappable(grad, converted_grad):
                     grad.data = converted_grad
                 else:
                     self._parameters[name].grad = converted_grad.requires_grad_(
@@ -788,9 +717,37 @@ class Module:
             self._forward_hooks_always_called[handle.id] = True
         return handle
 
+    def register_full_backward_pre_hook(self, hook: Callable, prepend: bool = False
+                                        ) -> RemovableHandle:
+        """Run ``hook(module, grad_output)`` when the gradients of the module's outputs are
+        known; a non-None result replaces ``grad_output``."""
+        return register_hook(self._backward_pre_hooks, hook, prepend=prepend)
+
+    def register_full_backward_hook(self, hook: Callable, prepend: bool = False
+                                    ) -> RemovableHandle:
+        """Run ``hook(module, grad_input, grad_output)`` when the gradients of the module's
+        positional tensor inputs are known (None for the others); a non-None result replaces
+        ``grad_input``. RuntimeError if legacy backward hooks are registered too."""
+        self._set_backward_hook_kind(True)
+        return register_hook(self._backward_hooks, hook, prepend=prepend)
+
+    def register_backward_hook(self, hook: Callable) -> RemovableHandle:
+        """Deprecated in torch: ``hook(module, grad_input, grad_output)`` on the ``grad_fn`` of
+        the output; use ``register_full_backward_hook``."""
+        self._set_backward_hook_kind(False)
+        return register_hook(self._backward_hooks, hook)
+
+    def _set_backward_hook_kind(self, full: bool) -> None:
+        if self._is_full_backward_hook is (not full):
+            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks "
+                               "on a single Module. Please use only one of them.")
+        self._is_full_backward_hook = full
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """Run ``forward(*args, **kwargs)`` between the forward pre-hooks and hooks."""
-        if not (self._forward_pre_hooks or self._forward_hooks):
+        """Run ``forward(*args, **kwargs)`` between the forward pre-hooks and hooks, with the
+        backward hooks attached to its inputs and outputs."""
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
+                or self._backward_pre_hooks):
             return self.forward(*args, **kwargs)
         return call_with_forward_hooks(self, args, kwargs)
 
@@ -807,7 +764,7 @@ class Module:
     def __repr__(self) -> str:
         """``Name(extra)`` on one line, or one line per extra line and per ``(child): repr``."""
         extra_lines = self.extra_repr().split("\n") if self.extra_repr() else []
-        child_lines = [f"({key}): " + _addindent(repr(module), 2)
+        child_lines = [f"({key}): " + addindent(repr(module), 2)
                        for key, module in self._modules.items()]
         lines = extra_lines + child_lines
         body = ""
@@ -830,10 +787,7 @@ class Module:
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
-        for name in ("_forward_pre_hooks", "_forward_pre_hooks_with_kwargs",
-                     "_forward_hooks_with_kwargs", "_forward_hooks_always_called",
-                     "_state_dict_hooks", "_state_dict_pre_hooks", "_load_state_dict_pre_hooks",
-                     "_load_state_dict_post_hooks", "_backward_pre_hooks"):
+        for name in _HOOK_DICTS:  # modules pickled by older versions lack some
             self.__dict__.setdefault(name, OrderedDict())
         self.__dict__.setdefault("_non_persistent_buffers_set", set())
         self.__dict__.setdefault("_is_full_backward_hook", None)

@@ -1,5 +1,6 @@
-"""Module hook machinery: handles that unregister a hook and its flags, and the forward call
-wrapped by forward pre-hooks and hooks with torch's ordering and return-value rules."""
+"""Module hook machinery: handles that unregister a hook and its flags, the forward call wrapped
+by forward pre-hooks and hooks with torch's ordering and return-value rules, and the gradient
+catchers behind full backward hooks."""
 from __future__ import annotations
 
 import warnings
@@ -7,9 +8,13 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from ..._tensor import Tensor
+from ...autograd.function import Function
+from ...autograd.grad_mode import is_grad_enabled
 from ...autograd.graph import RemovableHandle
 
-__all__ = ["HookHandle", "register_hook", "BoundHook", "call_with_forward_hooks"]
+__all__ = ["HookHandle", "register_hook", "BoundHook", "call_with_forward_hooks",
+           "BackwardHook"]
 
 
 class HookHandle(RemovableHandle):
@@ -57,10 +62,23 @@ def call_with_forward_hooks(module: Any, args: tuple, kwargs: dict) -> Any:
     output = None
     called: set = set()
     try:
+        full, legacy = _backward_hooks_of(module)
+        backward_hook = None
+        if full or module._backward_pre_hooks:
+            backward_hook = BackwardHook(module, full, list(module._backward_pre_hooks.values()))
+            args = backward_hook.setup_input_hook(args)
         output = module.forward(*args, **kwargs)
         for hook_id, hook in list(module._forward_hooks.items()):
             called.add(hook_id)
             output = _run_forward_hook(module, hook_id, hook, args, kwargs, output)
+        if backward_hook is not None:
+            if not isinstance(output, (Tensor, tuple)):
+                warnings.warn("For backward hooks to be called, module output should be a "
+                              "Tensor or a tuple of Tensors but received "
+                              f"{type(output)}", stacklevel=3)
+            output = backward_hook.setup_output_hook(output)
+        if legacy:
+            attach_legacy_backward_hooks(module, legacy, output)
         return output
     except Exception:
         for hook_id, hook in list(module._forward_hooks.items()):
@@ -72,6 +90,14 @@ def call_with_forward_hooks(module: Any, args: tuple, kwargs: dict) -> Any:
                                   "exception that was silenced as another error was raised in "
                                   f"forward: {exc}", stacklevel=2)
         raise
+
+
+def _backward_hooks_of(module: Any) -> tuple[list, list]:
+    """The module's backward hooks, split into full ones and legacy ones."""
+    hooks = list(module._backward_hooks.values())
+    if not hooks:
+        return [], []
+    return (hooks, []) if module._is_full_backward_hook else ([], hooks)
 
 
 def _run_pre_hooks(module: Any, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
@@ -98,3 +124,130 @@ def _run_forward_hook(module: Any, hook_id: int, hook: Callable, args: tuple, kw
     else:
         result = hook(module, args, output)
     return output if result is None else result
+
+
+# ---------------------------------------------------------------------- backward hooks
+class _HookIdentity(Function):
+    """Identity on tensors whose backward hands the incoming gradients to a callback, which
+    may replace them: how module backward hooks see gradients at the module's boundary."""
+
+    @staticmethod
+    def forward(ctx: Any, on_backward: Callable, *tensors: Tensor) -> tuple:
+        ctx.on_backward = on_backward
+        ctx.set_materialize_grads(False)
+        ctx.mark_non_differentiable(*[t for t in tensors if not t.requires_grad])
+        return tensors
+
+    @staticmethod
+    def backward(ctx: Any, *grads: Any) -> tuple:
+        return (None, *ctx.on_backward(grads))
+
+
+class BackwardHook:
+    """Wires one call of a module to its full backward (pre-)hooks, as torch's
+    ``torch.utils.hooks.BackwardHook``: identities around the tensor inputs and outputs catch
+    ``grad_output`` (pre-hooks may replace it) and then ``grad_input`` (hooks may replace it),
+    and each hook is called as ``hook(module, grad_input, grad_output)``."""
+
+    def __init__(self, module: Any, user_hooks: list, user_pre_hooks: list) -> None:
+        self.module = module
+        self.user_hooks = user_hooks
+        self.user_pre_hooks = user_pre_hooks
+        self.grad_outputs: tuple | None = None
+        self.n_inputs = self.n_outputs = -1
+        self.input_tensors_index: list | None = None
+        self.output_tensors_index: list | None = None
+
+    def setup_input_hook(self, args: tuple) -> tuple:
+        """The module's inputs, tensors routed through the grad_input catcher."""
+        result, self.input_tensors_index = _through_identity(self._on_grad_input, args)
+        self.n_inputs = len(args)
+        return result
+
+    def setup_output_hook(self, output: Any) -> Any:
+        """The module's output(s), tensors routed through the grad_output catcher."""
+        is_tuple = isinstance(output, tuple)
+        outputs = output if is_tuple else (output,)
+        result, self.output_tensors_index = _through_identity(self._on_grad_output, outputs)
+        self.n_outputs = len(outputs)
+        return result if is_tuple else result[0]
+
+    def _on_grad_output(self, grads: tuple) -> tuple:
+        self.grad_outputs = _pack(self.output_tensors_index, grads, self.n_outputs)
+        for pre_hook in self.user_pre_hooks:
+            replaced = pre_hook(self.module, self.grad_outputs)
+            if replaced is None:
+                continue
+            if len(replaced) != len(self.grad_outputs):
+                raise RuntimeError("Backward pre hook returned an invalid number of grad_output, "
+                                   f"got {len(replaced)}, but expected "
+                                   f"{len(self.grad_outputs)}")
+            self.grad_outputs = replaced
+        current = self.grad_outputs
+        if self.input_tensors_index is None:
+            self._call_without_input_grads()
+        return tuple(current[i] for i in self.output_tensors_index)
+
+    def _call_without_input_grads(self) -> None:
+        warnings.warn("Full backward hook is firing when gradients are computed with respect to "
+                      "module outputs since no inputs require gradients. See https://docs."
+                      "pytorch.org/docs/main/generated/torch.nn.Module.html#torch.nn.Module."
+                      "register_full_backward_hook for more details.", stacklevel=5)
+        grad_inputs = (None,) * self.n_inputs
+        for hook in self.user_hooks:
+            result = hook(self.module, grad_inputs, self.grad_outputs)
+            if result is not None and not (isinstance(result, tuple)
+                                           and all(r is None for r in result)):
+                raise RuntimeError("Backward hook for Modules where no input requires gradient "
+                                   "should always return None or None for all gradients.")
+        self.grad_outputs = None
+
+    def _on_grad_input(self, grads: tuple) -> tuple:
+        if self.grad_outputs is None:
+            return grads
+        grad_inputs = _pack(self.input_tensors_index, grads, self.n_inputs)
+        for hook in self.user_hooks:
+            replaced = hook(self.module, grad_inputs, self.grad_outputs)
+            if replaced is None:
+                continue
+            if len(replaced) != len(grad_inputs):
+                raise RuntimeError("Backward hook returned an invalid number of grad_input, got "
+                                   f"{len(replaced)}, but expected {len(grad_inputs)}")
+            grad_inputs = replaced
+        self.grad_outputs = None
+        return tuple(grad_inputs[i] for i in self.input_tensors_index)
+
+
+def _pack(indices: list, values: tuple, size: int) -> tuple:
+    """A ``size``-tuple with ``values`` at ``indices`` and None elsewhere."""
+    packed = [None] * size
+    for index, value in zip(indices, values):
+        packed[index] = value
+    return tuple(packed)
+
+
+def _through_identity(on_backward: Callable, values: tuple) -> tuple[tuple, list | None]:
+    """``values`` with its tensors replaced by identities reporting to ``on_backward``, and
+    the tensors' positions (None, and ``values`` unchanged, when none needs a gradient)."""
+    index = [i for i, v in enumerate(values) if isinstance(v, Tensor)]
+    tensors = [values[i] for i in index]
+    if not (is_grad_enabled() and any(t.requires_grad for t in tensors)):
+        return values, None
+    routed = _HookIdentity.apply(on_backward, *tensors)
+    result = list(values)
+    for i, tensor in zip(index, routed):
+        result[i] = tensor
+    return tuple(result), index
+
+
+def attach_legacy_backward_hooks(module: Any, hooks: list, output: Any) -> None:
+    """``register_backward_hook`` (deprecated in torch): hooks on the ``grad_fn`` of the first
+    output tensor, called as ``hook(module, grad_input, grad_output)`` of that node."""
+    first = output
+    while not isinstance(first, Tensor):
+        first = next(v for v in first.values() if isinstance(v, Tensor)) \
+            if isinstance(first, dict) else first[0]
+    if first.grad_fn is None:
+        return
+    for hook in hooks:
+        first.grad_fn.register_hook(BoundHook(hook, module))

@@ -9,9 +9,11 @@ import numpy as np
 
 from ..._device import META
 from ..._tensor import Tensor, _parse_to
+from ...autograd.grad_mode import no_grad
+from ..parameter import Parameter, UninitializedParameter
 
-__all__ = ["typename", "check_state_name", "copy_into", "parse_module_to",
-           "warn_unregistered"]
+__all__ = ["typename", "addindent", "check_state_name", "copy_into", "load_tensor",
+           "parse_module_to", "swappable", "warn_unregistered"]
 
 
 def typename(obj: Any) -> str:
@@ -75,3 +77,57 @@ def warn_unregistered(module: Any, name: str) -> None:
         f"to() will not see it. Use self.{name} = nn.Parameter(tensor) to train it, or "
         f"self.register_buffer('{name}', tensor) for non-trainable state.",
         UserWarning, stacklevel=4)
+
+
+def addindent(text: str, spaces: int) -> str:
+    """Indent every line but the first of ``text`` (blank lines stay empty)."""
+    lines = text.split("\n")
+    if len(lines) == 1:
+        return text
+    pad = " " * spaces
+    return "\n".join([lines[0]] + [pad + line if line.strip() else "" for line in lines[1:]])
+
+
+def swappable(tensor: Tensor, converted: Tensor) -> bool:
+    """Whether ``converted`` can become ``tensor``'s data in place (not across meta)."""
+    return (tensor._device.type == "meta") == (converted._device.type == "meta")
+
+
+def load_tensor(module: Any, name: str, key: str, current: Tensor, incoming: Any, assign: bool,
+                error_msgs: list) -> None:
+    """Copy (or with ``assign`` install) one checkpoint tensor into state ``name``."""
+    if not isinstance(incoming, Tensor):
+        error_msgs.append(f'While copying the parameter named "{key}", expected torch.Tensor '
+                          f"or Tensor-like object from checkpoint but received "
+                          f"{type(incoming)}")
+        return
+    lazy = isinstance(current, UninitializedParameter)
+    if not lazy and current.dim() == 0 and incoming.dim() == 1 and incoming.shape[0] == 1:
+        incoming = incoming[0]  # checkpoints of torch <= 0.3 saved scalars as shape (1,)
+    if not lazy and incoming.shape != current.shape:
+        error_msgs.append(f"size mismatch for {key}: copying a param with shape "
+                          f"{incoming.shape} from checkpoint, the shape in current model is "
+                          f"{current.shape}.")
+        return
+    if current._device is META and incoming._device is not META and not assign:
+        warnings.warn(f"for {key}: copying from a non-meta parameter in the checkpoint to a "
+                      "meta parameter in the current model, which is a no-op. (Did you mean "
+                      "to pass `assign=True` to assign items in the state dictionary to their "
+                      "corresponding key in the module instead of copying them in place?)",
+                      stacklevel=3)
+    try:
+        with no_grad():
+            if assign:
+                if isinstance(current, Parameter):
+                    if isinstance(incoming, Parameter):
+                        incoming.requires_grad_(current.requires_grad)
+                    else:
+                        incoming = Parameter(incoming, requires_grad=current.requires_grad)
+                setattr(module, name, incoming)
+            else:
+                copy_into(current, incoming)
+    except Exception as exc:  # noqa: BLE001 - reported with the others, as torch does
+        error_msgs.append(f'While copying the parameter named "{key}", whose dimensions in '
+                          f"the model are {current.size()} and whose dimensions in the "
+                          f"checkpoint are {incoming.size()}, an exception occurred : "
+                          f"{exc.args}.")

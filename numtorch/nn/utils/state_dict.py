@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections import OrderedDict
+from collections import OrderedDict, namedtuple
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -17,6 +17,19 @@ __all__ = ["consume_prefix_in_state_dict_if_present", "strip_prefix", "add_prefi
            "diagnose_load_failure"]
 
 _MAX_PAIRS = 10
+
+
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What ``load_state_dict`` returns: the keys it expected but did not get, and the reverse."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
 
 
 def consume_prefix_in_state_dict_if_present(state_dict: dict, prefix: str) -> None:

@@ -1,0 +1,171 @@
+"""Module backward hooks (full, pre, legacy) against torch: what the hooks see, what their
+results replace, and torch's errors and warnings."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from harness import compare, differential
+from test_module import compare_error, raises_like_torch
+
+
+def scaled(T):
+    """A module with two tensor inputs and a non-tensor one, returning a pair."""
+    class Scaled(T.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = T.nn.Parameter(T.tensor([1.0, 2.0, 3.0]))
+
+        def forward(self, x, factor, y):
+            return x * self.w * factor, (y * self.w).sum()
+
+    return Scaled()
+
+
+def grads(values):
+    return [None if g is None else g.detach().clone() for g in values]
+
+
+@differential
+def test_full_backward_hook_sees_input_and_output_gradients(T):
+    m = scaled(T)
+    log = []
+    m.register_full_backward_hook(lambda mod, gi, go: log.append((grads(gi), grads(go))))
+    x = T.tensor([1.0, 1.0, 2.0], requires_grad=True)
+    y = T.tensor([3.0, 0.5, 1.0], requires_grad=True)
+    a, b = m(x, 2.0, y)
+    (a.sum() + b * 3).backward()
+    return log, x.grad, y.grad, m.w.grad
+
+
+@differential
+def test_pre_hook_replaces_grad_output_and_hook_replaces_grad_input(T):
+    m = scaled(T)
+    order = []
+
+    def pre(mod, grad_output):
+        order.append("pre")
+        return (grad_output[0] * 10, grad_output[1])
+
+    def first(mod, grad_input, grad_output):
+        order.append("first")
+        return (grad_input[0] + 1, None, grad_input[2])
+
+    def prepended(mod, grad_input, grad_output):
+        order.append("prepended")
+
+    m.register_full_backward_pre_hook(pre)
+    m.register_full_backward_hook(first)
+    handle = m.register_full_backward_hook(prepended, prepend=True)
+    x = T.ones(3, requires_grad=True)
+    y = T.ones(3, requires_grad=True)
+    a, b = m(x, 1.0, y)
+    (a.sum() + b).backward()
+    handle.remove()
+    x2 = T.ones(3, requires_grad=True)
+    m(x2, 1.0, T.ones(3))[0].sum().backward()
+    return order, x.grad, y.grad, m.w.grad, x2.grad
+
+
+@differential
+def test_hook_fires_at_the_outputs_when_no_input_needs_grad(T):
+    m = scaled(T)
+    log = []
+    m.register_full_backward_hook(lambda mod, gi, go: log.append((gi, grads(go))))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        a, b = m(T.ones(3), 1.0, T.ones(3))
+        (a.sum() + b).backward()
+    return log, m.w.grad, [w.category.__name__ for w in caught]
+
+
+@raises_like_torch
+def test_hook_without_input_grads_must_return_none(T):
+    m = scaled(T)
+    m.register_full_backward_hook(lambda mod, gi, go: (T.ones(3), None, None))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m(T.ones(3), 1.0, T.ones(3))[0].sum().backward()
+
+
+@raises_like_torch
+def test_hook_returning_the_wrong_number_of_gradients(T):
+    m = scaled(T)
+    m.register_full_backward_hook(lambda mod, gi, go: (gi[0],))
+    m(T.ones(3, requires_grad=True), 1.0, T.ones(3))[0].sum().backward()
+
+
+@raises_like_torch
+def test_pre_hook_returning_the_wrong_number_of_gradients(T):
+    m = scaled(T)
+    m.register_full_backward_pre_hook(lambda mod, go: (go[0],))
+    m(T.ones(3, requires_grad=True), 1.0, T.ones(3))[0].sum().backward()
+
+
+@raises_like_torch
+def test_full_and_legacy_hooks_cannot_be_mixed(T):
+    m = scaled(T)
+    m.register_full_backward_hook(lambda *a: None)
+    m.register_backward_hook(lambda *a: None)
+
+
+@raises_like_torch
+def test_legacy_and_full_hooks_cannot_be_mixed(T):
+    m = scaled(T)
+    m.register_backward_hook(lambda *a: None)
+    m.register_full_backward_hook(lambda *a: None)
+
+
+@differential
+def test_legacy_backward_hook_sees_the_output_grad_fn(T):
+    class Mul(T.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = T.nn.Parameter(T.tensor([2.0, 3.0]))
+
+        def forward(self, x):
+            return x * self.w
+
+    m = Mul()
+    log = []
+
+    def hook(mod, grad_input, grad_output):
+        log.append((type(mod).__name__, grads(grad_input), grads(grad_output)))
+        return (grad_input[0] * 0, grad_input[1])
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m.register_backward_hook(hook)
+        x = T.tensor([1.0, 4.0], requires_grad=True)
+        m(x).sum().backward()
+    return log, x.grad, m.w.grad
+
+
+@differential
+def test_backward_hook_on_a_module_with_non_tensor_output_warns(T):
+    class Boxed(T.nn.Module):
+        def forward(self, x):
+            return [x * 2]
+
+    m = Boxed()
+    m.register_full_backward_hook(lambda *a: None)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = m(T.ones(2, requires_grad=True))
+    return [str(w.message).split(" but received")[0] for w in caught], type(out).__name__
+
+
+@differential
+def test_hooks_inside_a_sequential_fire_from_the_output_backwards(T):
+    rng = np.random.default_rng(0)
+    net = T.nn.Sequential(*[T.nn.Linear(3, 3) for _ in range(3)])
+    with T.no_grad():
+        for p in net.parameters():
+            p.copy_(T.tensor(rng.standard_normal(tuple(p.shape)).astype(np.float32)))
+    order = []
+    for i, layer in enumerate(net):
+        layer.register_full_backward_hook(lambda mod, gi, go, i=i: order.append((i, grads(go))))
+    net(T.ones(2, 3, requires_grad=True)).sum().backward()
+    return order
