@@ -101,7 +101,13 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
         raise NotImplementedError(_CREATE_GRAPH_MESSAGE)
     if grad_tensors is None and grad_variables is not None:
         grad_tensors = grad_variables
-    if type(tensors) is _Tensor and grad_tensors is None:
+    if type(tensors) is (_Tensor or _tensor_class()) and grad_tensors is None:
+        data = tensors._data
+        if inputs is None and tensors._requires_grad and data.size == 1 and data.dtype.kind != "c":
+            seed = np.array(1, dtype=data.dtype) if not data.ndim else np.ones(data.shape,
+                                                                              data.dtype)
+            graph.run_backward((tensors,), (seed,), bool(retain_graph))
+            return
         outputs = (tensors,)
         grads = _root_grads(outputs, ())
     else:

@@ -315,20 +315,37 @@ def run_backward(roots: Sequence, root_grads: Sequence, retain_graph: bool,
         else:
             results = [None] * len(inputs)
     ready = [n for n in starts if not deps[n]]
+    pop, push = ready.pop, ready.append
     while ready:
-        node = ready.pop()
+        node = pop()
         grads = buffers.pop(node, None)
         if grads is None:
             grads = [None] * node.num_outputs
-        if needed is not None and node not in needed:
-            _visit_unneeded(node, grads, captures, results)
+        if needed is not None:
+            if node not in needed:
+                _visit_unneeded(node, grads, captures, results)
+                continue
+            if captures is not None and node in captures:
+                for nr, i in captures[node]:
+                    results[i] = grads[nr]
+        if node._pre_hooks or node._retained or node._hooks:
+            in_grads = _execute(node, grads, retain_graph)
+            if in_grads is None:
+                continue
+        elif type(node) is AccumulateGrad:
+            if grads[0] is not None:
+                _accumulate_leaf(node, grads[0])
             continue
-        if captures is not None and node in captures:
-            for nr, i in captures[node]:
-                results[i] = grads[nr]
-        in_grads = _execute(node, grads, retain_graph)
-        if in_grads is None:
-            continue
+        else:
+            g = grads[0]
+            if node.num_outputs == 1:
+                in_grads = (None,) * len(node.next_functions) if g is None else node.backward(g)
+            elif all(g is None for g in grads):
+                in_grads = (None,) * len(node.next_functions)
+            else:
+                in_grads = node.backward(*grads)
+            if not retain_graph:
+                node.release()
         for (nxt, nr), g in zip(node.next_functions, in_grads):
             if nxt is None:
                 continue
@@ -344,7 +361,7 @@ def run_backward(roots: Sequence, root_grads: Sequence, retain_graph: bool,
             d = deps[nxt] - 1
             deps[nxt] = d
             if not d:
-                ready.append(nxt)
+                push(nxt)
     return results
 
 
