@@ -66,6 +66,12 @@ class Node:
                 raise RuntimeError(_modified_message(self, t, v))
         return saved
 
+    def check_not_freed(self) -> None:
+        """torch's "backward through the graph a second time" error when this node has been
+        released; for a backward that needs saved non-tensor values (a scalar factor) only."""
+        if self._freed:
+            raise RuntimeError(_FREED_MESSAGE)
+
     def release(self) -> None:
         """Free what backward needed (after a backward without retain_graph).
 
