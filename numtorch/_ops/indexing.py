@@ -127,10 +127,16 @@ def _basic_name(shape: tuple, items: tuple, single_slice: bool) -> str:
         elif type(it) is int:
             name = "Select"
         else:
-            if it.indices(shape[dim]) != (0, shape[dim], 1):
+            if not _covers(it, shape[dim]):
                 name = "Slice"
             dim += 1
     return name
+
+
+def _covers(sl: slice, length: int) -> bool:
+    """Whether torch skips ``sl`` as selecting all of a dimension of ``length``."""
+    return sl.start in (None, 0) and sl.step in (None, 1) and (sl.stop is None or
+                                                               sl.stop == length)
 
 
 def _check_bounds(shape, items, ellipsis_dims: int) -> None:
@@ -154,13 +160,7 @@ def _check_bounds(shape, items, ellipsis_dims: int) -> None:
                                  f"match the shape of the indexed tensor {list(shape)} at index "
                                  f"{dim + bad}")
             dim += it.ndim
-        else:
-            size = shape[dim]
-            if it.size:
-                hi, lo = int(it.max()), int(it.min())
-                if hi >= size or lo < -size:
-                    raise IndexError(f"index {hi if hi >= size else lo} is out of bounds for "
-                                     f"dimension {dim} with size {size}")
+        else:                       # integer arrays: NumPy checks their range
             dim += 1
 
 
@@ -245,6 +245,8 @@ def getitem(self: Tensor, key) -> Tensor:
             node.shape, node.key = a.shape, key
             record(out, node, self)
         return out
+    if type(key) is Tensor and key._data.dtype.kind == "i" and key._data.ndim and a.ndim:
+        return _take_rows(self, key._data)
     np_key, advanced, name = convert_key(a.shape, key)
     if not advanced:
         out = _view(self, a[np_key])
@@ -256,11 +258,29 @@ def getitem(self: Tensor, key) -> Tensor:
     staged = split_key(np_key)
     if staged is not None:               # torch selects with the ints first, then indexes
         return getitem(getitem(self, staged[0]), staged[1])
-    out = _fresh(self, a[np_key])
+    out = _fresh(self, _fancy(a, np_key))
     if GRAD.enabled and self._requires_grad:
         node = IndexBackward0()
         node.shape, node.key = a.shape, np_key
         node.unique = all(not isinstance(k, np.ndarray) or k.dtype.kind == "b" for k in np_key)
+        record(out, node, self)
+    return out
+
+
+def _fancy(a: np.ndarray, np_key):
+    """``a[np_key]`` with torch's wording for out-of-range indices."""
+    try:
+        return a[np_key]
+    except IndexError as exc:
+        raise IndexError(str(exc).replace(" axis ", " dimension ")) from None
+
+
+def _take_rows(self: Tensor, idx: np.ndarray) -> Tensor:
+    """``self[index_tensor]`` for an integer index tensor (the common advanced case)."""
+    out = _fresh(self, _fancy(self._data, idx))
+    if GRAD.enabled and self._requires_grad:
+        node = IndexBackward0()
+        node.shape, node.key, node.unique = self._data.shape, (idx,), False
         record(out, node, self)
     return out
 
@@ -338,7 +358,10 @@ def setitem(self: Tensor, key, value) -> None:
     staged = split_key(np_key) if advanced else None
     keys = staged if staged is not None else (np_key,)
     target, last = _walk(a, keys)
-    _assign(target, last, vt._data if vt is not None else value)
+    try:
+        _assign(target, last, vt._data if vt is not None else value)
+    except IndexError as exc:
+        raise IndexError(str(exc).replace(" axis ", " dimension ")) from None
     self._bump()
     if grad:
         if advanced:

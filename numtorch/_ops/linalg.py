@@ -290,14 +290,19 @@ class BaddbmmBackward0(AddmmBackward0):
 
 def _add_product(input: Tensor, m1: Tensor, m2: Tensor, beta, alpha, prod: np.ndarray,
                  node_cls) -> Tensor:
-    from .shape import expand
-    target = prod.shape
-    if input._data.shape != target:
-        expand(input.detach(), target)           # torch's error when it cannot broadcast
     res = prod if alpha == 1 else prod * alpha
-    if beta != 0:
-        i = input._data
-        res = res + (i if beta == 1 else i * beta)
+    i = input._data
+    try:
+        if beta != 0:
+            res = res + (i if beta == 1 else i * beta)
+        elif i.shape != prod.shape:
+            np.broadcast_to(i, prod.shape)
+        fits = res.shape == prod.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        from .shape import expand
+        expand(input.detach(), prod.shape)          # raises torch's error
     res = res.astype(prod.dtype, copy=False)
     out = _fresh(m1, np.asarray(res))
     if GRAD.enabled and (input._requires_grad or m1._requires_grad or m2._requires_grad):
@@ -542,7 +547,7 @@ class _PlaceBackward(Node):
         out = np.zeros(self.shape, dtype=g.dtype)
         if not self.shape:
             return (g.reshape(()),)
-        np.put_along_axis(out, self.indices, g, self.axis)
+        out[_along(self.indices, self.axis)] = g
         return (out,)
 
 
@@ -562,10 +567,10 @@ def _order(a: np.ndarray, axis: int, descending: bool) -> np.ndarray:
     """Stable argsort along ``axis``; NaN counts as the largest value, as in torch."""
     if not descending:
         return np.argsort(a, axis=axis, kind="stable")
-    n = a.shape[axis]
-    rev = np.flip(a, axis)
-    idx = np.argsort(rev, axis=axis, kind="stable")
-    return (n - 1) - np.flip(idx, axis)
+    # sorting the reversed array and reversing the result keeps ties in their original order
+    rev = (slice(None),) * axis + (slice(None, None, -1),)
+    idx = np.argsort(a[rev], axis=axis, kind="stable")[rev]
+    return (a.shape[axis] - 1) - idx
 
 
 def _pick(input: Tensor, idx: np.ndarray, axis: int, node_cls, result_cls):
@@ -573,13 +578,25 @@ def _pick(input: Tensor, idx: np.ndarray, axis: int, node_cls, result_cls):
     if a.ndim == 0:
         values = _fresh(input, a.copy())
     else:
-        values = _fresh(input, np.take_along_axis(a, idx, axis))
+        values = _fresh(input, a[_along(idx, axis)])
     indices = _fresh(input, idx.astype(np.int64, copy=False))
     if GRAD.enabled and input._requires_grad:
         node = node_cls()
         node.indices, node.axis, node.shape = idx, axis, a.shape
         record(values, node, input)
     return result_cls(values, indices)
+
+
+def _along(idx: np.ndarray, axis: int) -> tuple:
+    """A NumPy index taking ``idx`` along ``axis`` and every position along the others."""
+    nd = idx.ndim
+    key = []
+    for d, n in enumerate(idx.shape):
+        if d == axis:
+            key.append(idx)
+        else:
+            key.append(np.arange(n).reshape((1,) * d + (n,) + (1,) * (nd - d - 1)))
+    return tuple(key)
 
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool | None = None):

@@ -53,14 +53,28 @@ def _fresh(input: Tensor, arr: np.ndarray) -> Tensor:
 
 def _size_args(args, fn: str = "view") -> tuple:
     """Sizes given as varargs or as one sequence, as a tuple of ints."""
-    if len(args) == 1 and not isinstance(args[0], (int, np.integer, Tensor)):
-        args = args[0]
+    if len(args) == 1:
+        first = args[0]
+        if type(first) is not int and not isinstance(first, (np.integer, Tensor)):
+            args = first
+    for s in args:
+        if type(s) is not int:
+            break
+    else:
+        return args if isinstance(args, tuple) else tuple(args)
     try:
         return tuple(map(_index, args))
     except TypeError:
         bad = next(a for a in args if not hasattr(a, "__index__"))
         raise TypeError(f"{fn}(): argument 'size' (position 1) must be tuple of ints, but found "
                         f"element of type {type(bad).__name__}") from None
+
+
+def _reshaped_view(a: np.ndarray, shape: tuple) -> np.ndarray:
+    """``a`` seen with ``shape`` without copying; ValueError when that needs a copy."""
+    if a.flags.c_contiguous:
+        return a.reshape(shape)
+    return a.reshape(shape, copy=False)
 
 
 def infer_size(shape: tuple, numel: int) -> tuple:
@@ -278,7 +292,7 @@ class StackBackward0(Node):
             if self.next_functions[i][0] is None:
                 outs.append(None)
                 continue
-            part = np.take(g, i, axis=self.axis)
+            part = g[(slice(None),) * self.axis + (i,)]
             outs.append(part if part.dtype == dt else part.astype(dt))
         return tuple(outs)
 
@@ -304,7 +318,7 @@ def view(input: Tensor, *shape) -> Tensor:
     if shape and min(shape) < -1:
         infer_size(shape, a.size)
     try:
-        arr = np.reshape(a, shape, copy=False)
+        arr = _reshaped_view(a, shape)
     except ValueError:
         infer_size(shape, a.size)
         raise RuntimeError(_NOT_VIEWABLE) from None
@@ -339,7 +353,7 @@ def reshape(input: Tensor, *shape) -> Tensor:
     if shape and min(shape) < -1:
         infer_size(shape, a.size)
     try:
-        arr = np.reshape(a, shape, copy=False)
+        arr = _reshaped_view(a, shape)
     except ValueError:
         shape = infer_size(shape, a.size)
         out = _fresh(input, np.reshape(a, shape))
@@ -363,6 +377,8 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     shape = input._data.shape
     if not shape:
         return reshape(input, (1,))
+    if start_dim == 0 and end_dim == -1:
+        return reshape(input, (-1,)) if len(shape) > 1 else input
     s, e = _wrap(start_dim, len(shape)), _wrap(end_dim, len(shape))
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
@@ -419,7 +435,7 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:
     n = a.ndim + 1
     if d < -n or d >= n:
         raise _dim_error(d, n)
-    out = _view(input, np.expand_dims(a, d % n))
+    out = _view(input, a[(slice(None),) * (d % n) + (None,)])
     if GRAD.enabled and input._requires_grad:
         _record_reshape(out, UnsqueezeBackward0, input)
     return out
@@ -434,13 +450,18 @@ def permute(input: Tensor, *dims) -> Tensor:
         raise RuntimeError("permute(sparse_coo): number of dimensions in the tensor input does not "
                            "match the length of the desired ordering of dimensions i.e. "
                            f"input.dim() = {nd} is not equal to len(dims) = {len(dims)}")
-    axes = tuple(_wrap(d, nd) for d in dims)
-    if len(set(axes)) != nd:
-        raise RuntimeError("permute(): duplicate dims are not allowed.")
-    out = _view(input, input._data.transpose(axes))
+    try:
+        arr = input._data.transpose(dims)
+    except ValueError:                      # out of range or repeated: torch's errors
+        axes = tuple(_wrap(d, nd) for d in dims)
+        raise RuntimeError("permute(): duplicate dims are not allowed.") from None
+    out = _view(input, arr)
     if GRAD.enabled and input._requires_grad:
+        inverse = [0] * nd
+        for i, d in enumerate(dims):
+            inverse[d % nd] = i
         node = PermuteBackward0()
-        node.inverse = tuple(np.argsort(axes))
+        node.inverse = tuple(inverse)
         record(out, node, input)
     return out
 
@@ -735,9 +756,47 @@ def _check_tensor_list(tensors, fn: str) -> list:
     return tensors
 
 
+def _same_kind_arrays(tensors):
+    """The arrays of ``tensors`` when all share one dtype and rank (the fast case), else None."""
+    if type(tensors) is not list and type(tensors) is not tuple or not tensors:
+        return None
+    try:
+        arrays = [t._data for t in tensors]
+    except AttributeError:
+        return None
+    first = arrays[0]
+    dt, nd = first.dtype, first.ndim
+    if not nd:
+        return None
+    for x in arrays:
+        if x.dtype != dt or x.ndim != nd:
+            return None
+    return arrays
+
+
 def cat(tensors, dim: int = 0, *, out=None) -> Tensor:
     """The tensors joined along an existing dimension ``dim`` (dtypes promoted; 1-D empty
     tensors are skipped, as torch does)."""
+    arrays = _same_kind_arrays(tensors)
+    if arrays is not None:
+        try:
+            joined = np.concatenate(arrays, axis=dim)
+        except (ValueError, TypeError):
+            pass                          # the careful path below raises torch's error
+        else:
+            res = _fresh(tensors[0], joined)
+            if GRAD.enabled and any(t._requires_grad for t in tensors):
+                d = dim % arrays[0].ndim
+                node = CatBackward0()
+                node.axis = d
+                node.sizes = [x.shape[d] for x in arrays]
+                node.dtypes = [x.dtype for x in arrays]
+                record(res, node, *tensors)
+            return _write_out(res, out) if out is not None else res
+    return _careful_cat(tensors, dim, out)
+
+
+def _careful_cat(tensors, dim: int, out) -> Tensor:
     tensors = _check_tensor_list(tensors, "cat")
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
@@ -793,8 +852,10 @@ def stack(tensors, dim: int = 0, *, out=None) -> Tensor:
         raise _dim_error(dim, n)
     d = dim % n
     dt = _joined_dtype(tensors)
-    res = _fresh(tensors[0], np.stack([t._data if t._data.dtype == dt else t._data.astype(dt)
-                                       for t in tensors], axis=d))
+    new_axis = (slice(None),) * d + (None,)
+    res = _fresh(tensors[0], np.concatenate([(t._data if t._data.dtype == dt else
+                                              t._data.astype(dt))[new_axis] for t in tensors],
+                                            axis=d))
     if GRAD.enabled and any(t._requires_grad for t in tensors):
         node = StackBackward0()
         node.axis = d
