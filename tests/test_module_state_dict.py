@@ -411,3 +411,40 @@ def test_load_into_a_read_only_parameter_keeps_the_parameter():
     assert net.weight is weight
     np.testing.assert_array_equal(net.weight.detach().numpy(), np.full((2, 2), 3.0))
     np.testing.assert_array_equal(frozen, np.ones((2, 2)))
+
+
+# ------------------------------------------------------------------ state-dict helpers
+@differential
+def test_consume_prefix_in_state_dict_matches_torch(T):
+    from importlib import import_module
+    consume = (import_module("torch.nn.modules.utils") if T.__name__ == "torch"
+               else T.nn.utils).consume_prefix_in_state_dict_if_present
+    outer = T.nn.Module()
+    outer.module = zoo(T)["Net"]()
+    state = outer.state_dict()
+    state["other.key"] = T.zeros(1)
+    consume(state, "module.")
+    return list(state), dict(state._metadata)
+
+
+def test_strip_and_add_prefix_round_trip():
+    from numtorch.nn.utils import add_prefix, strip_prefix
+    net = zoo(numtorch)["Net"]()
+    state = net.state_dict()
+    wrapped = add_prefix(state, "module.")
+    assert list(wrapped) == ["module." + k for k in state]
+    assert list(wrapped._metadata) == ["module"] + ["module." + k for k in state._metadata if k]
+    back = strip_prefix(wrapped, "module.")
+    assert list(back) == list(state) and dict(back._metadata) == dict(state._metadata)
+    assert all(back[k] is state[k] for k in state)
+    assert net.load_state_dict(back).missing_keys == []
+
+
+def test_load_error_finds_a_multi_part_prefix():
+    net = zoo(numtorch)["Net"]()
+    compiled = OrderedDict(("module._orig_mod." + k, v) for k, v in net.state_dict().items())
+    text = load_error(net, compiled)
+    assert "extra prefix 'module._orig_mod.'" in text
+    from numtorch.nn.utils import strip_prefix
+    assert repr(net.load_state_dict(strip_prefix(compiled, "module._orig_mod."))) == \
+        "<All keys matched successfully>"
