@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
+
 import pytest
 
 from harness import compare
@@ -214,3 +216,39 @@ def test_warnings_for_wrong_call_order_and_get_lr():
             sched.get_lr()
         return [str(w.message)[:50] for w in caught]
     compare(body)
+
+
+@pytest.mark.parametrize("key", ["StepLR", "MultiStepLR", "CosineAnnealingLR", "OneCycleLR-cos",
+                                 "CyclicLR-exp_range", "SequentialLR",
+                                 "CosineAnnealingWarmRestarts"])
+def test_torch_scheduler_state_dict_drives_numtorch(key):
+    """A scheduler's state saved by torch (plain Python values) resumes in numtorch."""
+    import copy
+
+    import torch
+
+    import numtorch
+    make = SCHEDULERS[key]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t_opt = _opt(torch)
+        t_sched = make(torch, t_opt)
+        for _ in range(37):
+            t_opt.step()
+            t_sched.step()
+        sd = copy.deepcopy(t_sched.state_dict())
+        groups = [{k: v for k, v in g.items() if k != "params"} for g in t_opt.param_groups]
+        n_opt = _opt(numtorch)
+        n_sched = make(numtorch, n_opt)
+        for g, saved in zip(n_opt.param_groups, groups):
+            g.update(saved)
+        n_sched.load_state_dict(sd)
+        t_lrs, n_lrs = [], []
+        for _ in range(40):
+            t_opt.step()
+            t_sched.step()
+            n_opt.step()
+            n_sched.step()
+            t_lrs.append(t_sched.get_last_lr())
+            n_lrs.append(n_sched.get_last_lr())
+    np.testing.assert_allclose(np.array(n_lrs), np.array(t_lrs), rtol=1e-12, atol=1e-15)
