@@ -424,3 +424,34 @@ def test_decoder(T, rng):
     causal = T.triu(T.full((4, 4), float("-inf"), dtype=T.float64), diagonal=1)
     out = dec(tgt, mem, tgt_mask=causal)
     return out, backward_all(T, rng, out, dec, tgt, mem), list(dec.state_dict().keys())
+
+
+@differential
+def test_full_transformer(T, rng):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = T.nn.Transformer(d_model=8, nhead=2, num_encoder_layers=2, num_decoder_layers=1,
+                                 dim_feedforward=16, dropout=0.0, batch_first=True)
+    model = seed_weights(T, rng, model.double())
+    src = tensor(T, rng, 2, 5, 8, requires_grad=True)
+    tgt = tensor(T, rng, 2, 4, 8, requires_grad=True)
+    mask = T.nn.Transformer.generate_square_subsequent_mask(4, dtype=T.float64)
+    out = model(src, tgt, tgt_mask=mask)
+    bad = None
+    try:
+        model(src, tensor(T, rng, 3, 4, 8))
+    except RuntimeError as e:
+        bad = str(e)
+    return (out, backward_all(T, rng, out, model, src, tgt), list(model.state_dict().keys()),
+            [str(c.message) for c in caught], mask, bad,
+            T.nn.Transformer.generate_square_subsequent_mask(3))
+
+
+@differential
+def test_full_transformer_default_init_is_glorot(T, rng):
+    model = T.nn.Transformer(d_model=16, nhead=2, num_encoder_layers=1, num_decoder_layers=1,
+                             dim_feedforward=32)
+    w = model.encoder.layers[0].linear1.weight.detach().numpy()
+    bound = math.sqrt(6.0 / (16 + 32))
+    return bool(abs(w).max() <= bound), bool(abs(w).max() > 0.8 * bound), \
+        model.encoder.layers[0].linear1.bias.shape
