@@ -10,6 +10,7 @@ from ._dtype import (bfloat16, complex64, complex128, dtype, float8_e4m3fn, floa
                      float32, float64, get_default_dtype, int8, int16, int32, int64,
                      set_default_dtype, uint8, uint16, uint32, uint64, promote_types)
 from ._dtype import bool_ as bool  # noqa: A001  torch.bool
+from ._dtype import can_cast, finfo, iinfo
 from ._device import device, get_default_device, set_default_device
 from ._tensor import Tensor, Size
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,
@@ -17,6 +18,9 @@ from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,
 from .random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed,
                      set_rng_state)
 from ._printing import set_printoptions
+from ._legacy import (BFloat16Tensor, BoolTensor, ByteTensor, CharTensor, DoubleTensor,
+                      FloatTensor, HalfTensor, IntTensor, LongTensor, ShortTensor, is_nonzero,
+                      result_type, typename)
 from . import _ops
 from . import autograd, cuda, random, version
 from .version import __version__

@@ -224,3 +224,62 @@ def result_type(dim_dtypes, zero_dim_dtypes, scalars) -> dtype:
             else:
                 result = int64
     return result
+
+
+def _info_dtype(d, kind: str) -> "dtype":
+    if d is None:
+        return _default_float
+    if not isinstance(d, dtype):
+        raise TypeError(f"torch.{kind}(): argument 'type' must be torch.dtype, not "
+                        f"{type(d).__name__}")
+    return d
+
+
+class finfo:
+    """Machine limits of a floating dtype, as ``torch.finfo`` (default: the default dtype)."""
+
+    def __init__(self, type: dtype | None = None) -> None:  # noqa: A002 - torch's name
+        d = _info_dtype(type, "finfo")
+        if d._category < 2:
+            raise TypeError("torch.finfo() requires a floating point input type. Use torch.iinfo "
+                            "to handle 'torch.finfo'")
+        d = d.to_real()
+        info = ml_dtypes.finfo(d.np) if d.np.kind == "V" or d.name.startswith(
+            ("bfloat", "float8")) else np.finfo(d.np)
+        self.bits = int(info.bits)
+        self.eps = float(info.eps)
+        self.max = float(info.max)
+        self.min = float(info.min)
+        self.tiny = self.smallest_normal = float(info.smallest_normal)
+        self.resolution = 10.0 ** -int(info.precision)
+        self.dtype = d.name
+
+    def __repr__(self) -> str:
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
+                f"eps={self.eps:g}, smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, "
+                f"dtype={self.dtype})")
+
+
+class iinfo:
+    """Limits of an integer dtype, as ``torch.iinfo``."""
+
+    def __init__(self, type: dtype) -> None:  # noqa: A002 - torch's name
+        d = _info_dtype(type, "iinfo")
+        if d is bool_:
+            raise TypeError("torch.bool is not supported by torch.iinfo")
+        if d._category != 1:
+            raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo to "
+                            "handle 'torch.iinfo'")
+        info = np.iinfo(d.np)
+        self.bits = int(info.bits)
+        self.max = int(info.max)
+        self.min = int(info.min)
+        self.dtype = d.name
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"
+
+
+def can_cast(from_: dtype, to: dtype) -> bool:
+    """Whether torch's casting rules allow ``from_`` -> ``to`` (never to a lower category)."""
+    return from_._category <= to._category

@@ -62,6 +62,7 @@ class Tensor:
     _accum = None
     _hooks = None
     _retains_grad = False
+    _post_acc_hooks = None
     _is_param = False
     __array_priority__ = 1000
 
@@ -382,6 +383,123 @@ class Tensor:
                 raise ValueError(f"invalid type: '{name}'")
         return _convert(self, None, dtype, False)
 
+    # ------------------------------------------------------------------ new tensors like this one
+    def new_tensor(self, data, dtype=None, device=None, requires_grad: bool = False,
+                   layout=None, pin_memory: bool = False) -> "Tensor":
+        """A new tensor holding ``data`` with this tensor's dtype and device unless given."""
+        from ._ops import creation
+        if isinstance(data, Tensor):
+            import warnings
+            warnings.warn("To copy construct from a tensor, it is recommended to use "
+                          "sourceTensor.detach().clone() or sourceTensor.detach().clone()."
+                          "requires_grad_(True), rather than tensor.new_tensor(sourceTensor).",
+                          UserWarning, stacklevel=2)
+        return creation.tensor(data, dtype=self.dtype if dtype is None else dtype,
+                               device=self._device if device is None else device,
+                               requires_grad=requires_grad)
+
+    def _new_filled(self, maker: str, size, dtype, device, requires_grad: bool) -> "Tensor":
+        from ._ops import creation
+        return getattr(creation, maker)(*size, dtype=self.dtype if dtype is None else dtype,
+                                        device=self._device if device is None else device,
+                                        requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad: bool = False,
+                  layout=None, pin_memory: bool = False) -> "Tensor":
+        """Zeros of ``size`` with this tensor's dtype and device unless given."""
+        return self._new_filled("zeros", size, dtype, device, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad: bool = False,
+                 layout=None, pin_memory: bool = False) -> "Tensor":
+        """Ones of ``size`` with this tensor's dtype and device unless given."""
+        return self._new_filled("ones", size, dtype, device, requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad: bool = False,
+                  layout=None, pin_memory: bool = False) -> "Tensor":
+        """An uninitialised tensor of ``size`` with this tensor's dtype and device unless given."""
+        return self._new_filled("empty", size, dtype, device, requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad: bool = False,
+                 layout=None, pin_memory: bool = False) -> "Tensor":
+        """``fill_value`` everywhere, with this tensor's dtype and device unless given."""
+        from ._ops import creation
+        return creation.full(size, fill_value, dtype=self.dtype if dtype is None else dtype,
+                             device=self._device if device is None else device,
+                             requires_grad=requires_grad)
+
+    def new(self, *args, **kwargs) -> "Tensor":
+        """Legacy constructor with this tensor's dtype: ``new(2, 3)``, ``new([1, 2])``."""
+        out = _from_array(_legacy_constructor_data(args, kwargs, self._data.dtype),
+                          device=self._device)
+        return out
+
+    # ------------------------------------------------------------------ storage facts
+    def get_device(self) -> int:
+        """The CUDA device index, -1 for CPU tensors."""
+        return -1 if self._device.type == "cpu" else (self._device.index or 0)
+
+    def data_ptr(self) -> int:
+        """Address of the first element (0 for meta tensors)."""
+        if self._device is META:
+            return 0
+        return self._data.__array_interface__["data"][0]
+
+    def storage_offset(self) -> int:
+        """Offset in elements of the first element from the start of the memory it views."""
+        root = self._data
+        while isinstance(root.base, np.ndarray):
+            root = root.base
+        if self._device is META or root is self._data:
+            return 0
+        start = root.__array_interface__["data"][0]
+        return (self.data_ptr() - start) // self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self._data.size * self._data.itemsize
+
+    @property
+    def itemsize(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def output_nr(self) -> int:
+        return self._output_nr
+
+    is_sparse = False
+    is_quantized = False
+    is_nested = False
+    is_mkldnn = False
+
+    def is_signed(self) -> bool:
+        """Whether the dtype is signed."""
+        return self.dtype.is_signed
+
+    def share_memory_(self) -> "Tensor":
+        """No-op: NumPy memory is process-local; returns self."""
+        return self
+
+    def is_shared(self) -> bool:
+        return False
+
+    def pin_memory(self, device=None) -> "Tensor":
+        """Pinning needs CUDA; raises as torch's CPU build does."""
+        raise RuntimeError("Cannot access accelerator device when none is available.")
+
+    def is_pinned(self, device=None) -> bool:
+        return False
+
+    def register_post_accumulate_grad_hook(self, hook: Callable) -> RemovableHandle:
+        """Call ``hook(tensor)`` after a gradient has been accumulated into this leaf's grad."""
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
+                               "tensors")
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._post_acc_hooks is None:
+            self._post_acc_hooks = {}
+        return RemovableHandle.add(self._post_acc_hooks, hook)
+
     def __len__(self) -> int:
         if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
@@ -555,20 +673,24 @@ def _type_name(t: Tensor) -> str:
     return "torch." + name
 
 
-def _legacy_constructor_data(args, kwargs) -> np.ndarray:
+def _legacy_constructor_data(args, kwargs, np_dtype=None) -> np.ndarray:
     if kwargs.get("device") not in (None, "cpu") and str(kwargs["device"]) != "cpu":
-        as_device(kwargs["device"])
+        dev = as_device(kwargs["device"])
+        if dev.type == "cuda":
+            raise cuda_unavailable()
+    dt = D.get_default_dtype().np if np_dtype is None else np_dtype
     if not args:
-        return np.empty((0,), dtype=D.get_default_dtype().np)
-    if len(args) == 1 and isinstance(args[0], (list, tuple, np.ndarray, Tensor)):
+        return np.empty((0,), dtype=dt)
+    if len(args) == 1 and isinstance(args[0], (list, tuple, np.ndarray, Tensor)) and not \
+            isinstance(args[0], Size):
         data = args[0]
         if isinstance(data, Tensor):
             return data._data
-        return np.array(_to_array_like(data), dtype=D.get_default_dtype().np)
-    if all(isinstance(a, (int, np.integer)) for a in args):
-        return np.empty(tuple(int(a) for a in args), dtype=D.get_default_dtype().np)
+        return np.array(_to_array_like(data), dtype=dt)
+    if all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args):
+        return np.empty(tuple(int(a) for a in args), dtype=dt)
     if len(args) == 1 and isinstance(args[0], (Size, tuple)):
-        return np.empty(tuple(args[0]), dtype=D.get_default_dtype().np)
+        return np.empty(tuple(args[0]), dtype=dt)
     raise TypeError("new(): invalid data type '" + type(args[0]).__name__ + "'")
 
 

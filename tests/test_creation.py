@@ -282,3 +282,35 @@ def test_eye_negative(T):
 @differential
 def test_scalar_tensor(T):
     return T.scalar_tensor(3), T.scalar_tensor(2.5, dtype=T.float64), T.scalar_tensor(True)
+
+
+@differential
+def test_asarray(T):
+    a = np.array([1.0, 2.0])
+    t = T.asarray(a)
+    a[0] = 5.0
+    src = T.tensor([1, 2])
+    c = T.asarray(src, copy=True)
+    c[0] = 9
+    return (t, T.asarray([1, 2]), T.asarray(3.5), T.asarray(src) is src, src,
+            T.asarray(a, dtype=T.float32), T.asarray([1.0], requires_grad=True))
+
+
+@differential(match_message=True)
+def test_asarray_no_copy_impossible(T):
+    T.asarray(np.array([1.0, 2.0]), dtype=T.float32, copy=False)
+
+
+@differential
+def test_frombuffer_shares_memory(T):
+    buf = bytearray(np.arange(6, dtype=np.int32).tobytes())
+    t = T.frombuffer(buf, dtype=T.int32)
+    t[0] = 42
+    return (t, np.frombuffer(buf, dtype=np.int32)[0], T.frombuffer(buf, dtype=T.int32, count=2,
+                                                                   offset=4),
+            T.frombuffer(buf, dtype=T.int16).shape)
+
+
+@differential(match_message=True)
+def test_frombuffer_bad_length(T):
+    T.frombuffer(bytearray(5), dtype=T.int32)

@@ -388,3 +388,102 @@ def test_requires_grad_property_and_method(T):
     y.requires_grad = True
     y.requires_grad_(False)
     return r is x, x.requires_grad, y.requires_grad, T.zeros(2, dtype=T.complex64).requires_grad_()
+
+
+# ------------------------------------------------------------------ new_* and storage facts
+@differential
+def test_new_factories(T):
+    base = T.tensor([[1, 2]], dtype=T.int32)
+    fl = T.tensor([1.0], dtype=T.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        nt = base.new_tensor(T.tensor([3, 4]))
+    return (base.new_zeros(2, 3), base.new_zeros((2,)), base.new_ones([1, 2]),
+            base.new_full((2,), 7), base.new_tensor([1.5, 2.5]), fl.new_tensor([1, 2]),
+            base.new_empty(3).shape, base.new_empty(3).dtype, fl.new_zeros(2, dtype=T.float16),
+            fl.new_ones(2, requires_grad=True), base.new(2, 3).shape, base.new([5, 6]),
+            base.new().shape, nt, fl.new_full((1, 2), 2.5))
+
+
+@differential
+def test_storage_facts(T):
+    t = T.zeros(4, 5, dtype=T.float64)
+    v = t[1:, 2:]
+    return (t.get_device(), t.storage_offset(), v.storage_offset(), t.nbytes, v.nbytes,
+            t.itemsize, t.is_sparse, t.is_quantized, t.is_nested, t.is_signed(),
+            T.zeros(1, dtype=T.uint8).is_signed(), t.is_shared(), t.share_memory_() is t,
+            t.is_pinned(), t.data_ptr() == t.numpy().ctypes.data, v.data_ptr() - t.data_ptr(),
+            (t * 2).output_nr)
+
+
+@differential
+def test_post_accumulate_grad_hook(T):
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    seen = []
+    h = x.register_post_accumulate_grad_hook(lambda t: seen.append(t.grad.clone()))
+    (x * 3).sum().backward()
+    (x * 1).sum().backward()
+    h.remove()
+    (x * 1).sum().backward()
+    return seen, x.grad
+
+
+@differential(match_message=True)
+def test_post_accumulate_grad_hook_non_leaf(T):
+    (T.tensor([1.0], requires_grad=True) * 2).register_post_accumulate_grad_hook(print)
+
+
+# ------------------------------------------------------------------ dtype helpers
+@pytest.mark.parametrize("name", [None, "float16", "bfloat16", "float32", "float64", "complex64",
+                                  "complex128"])
+@differential
+def test_finfo(T, name):
+    f = T.finfo() if name is None else T.finfo(getattr(T, name))
+    return repr(f), f.bits, f.eps, f.max, f.min, f.tiny, f.smallest_normal, f.resolution, f.dtype
+
+
+@pytest.mark.parametrize("name", ["uint8", "int8", "int16", "int32", "int64"])
+@differential
+def test_iinfo(T, name):
+    i = T.iinfo(getattr(T, name))
+    return repr(i), i.bits, i.max, i.min, i.dtype
+
+
+@pytest.mark.parametrize("make", [lambda T: T.finfo(T.int32), lambda T: T.iinfo(T.float32),
+                                  lambda T: T.iinfo(T.bool)], ids=range(3))
+@differential(match_message=True)
+def test_info_errors(T, make):
+    make(T)
+
+
+@differential
+def test_can_cast_and_result_type(T):
+    names = ["bool", "uint8", "int8", "int32", "int64", "float16", "float32", "float64",
+             "complex64"]
+    casts = [T.can_cast(getattr(T, a), getattr(T, b)) for a in names for b in names]
+    rt = [T.result_type(T.tensor([1]), 1.0), T.result_type(T.tensor([1], dtype=T.int8),
+                                                           T.tensor(1000)),
+          T.result_type(2, 3.0), T.result_type(T.tensor(1.0, dtype=T.float64), T.tensor([1])),
+          T.result_type(T.tensor([True]), 5), T.result_type(T.tensor([1.0]), 1j)]
+    return casts, rt
+
+
+@differential
+def test_legacy_tensor_types(T):
+    return (T.FloatTensor([1, 2]), T.LongTensor([1.7, 2.2]), T.LongTensor(2, 3).shape,
+            T.DoubleTensor(2).dtype, T.BoolTensor([1, 0]), T.ByteTensor([3]), T.IntTensor([1]),
+            isinstance(T.zeros(1), T.FloatTensor), isinstance(T.zeros(1), T.LongTensor),
+            isinstance(T.zeros(1, dtype=T.int64), T.LongTensor), T.HalfTensor([1]).dtype,
+            T.typename(T.zeros(1, dtype=T.int32)), T.typename(1), T.typename(T.zeros(1)))
+
+
+@differential
+def test_is_nonzero(T):
+    return T.is_nonzero(T.tensor([0.0])), T.is_nonzero(T.tensor(3)), T.is_nonzero(
+        T.tensor([[True]]))
+
+
+@pytest.mark.parametrize("data", [[], [1, 2]], ids=["empty", "many"])
+@differential(match_message=True)
+def test_is_nonzero_errors(T, data):
+    T.is_nonzero(T.tensor(data))

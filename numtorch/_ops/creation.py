@@ -16,7 +16,7 @@ from ._util import wrap
 __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "empty", "full", "zeros_like",
            "ones_like", "empty_like", "full_like", "arange", "linspace", "eye", "randn", "rand",
            "randint", "randperm", "normal", "scalar_tensor", "randn_like", "rand_like",
-           "randint_like", "logspace", "empty_strided"]
+           "randint_like", "logspace", "empty_strided", "asarray", "frombuffer"]
 
 
 def _target(device):
@@ -258,6 +258,48 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     _check_numpy_array(ndarray)
     _numpy_dtype(ndarray.dtype)
     return _from_array(ndarray)
+
+
+def asarray(obj, *, dtype=None, device=None, copy: bool | None = None,
+            requires_grad: bool = False) -> Tensor:
+    """A tensor over ``obj``: shares memory with arrays/tensors unless ``copy`` or a dtype or
+    device change requires one; ``copy=False`` raises when a copy is unavoidable."""
+    if copy:
+        t = tensor(obj.detach() if isinstance(obj, Tensor) else obj, dtype=dtype,
+                   device=device) if not isinstance(obj, Tensor) else \
+            obj.detach().to(dtype=dtype, device=device, copy=True)
+    else:
+        if copy is False and isinstance(obj, (Tensor, np.ndarray)) and dtype is not None:
+            src = obj.dtype if isinstance(obj, Tensor) else _numpy_dtype(obj.dtype)
+            if src is not _as_dtype(dtype):
+                raise ValueError(f"can't alias tensor with dtype '{_TYPE_WORDS[src.name]}' "
+                                 f"into dtype '{_TYPE_WORDS[_as_dtype(dtype).name]}'.")
+        t = as_tensor(obj, dtype=dtype, device=device)
+    if requires_grad:
+        t = t.detach() if t is obj else t
+        t.requires_grad_(True)
+    return t
+
+
+_TYPE_WORDS = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+               "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+               "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble",
+               "uint16": "UInt16", "uint32": "UInt32", "uint64": "UInt64"}
+
+
+def frombuffer(buffer, *, dtype, count: int = -1, offset: int = 0,
+               requires_grad: bool = False) -> Tensor:
+    """A 1-D tensor over an object exposing the buffer protocol (memory is shared)."""
+    np_dtype = _as_dtype(dtype).np
+    nbytes = memoryview(buffer).nbytes
+    if offset < 0 or offset > nbytes:
+        raise ValueError(f"offset ({offset} bytes) must be non-negative and no greater than "
+                         f"buffer length ({nbytes} bytes) minus 1.")
+    if count <= 0 and (nbytes - offset) % np_dtype.itemsize:
+        raise ValueError(f"buffer length ({nbytes - offset} bytes) after offset ({offset} bytes) "
+                         f"must be a multiple of element size ({np_dtype.itemsize}).")
+    arr = np.frombuffer(buffer, dtype=np_dtype, count=count, offset=offset)
+    return _finish(arr, None, requires_grad)
 
 
 def scalar_tensor(s, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:

@@ -234,8 +234,8 @@ def _accumulate_leaf(node: AccumulateGrad, grad) -> None:
             g._bump()
         else:
             g._data = (existing + grad).astype(data.dtype, copy=False)
-    if node._hooks:
-        for hook in list(node._hooks.values()):
+    if t._post_acc_hooks:
+        for hook in list(t._post_acc_hooks.values()):
             hook(t)
 
 
@@ -396,6 +396,9 @@ def _execute(node: Node, grads: list, retain_graph: bool):
     if type(node) is AccumulateGrad:
         if grads[0] is not None:
             _accumulate_leaf(node, grads[0])
+        if node._hooks:
+            for hook in list(node._hooks.values()):
+                hook((), _tensors(grads))
         return None
     if node.num_outputs == 1:
         g = grads[0]
