@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from harness import assert_same, compare
+from harness import compare
 
 RNG = np.random.default_rng(0)
 W0 = RNG.standard_normal((4, 3))

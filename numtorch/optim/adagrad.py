@@ -6,8 +6,8 @@ from typing import Callable
 import numpy as np
 
 from .._tensor import Tensor
-from ._functional import add_scaled, addcmul_, full_state
-from .optimizer import Optimizer, check_differentiable, scalar_state, to_scalar
+from ._functional import add_scaled, addcmul_, full_state, scalar_state
+from .optimizer import Optimizer, check_differentiable, to_scalar
 
 __all__ = ["Adagrad"]
 

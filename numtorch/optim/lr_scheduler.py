@@ -11,8 +11,7 @@ import types
 import warnings
 from bisect import bisect_right
 from collections import Counter
-from functools import partial
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Iterable, Sequence
 from weakref import ref
 
 from .._tensor import Tensor

@@ -10,19 +10,17 @@ from __future__ import annotations
 import copy
 import functools
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterable
 from itertools import chain
 from typing import Any, Callable
 
 import numpy as np
 
 from .. import _dtype as D
-from .._tensor import Tensor, _from_array
+from .._tensor import Tensor
 from ..autograd.graph import RemovableHandle
 from ..autograd.grad_mode import enable_grad
 from ._flat import ParamTarget, flat_plan
-from ._functional import (full_state, real, scalar_dtype, scalar_state, sparse_check,
-                          zeros_state)
+from ._functional import full_state, real, scalar_state, sparse_check, zeros_state
 
 __all__ = ["Optimizer", "required", "register_optimizer_step_pre_hook",
            "register_optimizer_step_post_hook"]
