@@ -455,3 +455,29 @@ def test_full_transformer_default_init_is_glorot(T, rng):
     bound = math.sqrt(6.0 / (16 + 32))
     return bool(abs(w).max() <= bound), bool(abs(w).max() > 0.8 * bound), \
         model.encoder.layers[0].linear1.bias.shape
+
+
+def test_encoder_loaded_from_torch_state_dict_matches_torch():
+    """The brief's recipe: torch's own (default-initialised) weights through NumPy arrays."""
+    import torch
+    import numtorch
+    torch.manual_seed(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = torch.nn.TransformerEncoder(
+            torch.nn.TransformerEncoderLayer(16, 4, dim_feedforward=32, batch_first=True,
+                                             activation="gelu"), 2, norm=torch.nn.LayerNorm(16))
+        mine = numtorch.nn.TransformerEncoder(
+            numtorch.nn.TransformerEncoderLayer(16, 4, dim_feedforward=32, batch_first=True,
+                                                activation="gelu"), 2,
+            norm=numtorch.nn.LayerNorm(16))
+    result = mine.load_state_dict({k: numtorch.tensor(v.numpy())
+                                   for k, v in ref.state_dict().items()})
+    assert list(result.missing_keys) == [] and list(result.unexpected_keys) == []
+    ref.eval()
+    mine.eval()
+    x = np.random.default_rng(0).standard_normal((2, 6, 16)).astype("float32")
+    mask = np.triu(np.full((6, 6), -np.inf, dtype="float32"), 1)
+    expected = ref(torch.tensor(x), mask=torch.tensor(mask)).detach().numpy()
+    actual = mine(numtorch.tensor(x), mask=numtorch.tensor(mask)).detach().numpy()
+    np.testing.assert_allclose(actual, expected, rtol=1e-4, atol=1e-5)
