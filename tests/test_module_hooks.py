@@ -169,3 +169,111 @@ def test_hooks_inside_a_sequential_fire_from_the_output_backwards(T):
         layer.register_full_backward_hook(lambda mod, gi, go, i=i: order.append((i, grads(go))))
     net(T.ones(2, 3, requires_grad=True)).sum().backward()
     return order
+
+
+def global_hooks(T):
+    from importlib import import_module
+    return import_module(f"{T.__name__}.nn.modules.module")
+
+
+@differential
+def test_global_forward_hooks_run_before_the_modules_own(T):
+    g = global_hooks(T)
+    m = scaled(T)
+    order = []
+    m.register_forward_pre_hook(lambda mod, args: order.append("own pre"))
+    m.register_forward_hook(lambda mod, args, out: order.append("own"))
+    handles = [
+        g.register_module_forward_pre_hook(lambda mod, args: order.append(
+            ("global pre", type(mod).__name__, len(args)))),
+        g.register_module_forward_hook(lambda mod, args, out: order.append("global")),
+        g.register_module_forward_hook(lambda mod, args, kwargs, out: order.append(
+            ("global kw", sorted(kwargs))), with_kwargs=True)]
+    try:
+        m(T.ones(3), 2.0, y=T.ones(3))
+    finally:
+        for h in handles:
+            h.remove()
+    m(T.ones(3), 2.0, T.ones(3))
+    return order
+
+
+@differential
+def test_global_always_call_hook_runs_when_forward_raises(T):
+    g = global_hooks(T)
+
+    class Broken(T.nn.Module):
+        def forward(self, x):
+            raise ValueError("broken")
+
+    seen = []
+    handle = g.register_module_forward_hook(lambda mod, args, out: seen.append(out),
+                                            always_call=True)
+    try:
+        Broken()(T.ones(1))
+    except ValueError:
+        seen.append("raised")
+    finally:
+        handle.remove()
+    return seen
+
+
+@differential
+def test_global_full_backward_hooks(T):
+    g = global_hooks(T)
+    log = []
+    handles = [g.register_module_full_backward_pre_hook(
+                   lambda mod, go: log.append(("pre", type(mod).__name__))),
+               g.register_module_full_backward_hook(
+                   lambda mod, gi, go: log.append(("full", type(mod).__name__, grads(gi))))]
+    try:
+        m = scaled(T)
+        a, b = m(T.ones(3, requires_grad=True), 1.0, T.ones(3))
+        (a.sum() + b).backward()
+        m(T.ones(3, requires_grad=True), 1.0, T.ones(3))[0].sum().backward()
+    finally:
+        for h in handles:
+            h.remove()
+    return log
+
+
+@raises_like_torch
+def test_global_full_and_legacy_backward_hooks_cannot_be_mixed(T):
+    g = global_hooks(T)
+    handle = g.register_module_full_backward_hook(lambda *a: None)
+    try:
+        g.register_module_backward_hook(lambda *a: None)
+    finally:
+        handle.remove()
+        if T.__name__ == "torch":
+            g._global_is_full_backward_hook = None
+        else:
+            from numtorch.nn.utils.hooks import GLOBAL
+            GLOBAL.is_full_backward = None
+
+
+@differential
+def test_global_registration_hooks_may_replace_values(T):
+    g = global_hooks(T)
+    seen = []
+
+    def on_param(mod, name, param):
+        seen.append(("param", name))
+        return T.nn.Parameter(param.detach() * 0 + 7)
+
+    handles = [g.register_module_parameter_registration_hook(on_param),
+               g.register_module_buffer_registration_hook(
+                   lambda mod, name, buf: seen.append(("buffer", name))),
+               g.register_module_module_registration_hook(
+                   lambda mod, name, sub: seen.append(("module", name, type(sub).__name__)))]
+    try:
+        m = T.nn.Module()
+        m.w = T.nn.Parameter(T.ones(2))
+        m.register_buffer("b", T.zeros(1))
+        m.child = T.nn.Module()
+        m.add_module("other", T.nn.Module())
+    finally:
+        for h in handles:
+            h.remove()
+    m.late = T.nn.Parameter(T.ones(1))
+    return seen, m.w, m.late

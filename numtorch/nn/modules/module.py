@@ -27,7 +27,13 @@ from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 from ...autograd.graph import RemovableHandle
 from ..parameter import Buffer, Parameter
-from ..utils.hooks import BoundHook, call_with_forward_hooks, register_hook
+from ..utils.hooks import (GLOBAL, BoundHook, call_with_forward_hooks, register_hook,  # noqa: F401
+                           register_module_backward_hook, register_module_buffer_registration_hook,
+                           register_module_forward_hook, register_module_forward_pre_hook,
+                           register_module_full_backward_hook,
+                           register_module_full_backward_pre_hook,
+                           register_module_module_registration_hook,
+                           register_module_parameter_registration_hook, registered)
 from ..utils.module_support import (addindent, check_state_name, load_tensor, parse_module_to,
                                     swappable, typename, warn_unregistered)
 from ..utils.state_dict import _IncompatibleKeys
@@ -95,7 +101,7 @@ class Module:
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{typename(tensor)}' object to buffer '{name}' "
                             "(torch Tensor or None required)")
-        self._buffers[name] = tensor
+        self._buffers[name] = registered(GLOBAL.buffer_registration, self, name, tensor)
         if persistent:
             self._non_persistent_buffers_set.discard(name)
         else:
@@ -119,7 +125,7 @@ class Module:
                              f"parameters must be created explicitly. To express '{name}' as a "
                              "function of another Tensor, compute the value in the forward() "
                              "method.")
-        self._parameters[name] = param
+        self._parameters[name] = registered(GLOBAL.parameter_registration, self, name, param)
 
     def add_module(self, name: str, module: "Module | None") -> None:
         """Register ``module`` as child ``name`` (None is allowed).
@@ -137,7 +143,7 @@ class Module:
             raise KeyError(f"module name can't contain \".\", got: {name}")
         if name == "":
             raise KeyError("module name can't be empty string \"\"")
-        self._modules[name] = module
+        self._modules[name] = registered(GLOBAL.module_registration, self, name, module)
 
     def register_module(self, name: str, module: "Module | None") -> None:
         """Alias of ``add_module``."""
@@ -187,12 +193,12 @@ class Module:
                 raise AttributeError("cannot assign module before Module.__init__() call")
             self._forget(name, state, self._parameters, self._buffers,
                          self._non_persistent_buffers_set)
-            modules[name] = value
+            modules[name] = registered(GLOBAL.module_registration, self, name, value)
         elif modules is not None and name in modules:
             if value is not None:
                 raise TypeError(f"cannot assign '{typename(value)}' as child module '{name}' "
                                 "(torch.nn.Module or None expected)")
-            modules[name] = value
+            modules[name] = registered(GLOBAL.module_registration, self, name, value)
         else:
             buffers = state.get("_buffers")
             if isinstance(value, Buffer) or (buffers is not None and name in buffers):
@@ -747,7 +753,7 @@ class Module:
         """Run ``forward(*args, **kwargs)`` between the forward pre-hooks and hooks, with the
         backward hooks attached to its inputs and outputs."""
         if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
-                or self._backward_pre_hooks):
+                or self._backward_pre_hooks or GLOBAL.on_call()):
             return self.forward(*args, **kwargs)
         return call_with_forward_hooks(self, args, kwargs)
 

@@ -14,7 +14,102 @@ from ...autograd.grad_mode import is_grad_enabled
 from ...autograd.graph import RemovableHandle
 
 __all__ = ["HookHandle", "register_hook", "BoundHook", "call_with_forward_hooks",
-           "BackwardHook"]
+           "BackwardHook", "GLOBAL", "register_module_forward_pre_hook",
+           "register_module_forward_hook", "register_module_full_backward_pre_hook",
+           "register_module_full_backward_hook", "register_module_backward_hook",
+           "register_module_buffer_registration_hook",
+           "register_module_module_registration_hook",
+           "register_module_parameter_registration_hook"]
+
+
+class _GlobalHooks:
+    """Hooks that run for every module (torch's ``register_module_*`` functions), before the
+    module's own. Meant for debugging and profiling."""
+
+    def __init__(self) -> None:
+        self.forward_pre: OrderedDict = OrderedDict()
+        self.forward: OrderedDict = OrderedDict()
+        self.forward_with_kwargs: OrderedDict = OrderedDict()
+        self.forward_always_called: OrderedDict = OrderedDict()
+        self.backward_pre: OrderedDict = OrderedDict()
+        self.backward: OrderedDict = OrderedDict()
+        self.is_full_backward: bool | None = None
+        self.buffer_registration: OrderedDict = OrderedDict()
+        self.module_registration: OrderedDict = OrderedDict()
+        self.parameter_registration: OrderedDict = OrderedDict()
+
+    def on_call(self) -> bool:
+        """Whether any global hook takes part in calling a module."""
+        return bool(self.forward_pre or self.forward or self.backward_pre or self.backward)
+
+
+GLOBAL = _GlobalHooks()
+
+
+def registered(hooks: OrderedDict, module: Any, name: str, value: Any) -> Any:
+    """``value`` after the global registration ``hooks`` (each may return a replacement)."""
+    for hook in hooks.values():
+        output = hook(module, name, value)
+        if output is not None:
+            value = output
+    return value
+
+
+def register_module_forward_pre_hook(hook: Callable) -> RemovableHandle:
+    """Run ``hook(module, args)`` before every module's forward (before its own pre-hooks)."""
+    return register_hook(GLOBAL.forward_pre, hook)
+
+
+def register_module_forward_hook(hook: Callable, *, with_kwargs: bool = False,
+                                 always_call: bool = False) -> RemovableHandle:
+    """Run ``hook(module, args, output)`` after every module's forward (before its own)."""
+    handle = register_hook(GLOBAL.forward, hook, (GLOBAL.forward_with_kwargs,
+                                                  GLOBAL.forward_always_called))
+    if with_kwargs:
+        GLOBAL.forward_with_kwargs[handle.id] = True
+    if always_call:
+        GLOBAL.forward_always_called[handle.id] = True
+    return handle
+
+
+def register_module_full_backward_pre_hook(hook: Callable) -> RemovableHandle:
+    """``Module.register_full_backward_pre_hook`` for every module."""
+    return register_hook(GLOBAL.backward_pre, hook)
+
+
+def register_module_full_backward_hook(hook: Callable) -> RemovableHandle:
+    """``Module.register_full_backward_hook`` for every module."""
+    _set_global_backward_kind(True)
+    return register_hook(GLOBAL.backward, hook)
+
+
+def register_module_backward_hook(hook: Callable) -> RemovableHandle:
+    """Deprecated legacy backward hook for every module."""
+    _set_global_backward_kind(False)
+    return register_hook(GLOBAL.backward, hook)
+
+
+def _set_global_backward_kind(full: bool) -> None:
+    if GLOBAL.is_full_backward is (not full):
+        raise RuntimeError("Cannot use both regular backward hooks and full backward hooks as a "
+                           "global Module hook. Please use only one of them.")
+    GLOBAL.is_full_backward = full
+
+
+def register_module_buffer_registration_hook(hook: Callable) -> RemovableHandle:
+    """Run ``hook(module, name, buffer)`` on every buffer registration; a non-None result
+    is registered instead."""
+    return register_hook(GLOBAL.buffer_registration, hook)
+
+
+def register_module_module_registration_hook(hook: Callable) -> RemovableHandle:
+    """Run ``hook(module, name, submodule)`` on every submodule registration."""
+    return register_hook(GLOBAL.module_registration, hook)
+
+
+def register_module_parameter_registration_hook(hook: Callable) -> RemovableHandle:
+    """Run ``hook(module, name, param)`` on every parameter registration."""
+    return register_hook(GLOBAL.parameter_registration, hook)
 
 
 class HookHandle(RemovableHandle):
@@ -63,12 +158,13 @@ def call_with_forward_hooks(module: Any, args: tuple, kwargs: dict) -> Any:
     called: set = set()
     try:
         full, legacy = _backward_hooks_of(module)
+        pre = [*GLOBAL.backward_pre.values(), *module._backward_pre_hooks.values()]
         backward_hook = None
-        if full or module._backward_pre_hooks:
-            backward_hook = BackwardHook(module, full, list(module._backward_pre_hooks.values()))
+        if full or pre:
+            backward_hook = BackwardHook(module, full, pre)
             args = backward_hook.setup_input_hook(args)
         output = module.forward(*args, **kwargs)
-        for hook_id, hook in list(module._forward_hooks.items()):
+        for hook_id, hook in _forward_hooks_of(module):
             called.add(hook_id)
             output = _run_forward_hook(module, hook_id, hook, args, kwargs, output)
         if backward_hook is not None:
@@ -81,8 +177,9 @@ def call_with_forward_hooks(module: Any, args: tuple, kwargs: dict) -> Any:
             attach_legacy_backward_hooks(module, legacy, output)
         return output
     except Exception:
-        for hook_id, hook in list(module._forward_hooks.items()):
-            if hook_id in module._forward_hooks_always_called and hook_id not in called:
+        for hook_id, hook in _forward_hooks_of(module):
+            if hook_id not in called and (hook_id in module._forward_hooks_always_called
+                                          or hook_id in GLOBAL.forward_always_called):
                 try:
                     output = _run_forward_hook(module, hook_id, hook, args, kwargs, output)
                 except Exception as exc:  # noqa: BLE001 - the forward error wins, as in torch
@@ -92,17 +189,23 @@ def call_with_forward_hooks(module: Any, args: tuple, kwargs: dict) -> Any:
         raise
 
 
+def _forward_hooks_of(module: Any) -> list:
+    """``(id, hook)`` of the global forward hooks, then the module's own."""
+    return [*GLOBAL.forward.items(), *module._forward_hooks.items()]
+
+
 def _backward_hooks_of(module: Any) -> tuple[list, list]:
-    """The module's backward hooks, split into full ones and legacy ones."""
-    hooks = list(module._backward_hooks.values())
-    if not hooks:
-        return [], []
-    return (hooks, []) if module._is_full_backward_hook else ([], hooks)
+    """The global then the module's backward hooks, split into full and legacy ones."""
+    full, legacy = [], []
+    for hooks, is_full in ((GLOBAL.backward, GLOBAL.is_full_backward),
+                           (module._backward_hooks, module._is_full_backward_hook)):
+        (full if is_full else legacy).extend(hooks.values())
+    return full, legacy
 
 
 def _run_pre_hooks(module: Any, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
     with_kwargs = module._forward_pre_hooks_with_kwargs
-    for hook_id, hook in list(module._forward_pre_hooks.items()):
+    for hook_id, hook in [*GLOBAL.forward_pre.items(), *module._forward_pre_hooks.items()]:
         if hook_id in with_kwargs:
             result = hook(module, args, kwargs)
             if result is not None:
@@ -119,7 +222,7 @@ def _run_pre_hooks(module: Any, args: tuple, kwargs: dict) -> tuple[tuple, dict]
 
 def _run_forward_hook(module: Any, hook_id: int, hook: Callable, args: tuple, kwargs: dict,
                       output: Any) -> Any:
-    if hook_id in module._forward_hooks_with_kwargs:
+    if hook_id in module._forward_hooks_with_kwargs or hook_id in GLOBAL.forward_with_kwargs:
         result = hook(module, args, kwargs, output)
     else:
         result = hook(module, args, output)
@@ -132,15 +235,15 @@ class _HookIdentity(Function):
     may replace them: how module backward hooks see gradients at the module's boundary."""
 
     @staticmethod
-    def forward(ctx: Any, on_backward: Callable, *tensors: Tensor) -> tuple:
+    def forward(ctx: Any, on_backward: Callable, materialize: bool, *tensors: Tensor) -> tuple:
         ctx.on_backward = on_backward
-        ctx.set_materialize_grads(False)
+        ctx.set_materialize_grads(materialize)
         ctx.mark_non_differentiable(*[t for t in tensors if not t.requires_grad])
         return tensors
 
     @staticmethod
     def backward(ctx: Any, *grads: Any) -> tuple:
-        return (None, *ctx.on_backward(grads))
+        return (None, None, *ctx.on_backward(grads))
 
 
 class BackwardHook:
@@ -160,7 +263,7 @@ class BackwardHook:
 
     def setup_input_hook(self, args: tuple) -> tuple:
         """The module's inputs, tensors routed through the grad_input catcher."""
-        result, self.input_tensors_index = _through_identity(self._on_grad_input, args)
+        result, self.input_tensors_index = _through_identity(self._on_grad_input, args, True)
         self.n_inputs = len(args)
         return result
 
@@ -168,7 +271,8 @@ class BackwardHook:
         """The module's output(s), tensors routed through the grad_output catcher."""
         is_tuple = isinstance(output, tuple)
         outputs = output if is_tuple else (output,)
-        result, self.output_tensors_index = _through_identity(self._on_grad_output, outputs)
+        result, self.output_tensors_index = _through_identity(self._on_grad_output, outputs,
+                                                              False)
         self.n_outputs = len(outputs)
         return result if is_tuple else result[0]
 
@@ -226,14 +330,17 @@ def _pack(indices: list, values: tuple, size: int) -> tuple:
     return tuple(packed)
 
 
-def _through_identity(on_backward: Callable, values: tuple) -> tuple[tuple, list | None]:
+def _through_identity(on_backward: Callable, values: tuple,
+                      materialize: bool) -> tuple[tuple, list | None]:
     """``values`` with its tensors replaced by identities reporting to ``on_backward``, and
-    the tensors' positions (None, and ``values`` unchanged, when none needs a gradient)."""
+    the tensors' positions (None, and ``values`` unchanged, when none needs a gradient).
+    With ``materialize``, a tensor that gets no gradient is reported with zeros (torch's
+    grad_input), else with None (torch's grad_output)."""
     index = [i for i, v in enumerate(values) if isinstance(v, Tensor)]
     tensors = [values[i] for i in index]
     if not (is_grad_enabled() and any(t.requires_grad for t in tensors)):
         return values, None
-    routed = _HookIdentity.apply(on_backward, *tensors)
+    routed = _HookIdentity.apply(on_backward, materialize, *tensors)
     result = list(values)
     for i, tensor in zip(index, routed):
         result[i] = tensor
