@@ -15,8 +15,8 @@ from ._device import device, get_default_device, set_default_device
 from ._tensor import Tensor, Size
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,
                                  is_inference_mode_enabled, no_grad, set_grad_enabled)
-from .random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed,
-                     set_rng_state)
+from .random import (Generator, bernoulli, default_generator, get_rng_state, initial_seed,
+                     manual_seed, multinomial, poisson, seed, set_rng_state)
 from ._printing import set_printoptions
 from ._legacy import (BFloat16Tensor, BoolTensor, ByteTensor, CharTensor, DoubleTensor,
                       FloatTensor, HalfTensor, IntTensor, LongTensor, ShortTensor, is_nonzero,

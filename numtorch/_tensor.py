@@ -9,6 +9,7 @@ import numpy as np
 from . import _dtype as D
 from ._device import CPU, META, as_device, array_module, cuda_unavailable, device
 from . import autograd as _autograd
+from . import random as _random
 from .autograd import grad_mode
 from .autograd.graph import AccumulateGrad, RemovableHandle
 
@@ -742,3 +743,11 @@ def _convert(t: Tensor, dev, dt, copy: bool) -> Tensor:
         return t
     from ._ops.convert import to_copy
     return to_copy(t, target_np, target_dev)
+
+
+for _name, _fn in _random.TENSOR_METHODS.items():
+    setattr(Tensor, _name, _fn)
+Tensor.bernoulli = lambda self, p=None, *, generator=None: _random.bernoulli(
+    self, p, generator=generator)
+Tensor.multinomial = lambda self, num_samples, replacement=False, *, generator=None: \
+    _random.multinomial(self, num_samples, replacement, generator=generator)

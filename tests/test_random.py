@@ -191,3 +191,88 @@ def test_complex_randn_has_unit_variance():
     v = numtorch.randn(N, dtype=numtorch.complex64).numpy()
     assert abs(np.mean(np.abs(v) ** 2) - 1) < 0.02
     assert abs(v.real.var() - 0.5) < 0.01
+
+
+# ------------------------------------------------------------------ in-place sampling methods
+@pytest.mark.parametrize("make", [
+    lambda T: T.zeros(3).uniform_(2, 1), lambda T: T.zeros(2, dtype=T.long).uniform_(),
+    lambda T: T.zeros(3).normal_(0, -1), lambda T: T.zeros(2, dtype=T.long).normal_(),
+    lambda T: T.zeros(3).exponential_(0), lambda T: T.zeros(3).geometric_(0),
+    lambda T: T.zeros(3).geometric_(1.5), lambda T: T.zeros(3).bernoulli_(1.5),
+    lambda T: T.zeros(3).random_(5, 2), lambda T: T.zeros(2, dtype=T.uint8).random_(0, 300),
+    lambda T: T.zeros(3).cauchy_(0, -1), lambda T: T.zeros(3).log_normal_(1, 0),
+    lambda T: T.bernoulli(T.tensor([1.5])), lambda T: T.multinomial(T.tensor([0., 0.]), 1),
+    lambda T: T.multinomial(T.tensor([1., 1.]), 3), lambda T: T.multinomial(T.tensor([-1., 1.]),
+                                                                            1),
+    lambda T: T.poisson(T.tensor([-1.])), lambda T: T.tensor([1.0], requires_grad=True).normal_(),
+    lambda T: T.zeros(2, dtype=T.long).exponential_(), lambda T: T.multinomial(T.ones(2), 0),
+    lambda T: T.bernoulli(T.zeros(2, dtype=T.long)),
+], ids=range(21))
+@differential(match_message=True)
+def test_sampling_errors(T, make):
+    make(T)
+
+
+@differential
+def test_sampling_methods_api(T):
+    x = T.zeros(2, 3)
+    outs = [x.uniform_(-1, 1), x.normal_(), x.normal_(2.0, 0.5), x.exponential_(),
+            x.log_normal_(), x.cauchy_(), x.geometric_(0.3), x.bernoulli_(0.2),
+            T.zeros(4, dtype=T.int64).random_(), T.zeros(4, dtype=T.int32).random_(10),
+            T.zeros(4).random_(3, 9), T.bernoulli(T.full((3,), 0.5)),
+            T.multinomial(T.tensor([1.0, 2.0, 3.0]), 2),
+            T.multinomial(T.ones(2, 5), 7, replacement=True), T.poisson(T.ones(3)),
+            T.full((2,), 0.5).bernoulli(), T.ones(4).multinomial(2)]
+    with T.no_grad():
+        p = T.ones(2, requires_grad=True).uniform_()
+    return [(o.shape, o.dtype) for o in outs] + [x is outs[0], x._version, p.requires_grad]
+
+
+def test_sampling_method_distributions():
+    numtorch.manual_seed(7)
+    u = _values(numtorch.empty(N).uniform_(-2, 4))
+    assert u.min() >= -2 and u.max() < 4 and abs(u.mean() - 1) < 0.02
+    n = _values(numtorch.empty(N).normal_(5, 3))
+    assert abs(n.mean() - 5) < 0.03 and abs(n.std() - 3) < 0.03
+    e = _values(numtorch.empty(N).exponential_(2.0))
+    assert e.min() >= 0 and abs(e.mean() - 0.5) < 0.01
+    g = _values(numtorch.empty(N).geometric_(0.25))
+    assert g.min() >= 1 and abs(g.mean() - 4) < 0.05
+    b = _values(numtorch.empty(N).bernoulli_(0.3))
+    assert set(np.unique(b)) == {0.0, 1.0} and abs(b.mean() - 0.3) < 0.01
+    r = numtorch.empty(N, dtype=numtorch.int64).random_(3, 8).numpy()
+    assert r.min() == 3 and r.max() == 7
+    ln = _values(numtorch.empty(N).log_normal_(0.5, 0.25))
+    assert abs(np.log(ln).mean() - 0.5) < 0.01
+    c = _values(numtorch.empty(N).cauchy_(1.0, 2.0))
+    assert abs(np.median(c) - 1.0) < 0.05
+
+
+def test_multinomial_frequencies():
+    numtorch.manual_seed(8)
+    w = numtorch.tensor([1.0, 2.0, 0.0, 7.0])
+    draws = numtorch.multinomial(w, N, replacement=True).numpy()
+    freq = np.bincount(draws, minlength=4) / N
+    np.testing.assert_allclose(freq, [0.1, 0.2, 0.0, 0.7], atol=0.01)
+    firsts = np.array([numtorch.multinomial(w, 3).numpy() for _ in range(3000)])
+    assert all(len(set(row)) == 3 and 2 not in row for row in firsts.tolist())
+    assert abs((firsts[:, 0] == 3).mean() - 0.7) < 0.03
+    pois = numtorch.poisson(numtorch.full((N,), 3.0)).numpy()
+    assert abs(pois.mean() - 3) < 0.02 and abs(pois.var() - 3) < 0.05
+
+
+def test_sampling_methods_are_reproducible():
+    def draw():
+        t = numtorch.empty(6)
+        return [t.uniform_().clone().numpy(), t.normal_().clone().numpy(),
+                numtorch.multinomial(numtorch.ones(10), 4).numpy()]
+    numtorch.manual_seed(9)
+    a = draw()
+    numtorch.manual_seed(9)
+    b = draw()
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+    g = numtorch.Generator().manual_seed(1)
+    x = numtorch.empty(3).normal_(generator=g).numpy()
+    g.manual_seed(1)
+    np.testing.assert_array_equal(numtorch.empty(3).normal_(generator=g).numpy(), x)
