@@ -481,3 +481,21 @@ def test_encoder_loaded_from_torch_state_dict_matches_torch():
     expected = ref(torch.tensor(x), mask=torch.tensor(mask)).detach().numpy()
     actual = mine(numtorch.tensor(x), mask=numtorch.tensor(mask)).detach().numpy()
     np.testing.assert_allclose(actual, expected, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("bad", [None, "size0", "size2"])
+@differential(match_message=True)
+def test_multi_head_attention_forward_static_kv(T, rng, bad):
+    E, H, N = 8, 2, 3
+    q = tensor(T, rng, 4, N, E, requires_grad=True)
+    w_in, b_in = tensor(T, rng, 3 * E, E, requires_grad=True), tensor(T, rng, 3 * E)
+    w_out = tensor(T, rng, E, E, requires_grad=True)
+    shape = {None: (N * H, 5, E // H), "size0": (N, 5, E // H), "size2": (N * H, 5, 3)}[bad]
+    sk = tensor(T, rng, *shape, requires_grad=True)
+    sv = tensor(T, rng, N * H, 5, E // H, requires_grad=True)
+    kv = tensor(T, rng, 5, N, E)
+    out, w = T.nn.functional.multi_head_attention_forward(
+        q, kv, kv, E, H, w_in, b_in, None, None, False, 0.0, w_out, None, training=False,
+        static_k=sk, static_v=sv)
+    out.backward(T.tensor(rng.standard_normal((4, N, E))))
+    return out, w, q.grad, w_in.grad, w_out.grad, sk.grad, sv.grad

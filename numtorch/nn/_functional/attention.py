@@ -343,6 +343,19 @@ def _merge_key_padding(attn_mask, key_padding_mask, bsz, num_heads, src_len):
     return kpm if attn_mask is None else attn_mask + kpm
 
 
+def _heads(x: Tensor, static: Tensor | None, name: str, batch_heads: int, head_dim: int):
+    """(S, N, E) -> (N * heads, S, head_dim), or the given pre-split ``static`` tensor."""
+    if static is None:
+        return x.reshape(x.shape[0], batch_heads, head_dim).transpose(0, 1)
+    if static.shape[0] != batch_heads:
+        raise AssertionError(f"expecting {name}.size(0) of {batch_heads}, but got "
+                             f"{static.shape[0]}")
+    if static.shape[2] != head_dim:
+        raise AssertionError(f"expecting {name}.size(2) of {head_dim}, but got "
+                             f"{static.shape[2]}")
+    return static
+
+
 def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor,
                                  embed_dim_to_check: int, num_heads: int,
                                  in_proj_weight: Tensor | None, in_proj_bias: Tensor | None,
@@ -392,14 +405,16 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor,
                        use_separate_proj_weight, q_proj_weight, k_proj_weight, v_proj_weight)
     if attn_mask is not None:
         attn_mask = _check_attn_mask_shape(attn_mask, tgt_len, key.shape[0], bsz, num_heads)
-    if static_k is not None or static_v is not None:
-        raise NotImplementedError("static_k / static_v are not supported by numtorch's "
-                                  "multi_head_attention_forward; pass key and value instead")
+    if bias_k is not None and bias_v is not None:
+        if static_k is not None:
+            raise AssertionError("bias cannot be added to static key.")
+        if static_v is not None:
+            raise AssertionError("bias cannot be added to static value.")
     k, v, attn_mask, key_padding_mask = _append_bias_kv(k, v, bias_k, bias_v, attn_mask,
                                                         key_padding_mask, bsz)
     q = q.reshape(tgt_len, bsz * num_heads, head_dim).transpose(0, 1)
-    k = k.reshape(k.shape[0], bsz * num_heads, head_dim).transpose(0, 1)
-    v = v.reshape(v.shape[0], bsz * num_heads, head_dim).transpose(0, 1)
+    k = _heads(k, static_k, "static_k", bsz * num_heads, head_dim)
+    v = _heads(v, static_v, "static_v", bsz * num_heads, head_dim)
     if add_zero_attn:
         k, v, attn_mask, key_padding_mask = _append_zero_attn(k, v, attn_mask, key_padding_mask)
     src_len = k.shape[1]

@@ -77,7 +77,10 @@ def clip_grads_with_norm_(parameters: TensorOrTensors, max_norm: float, total_no
     coef = np.minimum(np.asarray(float(max_norm), dtype=total.dtype) / (total + 1e-6), 1.0)
     for g in grads:
         with np.errstate(invalid="ignore"):
-            np.multiply(g._data, coef, out=g._data, casting="unsafe")
+            if g._data.flags.writeable:
+                np.multiply(g._data, coef, out=g._data, casting="unsafe")
+            else:
+                g._data = (g._data * coef).astype(g._data.dtype)
         g._bump()
 
 
@@ -112,5 +115,8 @@ def clip_grad_value_(parameters: TensorOrTensors, clip_value: float,
         g = p.grad
         if g is None:
             continue
-        np.clip(g._data, -clip_value, clip_value, out=g._data, casting="unsafe")
+        if g._data.flags.writeable:
+            np.clip(g._data, -clip_value, clip_value, out=g._data, casting="unsafe")
+        else:
+            g._data = np.clip(g._data, -clip_value, clip_value).astype(g._data.dtype)
         g._bump()
