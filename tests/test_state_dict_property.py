@@ -159,3 +159,48 @@ def test_strict_load_errors_match_torch(tree, pick):
         return (error_of(T, lambda T_: model.load_state_dict(state)),
                 relaxed.missing_keys, relaxed.unexpected_keys)
     compare(body)
+
+
+ATTRIBUTE_NAMES = ["w", "b", "child", "running_mean", "training", "forward", "", "a.b"]
+operations = st.lists(st.tuples(
+    st.sampled_from(["parameter", "tensor", "buffer", "buffer_np", "module", "none", "int",
+                     "del", "register_buffer", "register_buffer_np", "register_parameter",
+                     "add_module"]),
+    st.sampled_from(ATTRIBUTE_NAMES)), max_size=12)
+
+
+def apply_operation(T, module, op: str, name: str):
+    """One assignment/registration/deletion on ``module``; returns what it raised, if any."""
+    value = {"parameter": lambda: T.nn.Parameter(T.ones(2)), "tensor": lambda: T.zeros(2),
+             "buffer": lambda: T.nn.Buffer(T.ones(1)),
+             "buffer_np": lambda: T.nn.Buffer(T.ones(1), persistent=False),
+             "module": lambda: T.nn.Module(), "none": lambda: None, "int": lambda: 3}
+    try:
+        if op in value:
+            setattr(module, name, value[op]())
+        elif op == "del":
+            delattr(module, name)
+        elif op.startswith("register_buffer"):
+            module.register_buffer(name, T.ones(3), persistent=op == "register_buffer")
+        elif op == "register_parameter":
+            module.register_parameter(name, T.nn.Parameter(T.ones(3)))
+        else:
+            module.add_module(name, T.nn.Module())
+    except Exception as exc:  # noqa: BLE001 - the error is part of what is compared
+        return type(exc).__name__, str(exc).replace("numtorch.", "torch.")
+    return None
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(operations)
+def test_attribute_routing_sequences_match_torch(ops):
+    """Any sequence of assignments, registrations and deletions leaves the same registries,
+    plain attributes and state_dict as in torch, raising the same errors on the way."""
+    def body(T):
+        module = T.nn.Module()
+        errors = [apply_operation(T, module, op, name) for op, name in ops]
+        plain = sorted(k for k in vars(module) if not k.startswith("_") and k != "training")
+        return (errors, list(module._parameters), list(module._buffers),
+                sorted(module._non_persistent_buffers_set), list(module._modules), plain,
+                list(module.state_dict()), module.training)
+    compare(body)
