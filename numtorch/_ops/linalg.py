@@ -12,8 +12,8 @@ import numpy as np
 
 from .._tensor import _NP2DT, Tensor
 from ._util import GRAD, Node, record, unbroadcast
-from .indexing import _C10_NAMES, _inplace_of
-from .shape import _fresh, _wrap
+from ._shape_util import _fresh, _wrap, inplace_of
+from .indexing import _C10_NAMES
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "ger", "addmm", "baddbmm",
            "einsum", "tril", "triu", "sort", "argsort", "msort", "topk"]
@@ -520,8 +520,8 @@ def triu(input: Tensor, diagonal: int = 0, *, out=None) -> Tensor:
     return _triangle(np.triu, TriuBackward0, "triu", input, diagonal)
 
 
-tril_ = _inplace_of(tril, "tril_")
-triu_ = _inplace_of(triu, "triu_")
+tril_ = inplace_of(tril, "tril_")
+triu_ = inplace_of(triu, "triu_")
 
 
 # ---------------------------------------------------------------------- ordering
