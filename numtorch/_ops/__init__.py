@@ -5,9 +5,8 @@ Each op module lists in ``FUNCTIONS`` what ``numtorch`` exports and in ``METHODS
 """
 from __future__ import annotations
 
-import numpy as np
-
 from .._tensor import Tensor
+from ._util import UnsupportedOperand
 from . import creation, convert, elementwise, reduce
 from . import elementwise as E
 from . import reduce as R
@@ -44,19 +43,18 @@ def _binary_operator(f, reflected=False):
     """A Python operator over ``f``; unsupported operands give NotImplemented, as Python wants."""
     if reflected:
         def op(self, other):
-            if not isinstance(other, _OPERANDS):
+            try:
+                return f(other, self)
+            except UnsupportedOperand:
                 return NotImplemented
-            return f(other, self)
     else:
         def op(self, other):
-            if not isinstance(other, _OPERANDS):
+            try:
+                return f(self, other)
+            except UnsupportedOperand:
                 return NotImplemented
-            return f(self, other)
     op.__name__ = f.__name__
     return op
-
-
-_OPERANDS = (Tensor, int, float, bool, complex, np.generic, np.ndarray)
 
 
 def _install_operators() -> None:

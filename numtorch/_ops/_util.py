@@ -1,6 +1,8 @@
 """Shared pieces of the differentiable ops: recording nodes, undoing broadcasting, promotion."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .. import _dtype as D
@@ -14,6 +16,12 @@ __all__ = ["GRAD", "Node", "Tensor", "wrap", "record", "unbroadcast", "binary_op
            "result_dtype", "scalar_operand", "check_inplace_dtype", "type_word"]
 
 GRAD = grad_mode.STATE
+
+# torch computes inf/nan silently (log(0), 1/0, exp overflow); NumPy would warn from inside our
+# ops. Silence only NumPy's floating-point warnings raised from numtorch's op modules: the filter
+# costs nothing on the common path (NumPy consults it only when a flag is raised).
+warnings.filterwarnings("ignore", message=r"(divide by zero|overflow|invalid value|underflow) "
+                        r"encountered", category=RuntimeWarning, module=r"numtorch\._ops\.")
 NP2DT = _NP2DT
 _PY_SCALARS = (int, float, bool, complex)
 
@@ -99,6 +107,10 @@ def _combine(higher: D.dtype | None, lower: D.dtype | None) -> D.dtype | None:
     return higher
 
 
+class UnsupportedOperand(TypeError):
+    """An operand an op cannot take (Python operators turn it into NotImplemented)."""
+
+
 def _scalar_type(s) -> D.dtype:
     """The dtype a Python scalar takes part in promotion with (default float/complex)."""
     t = type(s)
@@ -112,7 +124,7 @@ def _scalar_type(s) -> D.dtype:
         return D.get_default_dtype().to_complex()
     if isinstance(s, np.generic):
         return _scalar_type(s.item())
-    raise TypeError(f"unsupported operand type(s): 'Tensor' and '{t.__name__}'")
+    raise UnsupportedOperand(f"unsupported operand type(s): 'Tensor' and '{t.__name__}'")
 
 
 _RESULT_CACHE: dict = {}
@@ -169,7 +181,7 @@ def binary_operands(a: Tensor, b):
         rt = result_dtype(ad, bd)
         return (ad if ad.dtype == rt else ad.astype(rt)), (bd if bd.dtype == rt else
                                                            bd.astype(rt)), b
-    if tb is float and ad.dtype.kind == "f":
+    if (tb is float or tb is int) and ad.dtype.kind in "fc":
         return ad, b, None
     if tb in (int, float, bool, complex):
         rt = result_dtype(ad, b)
@@ -180,7 +192,7 @@ def binary_operands(a: Tensor, b):
         return binary_operands(a, b.item())
     if isinstance(b, np.ndarray):
         return binary_operands(a, wrap(b))
-    raise TypeError(f"unsupported operand type(s): 'Tensor' and '{tb.__name__}'")
+    raise UnsupportedOperand(f"unsupported operand type(s): 'Tensor' and '{tb.__name__}'")
 
 
 # ---------------------------------------------------------------------- in-place support

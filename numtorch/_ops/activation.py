@@ -221,8 +221,8 @@ def relu(input: Tensor) -> Tensor:
     x = input._data
     if x.dtype == np.bool_:
         raise NotImplementedError("\"clamp_min_scalar_cpu\" not implemented for 'Bool'")
-    res = wrap(np.maximum(x, x.dtype.type(0)) if x.dtype.kind != "V" else
-               np.maximum(x, np.zeros((), x.dtype)), input)
+    res = wrap(np.maximum(x, 0) if x.dtype.kind != "V" else np.maximum(x, np.zeros((), x.dtype)),
+               input)
     if GRAD.enabled and input._requires_grad:
         node = ReluBackward0()
         node.save(res)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype as D
+from .._device import CPU
 from ._util import (GRAD, Node, Tensor, binary_operands, check_inplace, check_inplace_dtype,
                     check_inplace_shape, finish_inplace, record, scalar_operand, type_word,
                     unbroadcast, wrap)
@@ -21,6 +22,9 @@ TENSOR_METHODS = __all__[:-1] + [
     "logical_and_", "logical_or_", "logical_xor_", "zero_", "fill_", "copy_"]
 
 
+_NEW = object.__new__
+
+
 def _fit(g: np.ndarray, shape: tuple, dt) -> np.ndarray:
     """``g`` reduced to an input's shape and cast to its dtype."""
     if g.shape != shape:
@@ -32,12 +36,29 @@ def _operands(input, other):
     """``(a_array, b_array_or_scalar, a_tensor_or_None, b_tensor_or_None)`` for ``input op
     other``, cast to torch's result dtype; either side (not both) may be a Python scalar."""
     if isinstance(input, Tensor):
+        ad = input._data
+        if isinstance(other, Tensor):
+            bd = other._data
+            if ad.dtype == bd.dtype:
+                return ad, bd, input, other
+        elif (type(other) is float or type(other) is int) and ad.dtype.kind in "fc":
+            return ad, other, input, None
         ad, bd, bt = binary_operands(input, other)
         return ad, bd, input, bt
     if isinstance(other, Tensor):
         bd, ad, _ = binary_operands(other, input)
         return ad, bd, None, other
     raise TypeError(f"expected Tensor as element 0 in argument 0, but got {type(input).__name__}")
+
+
+def _result(arr, at, bt) -> Tensor:
+    """Wrap a ufunc result (NumPy scalars become 0-d arrays) on the operands' device."""
+    t = _NEW(Tensor)
+    t._data = arr if type(arr) is np.ndarray else np.asarray(arr)
+    dev = (at if at is not None else bt)._device
+    if dev is not CPU:
+        t._device = dev
+    return t
 
 
 def _dt(ad, bd) -> np.dtype:
@@ -101,8 +122,9 @@ def add(input: Tensor, other, *, alpha=1, out=None) -> Tensor:
     if alpha != 1:
         _check_alpha(alpha, _dt(ad, bd))
         bd = bd * scalar_operand(alpha, _dt(ad, bd))
-    res = wrap(np.add(ad, bd), _like(at, bt))
-    if GRAD.enabled and (_rg(at) or _rg(bt)):
+    res = _result(np.add(ad, bd), at, bt)
+    if GRAD.enabled and ((at is not None and at._requires_grad) or
+                         (bt is not None and bt._requires_grad)):
         _record_linear(AddBackward0(), res, at, bt, 1, alpha)
     return res if out is None else _out(res, out)
 
@@ -125,8 +147,9 @@ def sub(input: Tensor, other, *, alpha=1, out=None) -> Tensor:
     if alpha != 1:
         _check_alpha(alpha, _dt(ad, bd))
         bd = bd * scalar_operand(alpha, _dt(ad, bd))
-    res = wrap(np.subtract(ad, bd), _like(at, bt))
-    if GRAD.enabled and (_rg(at) or _rg(bt)):
+    res = _result(np.subtract(ad, bd), at, bt)
+    if GRAD.enabled and ((at is not None and at._requires_grad) or
+                         (bt is not None and bt._requires_grad)):
         _record_linear(SubBackward0() if at is not None else RsubBackward1(), res, at, bt, 1,
                        -alpha)
     return res if out is None else _out(res, out)
@@ -202,8 +225,8 @@ def mul(input: Tensor, other, *, out=None) -> Tensor:
     ad, bd, at, bt = _operands(input, other)
     if at is None:
         ad, bd, at, bt = bd, ad, bt, None
-    res = wrap(np.multiply(ad, bd), at)
-    if GRAD.enabled and (at._requires_grad or _rg(bt)):
+    res = _result(np.multiply(ad, bd), at, bt)
+    if GRAD.enabled and (at._requires_grad or (bt is not None and bt._requires_grad)):
         node = MulBackward0()
         if bt is None:
             node.scalar = bd
@@ -240,8 +263,8 @@ def div(input: Tensor, other, *, rounding_mode: str | None = None, out=None) -> 
         ft = D.get_default_dtype().np
         ad = ad.astype(ft)
         bd = bd.astype(ft) if bt is not None else other
-    res = wrap(np.true_divide(ad, bd), at)
-    if GRAD.enabled and (at._requires_grad or _rg(bt)):
+    res = _result(np.true_divide(ad, bd), at, bt)
+    if GRAD.enabled and (at._requires_grad or (bt is not None and bt._requires_grad)):
         node = DivBackward0()
         if bt is None:
             node.scalar = bd
@@ -541,7 +564,7 @@ def _compare(fn, name):
         ad, bd, at, bt = _operands(input, other)
         if ordered and _dt(ad, bd).kind == "c":
             _not_implemented(name + "_cpu", _dt(ad, bd))
-        res = wrap(fn(ad, bd), _like(at, bt))
+        res = _result(fn(ad, bd), at, bt)
         return res if out is None else _out(res, out)
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"Elementwise ``{name}`` as a bool tensor (never differentiable)."
@@ -661,53 +684,72 @@ def _inplace(op, name=None):
     return method
 
 
-def _fast_inplace(ufunc, op):
+def _fast_inplace(ufunc, op, tensor_kinds: str, with_alpha: bool):
     """In-place arithmetic writing straight into ``self`` when nothing needs recording and no
-    promotion changes the dtype (the optimizer path); otherwise the general route."""
-    def method(self: Tensor, other, *args, **kwargs) -> Tensor:
-        if not args and not kwargs and type(other) is not bool and not (
-                GRAD.enabled and (self._requires_grad or _rg_any(other) or
-                                  (self._base is not None and self._base._requires_grad))):
-            a = self._data
-            ad, bd, _ = binary_operands(self, other)
-            if ad is a and a.flags.writeable and (type(bd) is not np.ndarray or
-                                                  bd.dtype == a.dtype) and a.dtype.kind != "b":
-                if type(bd) is np.ndarray and bd.shape != a.shape:
-                    check_inplace_shape(a.shape, bd.shape)
+    promotion changes the dtype (the optimizer path); otherwise the general route, which raises
+    torch's errors."""
+    def method(self: Tensor, other, *, alpha=1) -> Tensor:
+        a = self._data
+        to = type(other)
+        if to is float or to is int:
+            fast = a.dtype.kind in "fc"
+            bd = other
+        elif isinstance(other, Tensor):
+            bd = other._data
+            fast = bd.dtype == a.dtype and a.dtype.kind in tensor_kinds and not (
+                GRAD.enabled and other._requires_grad)
+        else:
+            fast = False
+        if fast and not (GRAD.enabled and (self._requires_grad or (
+                self._base is not None and self._base._requires_grad))):
+            if alpha != 1:
+                fast = a.dtype.kind in "fc" and type(alpha) is not bool
+                bd = bd * alpha
+            if fast and a.flags.writeable and (type(bd) is not np.ndarray or bd.shape == a.shape
+                                               or _broadcasts_to(bd.shape, a.shape)):
                 ufunc(a, bd, out=a)
                 self._bump()
                 return self
-        return apply_inplace(self, op, other, *args, **kwargs)
+        if with_alpha:
+            return apply_inplace(self, op, other, alpha=alpha)
+        return apply_inplace(self, op, other)
     method.__name__ = method.__qualname__ = op.__name__ + "_"
     method.__doc__ = f"In-place :func:`{op.__name__}`; returns self."
     return method
 
 
-def _rg_any(x) -> bool:
-    return isinstance(x, Tensor) and x._requires_grad
+def _broadcasts_to(shape: tuple, target: tuple) -> bool:
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
 
 
-def add_(self: Tensor, other, *, alpha=1) -> Tensor:
-    """In-place :func:`add`; returns self."""
-    if alpha != 1:
-        return apply_inplace(self, add, other, alpha=alpha)
-    return _add_fast(self, other)
+add_ = _fast_inplace(np.add, add, "fciu", True)
+_sub_fast = _fast_inplace(np.subtract, sub, "fciu", True)
 
 
 def sub_(self: Tensor, other, *, alpha=1) -> Tensor:
     """In-place :func:`sub`; returns self."""
     if _is_bool(self) or _is_bool(other):
         _check_bool_sub(self, other)
-    if alpha != 1:
-        return apply_inplace(self, sub, other, alpha=alpha)
-    return _sub_fast(self, other)
+    return _sub_fast(self, other, alpha=alpha)
 
 
-_add_fast = _fast_inplace(np.add, add)
-_sub_fast = _fast_inplace(np.subtract, sub)
 subtract_ = sub_
-mul_ = multiply_ = _fast_inplace(np.multiply, mul)
-div_ = divide_ = true_divide_ = _inplace(div, "div_")
+mul_ = multiply_ = _fast_inplace(np.multiply, mul, "fciub", False)
+_div_fast = _fast_inplace(np.true_divide, div, "fc", False)
+
+
+def div_(self: Tensor, other, *, rounding_mode: str | None = None) -> Tensor:
+    """In-place :func:`div`; returns self."""
+    if rounding_mode is None:
+        return _div_fast(self, other)
+    return apply_inplace(self, div, other, rounding_mode=rounding_mode)
+
+
+divide_ = true_divide_ = div_
+
 floor_divide_ = _inplace(floor_divide)
 pow_ = _inplace(pow, "pow_")
 remainder_ = _inplace(remainder)

@@ -6,6 +6,7 @@ Half-precision inputs accumulate in float32, as torch's CPU kernels do.
 from __future__ import annotations
 
 import math
+import warnings
 from collections import namedtuple
 
 import numpy as np
@@ -107,10 +108,8 @@ def _sum_dtype(a: np.ndarray, dtype):
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Sum of all elements, or over ``dim`` (int or tuple); integers and bools sum to int64."""
     a = input._data
-    if dim is None and not keepdim and dtype is None and a.dtype.kind == "f" and \
-            a.dtype not in _HALF:
-        r = np.add.reduce(a, axis=None)
-        res = wrap(r, input)
+    if dim is None and not keepdim and dtype is None and a.dtype.char in "fd":
+        res = wrap(np.add.reduce(a, axis=None), input)
         if GRAD.enabled and input._requires_grad:
             node = SumBackward0()
             node.shape, node.dtype = a.shape, a.dtype
@@ -149,6 +148,13 @@ class MeanBackward1(Node):
 def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Arithmetic mean of all elements, or over ``dim``; floating/complex inputs only."""
     a = input._data
+    if dim is None and not keepdim and dtype is None and a.dtype.char in "fd" and a.size:
+        res = wrap(np.true_divide(np.add.reduce(a, axis=None), a.size, dtype=a.dtype), input)
+        if GRAD.enabled and input._requires_grad:
+            node = MeanBackward0()
+            node.shape, node.count, node.dtype = a.shape, a.size, a.dtype
+            record(res, node, input)
+        return res
     if dtype is not None:
         a = a.astype(D.to_numpy_dtype(dtype))
     if a.dtype.kind not in "fcV":
@@ -219,6 +225,10 @@ def _var(input, dim, unbiased, keepdim, correction, name):
     axes = _axes(dim, a.ndim)
     n = _count(a.shape, axes)
     dof = n - correction
+    if dof <= 0:
+        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less "
+                      "than the reduction factor (input numel divided by output numel).",
+                      UserWarning, stacklevel=3)
     xa = _acc(a)
     centred = xa - xa.mean(axis=axes, keepdims=True) if n else xa
     ss = np.add.reduce(centred * centred, axis=axes, keepdims=keepdim)

@@ -18,7 +18,10 @@ _LN10 = float(np.log(10.0))
 
 
 def _sigmoid(x):
-    return np.exp(-np.logaddexp(0, -x))
+    # exp(-x) overflowing to inf for very negative x gives the exact limit 0
+    e = np.exp(np.negative(x))
+    e += 1
+    return np.reciprocal(e, out=e)
 
 
 def _rsqrt(x):
@@ -102,11 +105,14 @@ def _float_node(name: str, grad, saves: str):
 def _make_float(name: str, fwd, node_cls, saves: str):
     def op(input: Tensor, *, out=None) -> Tensor:
         x = input._data
-        if x.dtype.kind in "biu":
-            x = x.astype(D.get_default_dtype().np)
-        xc, back = _half_up(x)
-        r = fwd(xc)
-        res = wrap(r if back is None else r.astype(back), input)
+        if x.dtype.char in "fd":
+            res = wrap(fwd(x), input)
+        else:
+            if x.dtype.kind in "biu":
+                x = x.astype(D.get_default_dtype().np)
+            xc, back = _half_up(x)
+            r = fwd(xc)
+            res = wrap(r if back is None else r.astype(back), input)
         if GRAD.enabled and input._requires_grad:
             node = node_cls()
             node.dtype = x.dtype
