@@ -202,3 +202,11 @@ def test_integer_activations():
         x = T.tensor([-3, -1, 0, 2, 7])
         return T.relu(x), x.clamp(-1, 3), T.erf(x), _F(T).hardtanh(x), x.clamp(min=0)
     compare(body)
+
+
+def test_relu_gradient_through_nan():
+    def body(T):
+        x = T.tensor([float("nan"), -1.0, 0.0, 2.0], requires_grad=True)
+        T.relu(x).sum().backward()
+        return x.grad
+    compare(body)

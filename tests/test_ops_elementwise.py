@@ -402,3 +402,42 @@ def test_scalar_remainder_grad_not_implemented():
         y = 5 % x
         return y, y.grad_fn.name()
     compare(body)
+
+
+def test_inplace_fast_paths_match_torch():
+    def body(T):
+        w = T.tensor(_data("any", (2, 3), 1), requires_grad=True)
+        g = T.tensor(_data("any", (2, 3), 2))
+        with T.no_grad():
+            v = w._version
+            w.add_(g, alpha=-0.1)
+            w.mul_(0.9)
+            w.sub_(g, alpha=2)
+            w.div_(T.tensor(_data("pos", (3,), 3)))
+            w.add_(1)
+            w.sub_(T.tensor([1.0, 2.0, 3.0]))
+            w.div_(2)
+            w.mul_(T.tensor(2.0, dtype=T.float64))
+        i = T.tensor([[1, 2, 3]], dtype=T.int16)
+        i.add_(T.tensor([1, 1, 1], dtype=T.int16), alpha=3)
+        i.mul_(2)
+        i.sub_(1)
+        f = T.zeros(2, 3)
+        f.add_(T.tensor([1.0, 2.0, 3.0], dtype=T.float64))
+        b = T.tensor([True, False])
+        b.mul_(T.tensor([True, True]))
+        return w, w.requires_grad, w.grad_fn, w._version - v, i, f, b
+    compare(body)
+
+
+def test_inplace_fast_path_errors():
+    def int_div(T):
+        T.tensor([1, 2]).div_(2)
+
+    def int_float_alpha(T):
+        T.tensor([1, 2]).add_(T.tensor([1, 1]), alpha=0.5)
+
+    def bigger_other(T):
+        T.zeros(3).mul_(T.ones(2, 3))
+    for body in (int_div, int_float_alpha, bigger_other):
+        assert_same(call(body, torch), call(body, numtorch), match_message=True)

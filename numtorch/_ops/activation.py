@@ -213,7 +213,8 @@ class ReluBackward0(Node):
 
     def backward(self, g):
         (y,) = self.saved_tensors_checked()
-        return (g * (y._data > 0),)
+        # only outputs <= 0 block the gradient (NaN passes it, as in torch)
+        return (np.multiply(g, ~(y._data <= 0), dtype=g.dtype),)
 
 
 def relu(input: Tensor) -> Tensor:
