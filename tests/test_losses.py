@@ -497,3 +497,18 @@ def test_half_precision_losses(T, dtype, name):
     out = getattr(T.nn.functional, name)(x, t)
     out.backward()
     return out, x.grad
+
+
+@pytest.mark.parametrize("shape", [(6, 40), (40,), (2, 40, 3)])
+@pytest.mark.parametrize("smoothing", [0.0, 0.3])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weighted", [False, True])
+@differential(check_grad_fn=True)
+def test_cross_entropy_many_classes(T, shape, smoothing, reduction, weighted):
+    """Above 32 classes the fused node works in the (rows, classes) layout."""
+    classes = shape[0] if len(shape) == 1 else shape[1]
+    tshape = () if len(shape) == 1 else (shape[0],) + shape[2:]
+    t = labels(tshape, classes, ignore=None if len(shape) == 1 else 5)
+    w = T.tensor(arr(classes, dtype="float64", low=0.5, high=2.0)) if weighted else None
+    return run_loss(T, "cross_entropy", arr(*shape, dtype="float64") * 3, t, weight=w,
+                    ignore_index=5, label_smoothing=smoothing, reduction=reduction)
