@@ -12,6 +12,7 @@ from .radam import RAdam  # noqa: F401
 from .rmsprop import RMSprop  # noqa: F401
 from .rprop import Rprop  # noqa: F401
 from .sgd import SGD  # noqa: F401
+from . import swa_utils  # noqa: F401,E402
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "NAdam",
-           "RAdam", "Adadelta", "Rprop", "ASGD", "LBFGS", "lr_scheduler"]
+           "RAdam", "Adadelta", "Rprop", "ASGD", "LBFGS", "lr_scheduler", "swa_utils"]
