@@ -10,6 +10,8 @@ order), then the stores of ``retain_grad``, then node pre-hooks (``Node.register
 """
 from __future__ import annotations
 
+import heapq
+import itertools
 from typing import Callable, Sequence
 
 import numpy as np
@@ -23,6 +25,9 @@ _FREED_MESSAGE = (
     "the graph a second time or if you need to access saved tensors after calling backward.")
 
 
+_SEQUENCE = itertools.count()
+
+
 class Node:
     """One recorded operation. ``backward(grad)`` returns one gradient (or None) per input.
 
@@ -33,10 +38,11 @@ class Node:
     """
 
     __slots__ = ("next_functions", "_saved", "_versions", "_freed", "_pre_hooks", "_hooks",
-                 "_retained", "__weakref__", "__dict__")
+                 "_retained", "_seq", "__weakref__", "__dict__")
     num_outputs = 1
 
     def __init__(self, next_functions: tuple = ()) -> None:
+        self._seq = next(_SEQUENCE)
         self.next_functions = next_functions
         self._saved = None
         self._freed = False
@@ -145,6 +151,7 @@ class AccumulateGrad(Node):
 
     def __init__(self, variable) -> None:
         Node.__init__(self, ())
+        self._seq = -self._seq - 1  # sinks run after every other node
         self.variable = variable
 
     def name(self) -> str:
@@ -296,18 +303,18 @@ def run_backward(roots: Sequence, root_grads: Sequence, retain_graph: bool,
     input run. With ``accumulate=True`` (``backward(inputs=...)``): accumulate only into those
     inputs' ``.grad`` (non-leaf inputs must retain grad).
     """
+    # Nodes run in decreasing creation order: every consumer of a node was created after it, so
+    # all of a node's gradient has arrived when it is popped. Pending gradients are the array
+    # itself for single-output nodes, a list per output otherwise.
     buffers: dict = {}
-    starts = []
+    heap = []
     for t, g in zip(roots, root_grads):
         node, nr = _root_node(t)
         if node is None:
             continue
-        buf = buffers.get(node)
-        if buf is None:
-            buf = buffers[node] = [None] * node.num_outputs
-            starts.append(node)
-        buf[nr] = g if buf[nr] is None else buf[nr] + g
-    deps = _count_dependencies(starts)
+        if node not in buffers:
+            heap.append((-node._seq, node))
+        _deliver(buffers, node, nr, g)
     needed = captures = results = None
     if inputs is not None:
         captures = {}
@@ -315,60 +322,74 @@ def run_backward(roots: Sequence, root_grads: Sequence, retain_graph: bool,
             node, nr = _root_node(t)
             captures.setdefault(node, []).append((nr, i))
         leaf_targets = {n for n in captures if type(n) is AccumulateGrad} if accumulate else set()
-        needed = _needed_nodes(deps, set(captures), False) | leaf_targets
+        reachable = _count_dependencies([n for _, n in heap])
+        needed = _needed_nodes(reachable, set(captures), False) | leaf_targets
         if accumulate:
             captures = None
         else:
             results = [None] * len(inputs)
-    ready = [n for n in starts if not deps[n]]
-    pop, push = ready.pop, ready.append
-    while ready:
-        node = pop()
-        grads = buffers.pop(node, None)
-        if grads is None:
-            grads = [None] * node.num_outputs
-        if needed is not None:
-            if node not in needed:
-                _visit_unneeded(node, grads, captures, results)
-                continue
-            if captures is not None and node in captures:
-                for nr, i in captures[node]:
-                    results[i] = grads[nr]
-        if node._pre_hooks or node._retained or node._hooks:
+    heapq.heapify(heap)
+    pop, push, take = heapq.heappop, heapq.heappush, buffers.pop
+    while heap:
+        node = pop(heap)[1]
+        if needed is not None or node._pre_hooks or node._retained or node._hooks:
+            grads = _grads_list(node, take(node, None))
+            if needed is not None:
+                if node not in needed:
+                    _visit_unneeded(node, grads, captures, results)
+                    continue
+                if captures is not None and node in captures:
+                    for nr, i in captures[node]:
+                        results[i] = grads[nr]
             in_grads = _execute(node, grads, retain_graph)
             if in_grads is None:
                 continue
         elif type(node) is AccumulateGrad:
-            if grads[0] is not None:
-                _accumulate_leaf(node, grads[0])
+            _accumulate_leaf(node, take(node))
             continue
+        elif node.num_outputs == 1:
+            in_grads = node.backward(take(node))
+            if not retain_graph:
+                node.release()
         else:
-            g = grads[0]
-            if node.num_outputs == 1:
-                in_grads = (None,) * len(node.next_functions) if g is None else node.backward(g)
-            elif all(g is None for g in grads):
-                in_grads = (None,) * len(node.next_functions)
-            else:
-                in_grads = node.backward(*grads)
+            grads = take(node)
+            in_grads = node.backward(*grads)
             if not retain_graph:
                 node.release()
         for (nxt, nr), g in zip(node.next_functions, in_grads):
-            if nxt is None:
+            if nxt is None or g is None:
                 continue
-            if g is not None:
-                buf = buffers.get(nxt)
-                if buf is None:
-                    buf = buffers[nxt] = [None] * nxt.num_outputs
-                    buf[nr] = g
-                elif buf[nr] is None:
-                    buf[nr] = g
+            if nxt.num_outputs == 1:
+                prev = buffers.get(nxt)
+                if prev is None:
+                    buffers[nxt] = g
+                    push(heap, (-nxt._seq, nxt))
                 else:
-                    buf[nr] = buf[nr] + g
-            d = deps[nxt] - 1
-            deps[nxt] = d
-            if not d:
-                push(nxt)
+                    buffers[nxt] = prev + g
+            else:
+                if nxt not in buffers:
+                    push(heap, (-nxt._seq, nxt))
+                _deliver(buffers, nxt, nr, g)
     return results
+
+
+def _deliver(buffers: dict, node: Node, nr: int, g) -> None:
+    """Add gradient ``g`` for output ``nr`` of ``node`` to what is pending for it."""
+    if node.num_outputs == 1:
+        prev = buffers.get(node)
+        buffers[node] = g if prev is None else prev + g
+        return
+    buf = buffers.get(node)
+    if buf is None:
+        buf = buffers[node] = [None] * node.num_outputs
+    buf[nr] = g if buf[nr] is None else buf[nr] + g
+
+
+def _grads_list(node: Node, pending) -> list:
+    """The pending gradients of ``node`` as one entry (array or None) per output."""
+    if node.num_outputs == 1:
+        return [pending]
+    return pending if pending is not None else [None] * node.num_outputs
 
 
 def _visit_unneeded(node: Node, grads: list, captures, results) -> None:
