@@ -326,3 +326,12 @@ ERRORS = [
 @pytest.mark.parametrize("k", range(len(ERRORS)))
 def test_errors_match_torch(k):
     compare(ERRORS[k], match_message=True)
+
+
+@differential
+def test_tril_triu_out(T):
+    out = T.empty(0)
+    r = T.tril(T.ones(3, 3), out=out)
+    out2 = T.empty(3, 3)
+    T.triu(T.ones(3, 3), 1, out=out2)
+    return r is out, out, out2

@@ -377,6 +377,9 @@ ERRORS = [
     lambda T, x: x.roll((1, 2), 0),
     lambda T, x: T.movedim(x, (0, 1), 0),
     lambda T, x: T.movedim(x, (0, 1), (0,)),
+    lambda T, x: T.zeros(3).H,
+    lambda T, x: T.zeros(2, 3, 4).H,
+    lambda T, x: T.zeros(3).mH,
     lambda T, x: x.view(T.float64),
 ]
 
@@ -402,3 +405,29 @@ def test_T_warning_wording():
         numtorch.zeros(2, 3, 4).T
     with pytest.warns(UserWarning, match="Tensor.T is deprecated on 0-D tensors"):
         numtorch.zeros(()).T
+
+
+@differential(check_grad_fn=True)
+def test_aliases_and_transposes(T):
+    x = T.tensor(np.random.default_rng(0).standard_normal((2, 3, 4)), requires_grad=True)
+    m = T.tensor(np.random.default_rng(1).standard_normal((3, 4)), requires_grad=True)
+    outs = [x.swapdims(0, 2), T.swapaxes(x, 1, 2), T.moveaxis(x, (0, 1), (2, 0)), x.moveaxis(-1, 0),
+            T.adjoint(x), m.adjoint(), m.H, x.mH, T.transpose(T.tensor(1.0, requires_grad=True), 0, -1)]
+    weighted_backward(T, T.cat([o.reshape(-1) for o in outs[:-1]]))
+    return outs, x.grad, m.grad
+
+
+@differential
+def test_views_of_a_leaf_refuse_recorded_in_place_changes(T):
+    x = T.ones(2, 3, requires_grad=True)
+    return x[0].masked_fill_(T.tensor([True, False, True]), 0.0)
+
+
+@differential
+def test_in_place_under_no_grad_on_a_view_of_a_parameter(T):
+    w = T.ones(2, 3, requires_grad=True)
+    with T.no_grad():
+        w[0].masked_fill_(T.tensor([True, False, True]), 5.0)
+        w[1] = 2.0
+        w.t().tril_()
+    return w, w._version

@@ -107,6 +107,16 @@ def _write_out(res: Tensor, out) -> Tensor:
     return _out(res, out)
 
 
+def refuse_view_inplace(base: Tensor) -> None:
+    """Raise for a recorded in-place change of a view: torch's error for views of leaves that
+    require grad; numtorch's own where torch would rewrite the base's history instead."""
+    if base._requires_grad and base.grad_fn is None:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                           "in-place operation.")
+    from .elementwise import _refuse_view_inplace
+    _refuse_view_inplace()
+
+
 def inplace_of(op, name: str):
     """The in-place method ``name`` of an out-of-place ``op``: refuses leaves that require grad
     and views of tensors that require grad, records the op when needed, bumps the version."""
@@ -115,8 +125,7 @@ def inplace_of(op, name: str):
                      for v in list(args) + list(kwargs.values()))
         grad = check_inplace(self) or (GRAD.enabled and others)
         if grad and self._base is not None:
-            from .elementwise import _refuse_view_inplace
-            _refuse_view_inplace()
+            refuse_view_inplace(self._base)
         if grad:
             from .elementwise import _snapshot
             res = op(_snapshot(self), *args, **kwargs)

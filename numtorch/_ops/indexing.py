@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import _NP2DT, Tensor, edge
-from ._shape_util import _fresh, _view, inplace_of
+from ._shape_util import _fresh, _view, inplace_of, refuse_view_inplace
 from ._util import GRAD, Node, record, unbroadcast
 from .scatter import gather, index_select, scatter, scatter_, scatter_add, scatter_add_  # noqa
 
@@ -348,8 +348,7 @@ def setitem(self: Tensor, key, value) -> None:
         if self._requires_grad and self.grad_fn is None:
             raise RuntimeError(_LEAF_INPLACE if advanced else _LEAF_VIEW_INPLACE)
         if self._base is not None:
-            from .elementwise import _refuse_view_inplace
-            _refuse_view_inplace()
+            refuse_view_inplace(self._base)
         prev_edge = edge(self)
     if not a.flags.writeable:
         raise RuntimeError("unsupported operation: more than one element of the written-to "

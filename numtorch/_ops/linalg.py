@@ -12,7 +12,7 @@ import numpy as np
 
 from .._tensor import _NP2DT, Tensor
 from ._util import GRAD, Node, record, unbroadcast
-from ._shape_util import _fresh, _wrap, inplace_of
+from ._shape_util import _fresh, _wrap, _write_out, inplace_of
 from .indexing import _C10_NAMES
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "ger", "addmm", "baddbmm",
@@ -171,10 +171,7 @@ def matmul(input: Tensor, other: Tensor, *, out=None) -> Tensor:
         raise _matmul_error(a, b) from None
     node_cls = _RANK_NODES.get((a.ndim, b.ndim)) or _batched_node(a, b)
     res = _record_product(_fresh(input, np.asarray(res)), node_cls, input, other)
-    if out is not None:
-        from .elementwise import _out
-        return _out(res, out)
-    return res
+    return _write_out(res, out)
 
 
 def _rmatmul(self: Tensor, other) -> Tensor:
@@ -207,10 +204,7 @@ def bmm(input: Tensor, mat2: Tensor, *, out=None) -> Tensor:
                            f"[{a.shape[0]}, {a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}].")
     _same_dtype(a, b)
     res = _record_product(_fresh(input, _prod(a, b)), BmmBackward0, input, mat2)
-    if out is not None:
-        from .elementwise import _out
-        return _out(res, out)
-    return res
+    return _write_out(res, out)
 
 
 def mv(input: Tensor, vec: Tensor) -> Tensor:
@@ -326,10 +320,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1, out=Non
                            f"and {b.shape[0]}x{b.shape[1]})")
     _same_dtype(a, b)
     res = _add_product(input, mat1, mat2, beta, alpha, _prod(a, b), AddmmBackward0)
-    if out is not None:
-        from .elementwise import _out
-        return _out(res, out)
-    return res
+    return _write_out(res, out)
 
 
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1,
@@ -345,10 +336,7 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1,
                            f"[{a.shape[0]}, {a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}].")
     _same_dtype(a, b)
     res = _add_product(input, batch1, batch2, beta, alpha, _prod(a, b), BaddbmmBackward0)
-    if out is not None:
-        from .elementwise import _out
-        return _out(res, out)
-    return res
+    return _write_out(res, out)
 
 
 # ---------------------------------------------------------------------- einsum
@@ -512,12 +500,12 @@ def _triangle(fn, node_cls, name: str, input: Tensor, diagonal: int) -> Tensor:
 
 def tril(input: Tensor, diagonal: int = 0, *, out=None) -> Tensor:
     """A copy with the elements above the ``diagonal``-th diagonal of the last two dims zeroed."""
-    return _triangle(np.tril, TrilBackward0, "tril", input, diagonal)
+    return _write_out(_triangle(np.tril, TrilBackward0, "tril", input, diagonal), out)
 
 
 def triu(input: Tensor, diagonal: int = 0, *, out=None) -> Tensor:
     """A copy with the elements below the ``diagonal``-th diagonal of the last two dims zeroed."""
-    return _triangle(np.triu, TriuBackward0, "triu", input, diagonal)
+    return _write_out(_triangle(np.triu, TriuBackward0, "triu", input, diagonal), out)
 
 
 tril_ = inplace_of(tril, "tril_")

@@ -373,10 +373,10 @@ def t(input: Tensor) -> Tensor:
 
 
 def adjoint(input: Tensor) -> Tensor:
-    """The conjugate transpose of the last two dimensions."""
+    """The conjugate transpose of the last two dimensions (a view for real tensors)."""
     if input._data.dtype.kind == "c":
         raise NotImplementedError("numtorch does not support adjoint() of complex tensors yet")
-    return _mT(input)
+    return _mT(input, "mH")
 
 
 def _T(self: Tensor) -> Tensor:
@@ -394,20 +394,28 @@ def _T(self: Tensor) -> Tensor:
     return permute(self, tuple(range(nd - 1, -1, -1)))
 
 
-def _mT(self: Tensor) -> Tensor:
+def _mT(self: Tensor, name: str = "mT") -> Tensor:
     nd = self._data.ndim
     if nd < 2:
-        raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got "
-                           f"{nd}-D tensor.")
+        raise RuntimeError(f"tensor.{name} is only supported on matrices or batches of matrices. "
+                           f"Got {nd}-D tensor.")
     return transpose(self, -2, -1)
+
+
+def _H(self: Tensor) -> Tensor:
+    nd = self._data.ndim
+    if nd != 2:
+        hint = " For batches of matrices, consider using tensor.mH" if nd > 2 else ""
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {nd}-D "
+                           f"tensor.{hint}")
+    return adjoint(self)
 
 
 def install_properties(cls) -> None:
     """Attach ``T``, ``mT``, ``H`` and ``mH`` (the latter two for real tensors) as properties."""
     cls.T = property(_T, doc="The dimensions reversed (the transpose of a matrix).")
     cls.mT = property(_mT, doc="The last two dimensions swapped.")
-    cls.H = property(lambda self: _T(self) if self._data.dtype.kind != "c" else adjoint(self),
-                     doc="The conjugate transpose of a matrix.")
+    cls.H = property(_H, doc="The conjugate transpose of a matrix.")
     cls.mH = property(adjoint, doc="The conjugate transpose of the last two dimensions.")
 
 
