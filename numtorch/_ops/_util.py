@@ -13,7 +13,8 @@ from ..autograd.graph import Node
 
 __all__ = ["GRAD", "Node", "Tensor", "wrap", "record", "unbroadcast", "binary_operands",
            "as_tensor_arg", "float_array", "check_inplace", "finish_inplace", "NP2DT",
-           "result_dtype", "scalar_operand", "check_inplace_dtype", "type_word"]
+           "result_dtype", "scalar_operand", "check_inplace_dtype", "type_word", "out_into",
+           "snapshot", "apply_inplace", "refuse_view_inplace", "UnsupportedOperand"]
 
 GRAD = grad_mode.STATE
 
@@ -254,3 +255,53 @@ def check_inplace_dtype(t: Tensor, result_np_dtype) -> None:
     if src._category > dst._category:
         raise RuntimeError(f"result type {type_word(src.np)} can't be cast to the desired output "
                            f"type {type_word(dst.np)}")
+
+
+def out_into(res: Tensor, out: Tensor) -> Tensor:
+    """Copy ``res`` into the ``out=`` tensor (resized when its shape differs)."""
+    if GRAD.enabled and (res._requires_grad or out._requires_grad):
+        raise RuntimeError("out=... arguments don't support automatic differentiation, but one "
+                           "of the arguments requires grad.")
+    check_inplace_dtype(out, res._data.dtype)
+    if out._data.shape != res._data.shape:
+        out._data = np.empty(res._data.shape, dtype=out._data.dtype)
+    np.copyto(out._data, res._data, casting="unsafe")
+    out._bump()
+    return out
+
+
+def refuse_view_inplace():
+    raise RuntimeError(
+        "numtorch does not support in-place operations on a view of a tensor that requires grad "
+        "while grad mode is on; apply the operation out of place, or clone() the view first.")
+
+
+def snapshot(t: Tensor) -> Tensor:
+    """A tensor standing for ``t``'s current value and graph position before an in-place op."""
+    old = wrap(t._data.copy(), t)
+    old.grad_fn = t.grad_fn
+    old._output_nr = t._output_nr
+    old._requires_grad = t._requires_grad
+    old._accum = t._grad_accumulator() if t.grad_fn is None and t._requires_grad else None
+    return old
+
+
+def apply_inplace(self: Tensor, op, *args, **kwargs) -> Tensor:
+    """Run out-of-place ``op(self, *args)`` and write its result into ``self`` as torch's
+    in-place form does (version bump, history adopted, torch's dtype/shape/leaf errors)."""
+    if GRAD.enabled:
+        if check_inplace(self):
+            return finish_inplace(self, op(snapshot(self), *args, **kwargs))
+        if self._base is not None and self._base._requires_grad:
+            refuse_view_inplace()
+        for a in args:
+            if isinstance(a, Tensor) and a._requires_grad:
+                return finish_inplace(self, op(snapshot(self), *args, **kwargs))
+        GRAD.enabled = False
+        try:
+            res = op(self, *args, **kwargs)
+        finally:
+            GRAD.enabled = True
+    else:
+        res = op(self, *args, **kwargs)
+    return finish_inplace(self, res)

@@ -9,15 +9,15 @@ import math
 import numpy as np
 
 from .. import _dtype as D
-from ._util import GRAD, Node, Tensor, record, result_dtype, scalar_operand, type_word, wrap
-from .elementwise import _fit, _out, apply_inplace
+from ._util import (GRAD, Node, Tensor, apply_inplace, out_into as _out, record, result_dtype,
+                    scalar_operand, type_word, wrap)
+from .elementwise import _fit
 from .reduce import normalize_dims
 
-__all__ = ["erf", "erfc", "relu", "relu_", "gelu", "silu", "softplus", "clamp", "clip",
-           "clamp_min", "clamp_max", "clamp_", "clip_", "clamp_min_", "clamp_max_", "hardtanh",
-           "hardtanh_", "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu", "celu",
-           "softmax", "log_softmax", "logsigmoid", "hardsigmoid", "hardswish", "mish",
-           "softsign"]
+# exported as numtorch.<name> (those torch has at top level); the rest are functional forms for
+# numtorch.nn.functional
+__all__ = ["erf", "erfc", "relu", "relu_", "clamp", "clip", "clamp_min", "clamp_max", "clamp_",
+           "clip_", "clamp_min_", "clamp_max_", "selu", "celu", "softmax", "log_softmax"]
 TENSOR_METHODS = ["erf", "erfc", "erf_", "erfc_", "relu", "relu_", "clamp", "clip",
                   "clamp_min", "clamp_max", "clamp_", "clip_", "clamp_min_", "clamp_max_",
                   "softmax", "log_softmax"]

@@ -6,20 +6,19 @@ import numpy as np
 
 from .. import _dtype as D
 from .._device import CPU
-from ._util import (GRAD, Node, Tensor, binary_operands, check_inplace, check_inplace_dtype,
-                    check_inplace_shape, finish_inplace, record, scalar_operand, type_word,
-                    unbroadcast, wrap)
+from ._util import (GRAD, Node, Tensor, apply_inplace, binary_operands, out_into, record,
+                    refuse_view_inplace, scalar_operand, snapshot, type_word, unbroadcast, wrap)
 
 __all__ = ["add", "sub", "subtract", "rsub", "mul", "multiply", "div", "divide", "true_divide",
            "floor_divide", "pow", "remainder", "fmod", "maximum", "minimum", "eq", "ne", "lt",
            "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal",
            "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "logical_not",
            "logical_and", "logical_or", "logical_xor", "equal"]
-TENSOR_METHODS = __all__[:-1] + [
-    "equal", "add_", "sub_", "subtract_", "mul_", "multiply_", "div_", "divide_", "true_divide_",
+TENSOR_METHODS = [n for n in __all__ if n != "rsub"] + [
+    "add_", "sub_", "subtract_", "mul_", "multiply_", "div_", "divide_", "true_divide_",
     "floor_divide_", "pow_", "remainder_", "fmod_", "eq_", "ne_", "lt_", "le_", "gt_", "ge_",
     "bitwise_and_", "bitwise_or_", "bitwise_xor_", "bitwise_not_", "logical_not_",
-    "logical_and_", "logical_or_", "logical_xor_", "zero_", "fill_", "copy_"]
+    "logical_and_", "logical_or_", "logical_xor_"]
 
 
 _NEW = object.__new__
@@ -543,19 +542,6 @@ def minimum(input: Tensor, other: Tensor, *, out=None) -> Tensor:
     return res if out is None else _out(res, out)
 
 
-def _out(res: Tensor, out: Tensor) -> Tensor:
-    """Copy ``res`` into the ``out=`` tensor (resized when its shape differs)."""
-    if GRAD.enabled and (res._requires_grad or out._requires_grad):
-        raise RuntimeError("out=... arguments don't support automatic differentiation, but one "
-                           "of the arguments requires grad.")
-    check_inplace_dtype(out, res._data.dtype)
-    if out._data.shape != res._data.shape:
-        out._data = np.empty(res._data.shape, dtype=out._data.dtype)
-    np.copyto(out._data, res._data, casting="unsafe")
-    out._bump()
-    return out
-
-
 # ---------------------------------------------------------------------- comparison & logic
 def _compare(fn, name):
     ordered = name not in ("eq", "ne")
@@ -636,44 +622,10 @@ def logical_not(input: Tensor, *, out=None) -> Tensor:
 
 
 # ---------------------------------------------------------------------- in-place
-def _refuse_view_inplace():
-    raise RuntimeError(
-        "numtorch does not support in-place operations on a view of a tensor that requires grad "
-        "while grad mode is on; apply the operation out of place, or clone() the view first.")
-
-
-def snapshot(t: Tensor) -> Tensor:
-    """A tensor standing for ``t``'s current value and graph position before an in-place op."""
-    old = wrap(t._data.copy(), t)
-    old.grad_fn = t.grad_fn
-    old._output_nr = t._output_nr
-    old._requires_grad = t._requires_grad
-    old._accum = t._grad_accumulator() if t.grad_fn is None and t._requires_grad else None
-    return old
-
-
+# (names kept for modules that import them from here)
+_out = out_into
+_refuse_view_inplace = refuse_view_inplace
 _snapshot = snapshot
-
-
-def apply_inplace(self: Tensor, op, *args, **kwargs) -> Tensor:
-    """Run out-of-place ``op(self, *args)`` and write its result into ``self`` as torch's
-    in-place form does (version bump, history adopted, torch's dtype/shape/leaf errors)."""
-    if GRAD.enabled:
-        if check_inplace(self):
-            return finish_inplace(self, op(snapshot(self), *args, **kwargs))
-        if self._base is not None and self._base._requires_grad:
-            _refuse_view_inplace()
-        for a in args:
-            if isinstance(a, Tensor) and a._requires_grad:
-                return finish_inplace(self, op(snapshot(self), *args, **kwargs))
-        GRAD.enabled = False
-        try:
-            res = op(self, *args, **kwargs)
-        finally:
-            GRAD.enabled = True
-    else:
-        res = op(self, *args, **kwargs)
-    return finish_inplace(self, res)
 
 
 def _inplace(op, name=None):
@@ -763,113 +715,3 @@ logical_and_ = _inplace(logical_and)
 logical_or_ = _inplace(logical_or)
 logical_xor_ = _inplace(logical_xor)
 logical_not_ = _inplace(logical_not)
-
-
-class FillBackward2(Node):
-    """``fill_``/``zero_`` with a constant: no gradient flows to the old value."""
-    __slots__ = ()
-
-    def backward(self, g):
-        return (np.zeros_like(g),)
-
-
-class FillBackward3(Node):
-    """``fill_`` with a 0-d tensor value: the value receives the summed gradient."""
-    __slots__ = ("value_dtype",)
-
-    def backward(self, g):
-        return (np.asarray(g.sum()).astype(self.value_dtype),)
-
-
-class ZeroBackward0(FillBackward2):
-    __slots__ = ()
-
-
-def fill_(self: Tensor, value) -> Tensor:
-    """Set every element to ``value`` (a number or a 0-d tensor); returns self."""
-    if isinstance(value, Tensor) and value._data.ndim != 0:
-        raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with "
-                           f"{value._data.ndim} dimensions.")
-    record_it = check_inplace(self) if GRAD.enabled else False
-    if not record_it and GRAD.enabled and self._base is not None and self._base._requires_grad:
-        _refuse_view_inplace()
-    v = value._data if isinstance(value, Tensor) else value
-    if self._data.flags.writeable:
-        self._data.fill(v.astype(self._data.dtype) if type(v) is np.ndarray else v)
-    else:
-        self._data = np.full(self._data.shape, v, dtype=self._data.dtype)
-    self._bump()
-    grad_value = GRAD.enabled and isinstance(value, Tensor) and value._requires_grad
-    if record_it or grad_value:
-        if grad_value:
-            node = FillBackward3()
-            node.value_dtype = value._data.dtype
-            record(self, node, value)
-        else:
-            record(self, FillBackward2(), self)
-        self._output_nr = 0
-    return self
-
-
-def zero_(self: Tensor) -> Tensor:
-    """Set every element to zero; returns self."""
-    record_it = check_inplace(self) if GRAD.enabled else False
-    if not record_it and GRAD.enabled and self._base is not None and self._base._requires_grad:
-        _refuse_view_inplace()
-    if self._data.flags.writeable:
-        self._data.fill(0)
-    else:
-        self._data = np.zeros(self._data.shape, dtype=self._data.dtype)
-    self._bump()
-    if record_it:
-        record(self, ZeroBackward0(), self)
-        self._output_nr = 0
-    return self
-
-
-class CopyBackwards(Node):
-    """``copy_``: the gradient goes to the source (reduced to its shape, in its dtype)."""
-    __slots__ = ("src_shape", "src_dtype")
-
-    def name(self) -> str:
-        return "torch::autograd::CopyBackwards"
-
-    def backward(self, g):
-        prev = None if self.next_functions[0][0] is None else np.zeros_like(g)
-        src = None if self.next_functions[1][0] is None else _fit(g, self.src_shape,
-                                                                   self.src_dtype)
-        return prev, src
-
-
-def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
-    """Copy ``src``'s values into self, broadcasting and converting dtype; returns self."""
-    if not isinstance(src, Tensor):
-        raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not "
-                        f"{type(src).__name__}")
-    record_it = check_inplace(self) if GRAD.enabled else False
-    if not record_it and GRAD.enabled and self._base is not None and self._base._requires_grad:
-        _refuse_view_inplace()
-    shape, sd = self._data.shape, src._data
-    if sd.shape != shape:
-        try:
-            sd = np.broadcast_to(sd, shape)
-        except ValueError:
-            raise RuntimeError(f"The size of tensor a ({shape[-1] if shape else 1}) must match "
-                               f"the size of tensor b ({sd.shape[-1] if sd.ndim else 1}) at "
-                               "non-singleton dimension "
-                               f"{len(shape) - 1 if shape else 0}") from None
-    if sd.dtype.kind == "c" and self._data.dtype.kind != "c":
-        sd = sd.real
-    if self._data.flags.writeable:
-        np.copyto(self._data, sd, casting="unsafe")
-    else:
-        self._data = np.array(sd, dtype=self._data.dtype)
-    self._bump()
-    if GRAD.enabled and (record_it or src._requires_grad):
-        node = CopyBackwards()
-        node.src_shape, node.src_dtype = src._data.shape, src._data.dtype
-        record(self, node, self, src)
-        if not record_it:
-            node.next_functions = ((None, 0), node.next_functions[1])
-        self._output_nr = 0
-    return self

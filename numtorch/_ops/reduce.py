@@ -15,9 +15,8 @@ from .. import _dtype as D
 from ._util import GRAD, Node, Tensor, record, type_word, wrap
 
 __all__ = ["sum", "mean", "var", "std", "max", "min", "amax", "amin", "argmax", "argmin",
-           "logsumexp", "prod", "norm", "cumsum", "all", "any", "count_nonzero",
-           "vector_norm"]
-TENSOR_METHODS = [n for n in __all__ if n != "vector_norm"]
+           "logsumexp", "prod", "norm", "cumsum", "all", "any", "count_nonzero"]
+TENSOR_METHODS = list(__all__)  # vector_norm is for numtorch.linalg
 
 _HALF = (np.dtype(np.float16), D.bfloat16.np)
 _F32 = np.dtype(np.float32)

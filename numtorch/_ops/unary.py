@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype as D
-from ._util import GRAD, Node, Tensor, record, wrap
-from .elementwise import _out, apply_inplace, pow as _pow
+from ._util import GRAD, Node, Tensor, apply_inplace, out_into as _out, record, wrap
+from .elementwise import pow as _pow
 
 _HALF = (np.dtype(np.float16), D.bfloat16.np)
 _F32 = np.dtype(np.float32)
