@@ -210,3 +210,30 @@ def test_relu_gradient_through_nan():
         T.relu(x).sum().backward()
         return x.grad
     compare(body)
+
+
+def test_activation_inplace_functions():
+    from numtorch._ops import activation as A
+
+    def body(T):
+        src = _data((5,), 3)
+        outs = []
+        for name, args in (("hardtanh_", (-0.5, 0.5)), ("leaky_relu_", (0.3,)), ("elu_", (0.8,)),
+                           ("erfc_", ())):
+            x = T.tensor(src)
+            if name == "erfc_":
+                r = x.erfc_()
+            else:
+                r = getattr(torch.nn.functional if T is torch else A, name)(x, *args)
+            outs.append((r is x, x))
+        return outs
+    compare(body)
+
+
+def test_softsign():
+    def body(T):
+        x = T.tensor(_data((2, 3), 1), requires_grad=True)
+        y = _F(T).softsign(x)
+        y.sum().backward()
+        return y, x.grad
+    compare(body)

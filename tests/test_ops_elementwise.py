@@ -441,3 +441,50 @@ def test_inplace_fast_path_errors():
         T.zeros(3).mul_(T.ones(2, 3))
     for body in (int_div, int_float_alpha, bigger_other):
         assert_same(call(body, torch), call(body, numtorch), match_message=True)
+
+
+def test_inplace_comparison_logical_bitwise_forms():
+    def body(T):
+        x = T.tensor([1.0, 2.0, 3.0])
+        y = T.tensor([1.0, 0.0, 5.0])
+        outs = []
+        for op in ("eq_", "ne_", "lt_", "le_", "gt_", "ge_", "logical_and_", "logical_or_",
+                   "logical_xor_", "floor_divide_", "remainder_", "fmod_", "true_divide_",
+                   "divide_", "multiply_", "subtract_"):
+            a = x.clone()
+            r = getattr(a, op)(y if op not in ("floor_divide_", "remainder_", "fmod_") else 1.5)
+            outs.append((r is a, a))
+        i = T.tensor([5, 6, 7])
+        for op in ("bitwise_and_", "bitwise_or_", "bitwise_xor_"):
+            a = i.clone()
+            getattr(a, op)(T.tensor([3, 3, 3]))
+            outs.append(a)
+        a = i.clone()
+        a.bitwise_not_()
+        b = T.tensor([1.0, 0.0])
+        b.logical_not_()
+        outs += [a, b]
+        return outs
+    compare(body)
+
+
+def test_function_aliases():
+    def body(T):
+        x = T.tensor(_data("unit", (2, 3), 1))
+        y = T.tensor(_data("pos", (2, 3), 2))
+        return (T.true_divide(x, y), T.divide(x, y, rounding_mode="trunc"), T.subtract(x, y),
+                T.multiply(x, y), T.not_equal(x, y), T.greater(x, y), T.greater_equal(x, y),
+                T.less(x, y), T.less_equal(x, y), T.negative(x), T.absolute(x), T.fix(x * 3),
+                T.arcsin(x), T.arccos(x), T.arctan(x), T.arcsinh(x), T.arctanh(x),
+                T.arccosh(y + 1), T.acosh(y + 1), x.negative(), x.absolute(), x.fix())
+    compare(body)
+
+
+def test_round_decimals_and_acosh_grad():
+    def body(T):
+        x = T.tensor([1.2345, -2.5, 0.5, 1.5, 123.456], dtype=T.float64, requires_grad=True)
+        r = (T.round(x), T.round(x, decimals=2), x.round(decimals=-1), T.round(x * 10))
+        y = T.acosh(x.abs() + 1.5)
+        y.sum().backward()
+        return r, y, x.grad
+    compare(body, check_grad_fn=True)
