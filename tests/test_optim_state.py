@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import warnings
 
 import numpy as np
 import pytest
@@ -326,3 +327,17 @@ def test_parameter_replaced_in_place_keeps_updates_correct():
         opt.step()
         return w.detach(), b.detach(), opt.state_dict()
     compare(body)
+
+
+@pytest.mark.parametrize("name", ["Adam", "SGD", "RMSprop"])
+def test_duplicate_parameter_is_stepped_twice_like_torch(name):
+    def body(T):
+        w, b, _ = make_params(T, np.float32)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            opt = getattr(T.optim, name)([w, b, w], **STATEFUL_KW[name])
+        for i in range(5):
+            set_linear_grads(T, w, b, X[i], Y[i])
+            opt.step()
+        return w.detach(), b.detach(), opt.state_dict()
+    compare(body, rtol=1e-5, atol=1e-6)

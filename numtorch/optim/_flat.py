@@ -174,8 +174,8 @@ def _qualifies(params: list[Tensor], state_of: dict, keys: tuple[str, ...],
     """Same real dtype, CPU, small in total; states all empty or all complete with the same
     scalar values (steps) everywhere."""
     dtype = params[0]._data.dtype
-    if dtype.kind != "f" or dtype.itemsize < 4:
-        return False
+    if dtype.kind != "f" or dtype.itemsize < 4 or len({id(p) for p in params}) != len(params):
+        return False  # duplicates must be stepped twice, one after the other: per parameter
     names = set(keys) | {k for k, _ in scalars}
     sdtype = scalar_dtype()
     total = 0

@@ -225,8 +225,10 @@ class Optimizer:
         packed_groups = []
         for group in self.param_groups:
             packed = {k: v for k, v in group.items() if k != "params"}
-            for i, p in enumerate(group["params"], start):
-                positions.setdefault(id(p), i)
+            # torch builds each group's mapping in one go: a parameter repeated within a group
+            # takes its last position, one repeated across groups keeps its first
+            positions.update({id(p): i for i, p in enumerate(group["params"], start)
+                              if id(p) not in positions})
             packed["params"] = [positions[id(p)] for p in group["params"]]
             start += len(packed["params"])
             packed_groups.append(packed)
@@ -354,20 +356,21 @@ class Optimizer:
                 for p in plan.params:
                     p._bump()
                 continue
-            for p in group["params"]:
-                if p._grad is not None:
-                    self._param_step(p, group, keys, scalar_defaults)
+            params = [p for p in group["params"] if p._grad is not None]
+            # like torch, whether a parameter starts fresh is decided for the whole group before
+            # any update (it matters for a parameter listed twice)
+            fresh = {id(p) for p in params if not self.state.get(p)}
+            for p in params:
+                self._param_step(p, group, keys, scalar_defaults, id(p) in fresh)
         return loss
 
     def _param_step(self, p: Tensor, group: dict, keys: tuple[str, ...],
-                    scalar_defaults: tuple) -> None:
-        fresh = False
+                    scalar_defaults: tuple, fresh: bool) -> None:
         if keys or scalar_defaults:
             state = self.state[p]
             if not state:
                 sparse_check(p, type(self).__name__)
                 self._init_param_state(state, p, group)
-                fresh = True
             arrays = {k: real(state[k]._data) for k in keys}
             scalars = {k: state[k]._data for k, _ in scalar_defaults}
         else:
