@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 
 from ..._tensor import Tensor, _from_array
-from ..._ops._util import GRAD, Node, record, unbroadcast
+from ..._ops._util import GRAD, Node, binary_operands, record, unbroadcast
 from ._classification import cross_entropy, nll_loss
 from ._loss_util import (MEAN, NONE, SUM, compute_dtype, reduce_loss, reduction_enum,
                          refuse_grad, resolve_reduction, type_word, warn_target_size)
@@ -43,7 +43,6 @@ def _result_arrays(input: Tensor, target: Tensor):
     """Both operands in torch's promoted dtype (and the dtype to compute in)."""
     a, b = input._data, target._data
     if a.dtype != b.dtype:
-        from ..._ops._util import binary_operands
         a, b, _ = binary_operands(input, target)
     out_dtype = a.dtype
     cdt = compute_dtype(out_dtype)
