@@ -60,7 +60,7 @@ class Node:
     def save(self, *tensors) -> None:
         """Keep tensors for backward, remembering their versions to detect in-place changes."""
         self._saved = tensors
-        self._versions = tuple(t._version for t in tensors)
+        self._versions = tuple([0 if t._vc is None else t._vc[0] for t in tensors])
 
     def saved_tensors_checked(self) -> tuple:
         """The saved tensors; RuntimeError if freed or modified in place since they were saved."""
@@ -68,7 +68,8 @@ class Node:
             raise RuntimeError(_FREED_MESSAGE)
         saved = self._saved
         for t, v in zip(saved, self._versions):
-            if t._version != v:
+            vc = t._vc
+            if (0 if vc is None else vc[0]) != v:
                 raise RuntimeError(_modified_message(self, t, v))
         return saved
 
