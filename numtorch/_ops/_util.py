@@ -40,7 +40,12 @@ def wrap(arr, like: Tensor | None = None) -> Tensor:
 
 def record(out: Tensor, node: Node, *inputs: Tensor) -> Tensor:
     """Attach ``node`` as ``out``'s grad_fn with edges into ``inputs``; returns ``out``."""
-    node.next_functions = tuple(edge(t) for t in inputs)
+    if len(inputs) == 1:
+        node.next_functions = (edge(inputs[0]),)
+    elif len(inputs) == 2:
+        node.next_functions = (edge(inputs[0]), edge(inputs[1]))
+    else:
+        node.next_functions = tuple([edge(t) for t in inputs])
     out.grad_fn = node
     out._requires_grad = True
     return out
