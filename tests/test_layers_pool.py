@@ -127,3 +127,17 @@ def test_structure(factory):
 ])
 def test_pool_errors(case):
     compare(case, match_message=True)
+
+
+def test_max_pool2d_nan_propagates_like_torch():
+    @differential
+    def body(T):
+        a = rand(1, 1, 4, 6)
+        a[0, 0, 0, 1] = np.nan
+        a[0, 0, 1, 0] = np.nan
+        a[0, 0, 3, 5] = np.nan
+        x = T.tensor(a, requires_grad=True)
+        y, idx = T.nn.functional.max_pool2d(x, (2, 3), return_indices=True)
+        y.backward(T.ones_like(y))
+        return y, idx, x.grad
+    body()

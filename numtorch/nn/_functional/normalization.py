@@ -13,9 +13,16 @@ from ._common import Node, Tensor, needs_grad, record, wants, wrap
 __all__ = ["batch_norm", "layer_norm", "group_norm"]
 
 
+def _mean(a: np.ndarray, axes) -> np.ndarray:
+    """Mean over ``axes`` keeping dims, in ``a``'s dtype, without ``ndarray.mean``'s overhead."""
+    total = np.add.reduce(a, axis=axes, keepdims=True)
+    total /= a.size // total.size if total.size else 1
+    return total
+
+
 def _centered_grad(gxhat, xhat, invstd, axes):
-    m1 = gxhat.mean(axis=axes, keepdims=True)
-    m2 = (gxhat * xhat).mean(axis=axes, keepdims=True)
+    m1 = _mean(gxhat, axes)
+    m2 = _mean(gxhat * xhat, axes)
     return (gxhat - m1 - xhat * m2) * invstd
 
 
@@ -93,9 +100,9 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     _check_running("running_var", running_var, c)
     bshape = (1, c) + (1,) * (x.ndim - 2)
     if training:
-        mean = x.mean(axis=axes, keepdims=True)
+        mean = _mean(x, axes)
         centered = x - mean
-        var = np.square(centered).mean(axis=axes)
+        var = _mean(np.square(centered), axes).reshape(c)
         if running_mean is not None:
             _update_running(running_mean, mean.reshape(c), momentum)
         if running_var is not None:
@@ -162,9 +169,9 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
                                f"{name} of shape {list(t.shape)} and normalized_shape = "
                                f"{list(shape)}")
     axes = tuple(range(x.ndim - nd, x.ndim))
-    mean = x.mean(axis=axes, keepdims=True)
+    mean = _mean(x, axes)
     centered = x - mean
-    var = np.square(centered).mean(axis=axes, keepdims=True)
+    var = _mean(np.square(centered), axes)
     invstd = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False)
     xhat = centered * invstd
     out = xhat if weight is None else xhat * weight._data
@@ -212,9 +219,9 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
         raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, "
                            f"but got input of shape {list(x.shape)} and num_groups={num_groups}")
     xg = x.reshape(n, num_groups, -1)
-    mean = xg.mean(axis=2, keepdims=True)
+    mean = _mean(xg, 2)
     centered = xg - mean
-    var = np.square(centered).mean(axis=2, keepdims=True)
+    var = _mean(np.square(centered), 2)
     invstd = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False)
     xhat = centered * invstd
     bshape = (1, c) + (1,) * (x.ndim - 2)

@@ -83,9 +83,10 @@ def _offset(a, i, j, s, d, out_hw):
 # the first strict maximum at each stage picks the window's first maximum in row-major order,
 # the element torch picks. Backward scatters the same way, height then width.
 def _along(a: np.ndarray, axis: int, start: int, step: int, count: int) -> np.ndarray:
-    index = [slice(None)] * a.ndim
-    index[axis] = slice(start, start + step * (count - 1) + 1, step)
-    return a[tuple(index)]
+    """The ``count`` positions ``start, start + step, ...`` of (4-d) ``a`` along axis 2 or 3."""
+    if axis == 3:
+        return a[:, :, :, start:start + step * (count - 1) + 1:step]
+    return a[:, :, start:start + step * (count - 1) + 1:step]
 
 
 def _running_max(a: np.ndarray, axis: int, k: int, s: int, d: int, count: int, need_arg: bool):
