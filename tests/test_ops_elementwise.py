@@ -488,3 +488,32 @@ def test_round_decimals_and_acosh_grad():
         y.sum().backward()
         return r, y, x.grad
     compare(body, check_grad_fn=True)
+
+
+def test_inplace_on_view_of_leaf_that_requires_grad_is_refused():
+    def body(T):
+        w = T.ones(3, requires_grad=True)
+        w[0:2].mul_(3)
+    assert_same(call(body, torch), call(body, numtorch), match_message=True)
+
+
+def test_inplace_on_view_without_grad_writes_through_and_bumps_base():
+    def body(T):
+        x = T.zeros(2, 4)
+        v = x[:, 1:3]
+        v.add_(1)
+        v.mul_(T.tensor([2.0, 3.0]))
+        v.exp_()
+        v.clamp_(max=10.0)
+        x.t().sub_(0.5)
+        return x, x._version, v._version
+    compare(body)
+
+
+def test_inplace_on_view_needing_grad_never_gives_wrong_gradients():
+    # torch rebases the view's base history (CopySlices); numtorch refuses instead of silently
+    # dropping the in-place op from the base's gradient
+    w = numtorch.ones(3, requires_grad=True)
+    h = w * 2
+    with pytest.raises(RuntimeError, match="view"):
+        h[0:2].mul_(3)

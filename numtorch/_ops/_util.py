@@ -275,7 +275,12 @@ def out_into(res: Tensor, out: Tensor) -> Tensor:
     return out
 
 
-def refuse_view_inplace():
+def refuse_view_inplace(base: Tensor | None = None) -> None:
+    """Refuse a recorded in-place change of a view: torch's error for views of leaves that
+    require grad; numtorch's own where torch would rewrite the base's history (CopySlices)."""
+    if base is not None and base._requires_grad and base.grad_fn is None:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                           "in-place operation.")
     raise RuntimeError(
         "numtorch does not support in-place operations on a view of a tensor that requires grad "
         "while grad mode is on; apply the operation out of place, or clone() the view first.")
@@ -295,13 +300,16 @@ def apply_inplace(self: Tensor, op, *args, **kwargs) -> Tensor:
     """Run out-of-place ``op(self, *args)`` and write its result into ``self`` as torch's
     in-place form does (version bump, history adopted, torch's dtype/shape/leaf errors)."""
     if GRAD.enabled:
-        if check_inplace(self):
+        record_it = check_inplace(self)
+        if not record_it:
+            for a in args:
+                if isinstance(a, Tensor) and a._requires_grad:
+                    record_it = True
+                    break
+        if self._base is not None and (record_it or self._base._requires_grad):
+            refuse_view_inplace(self._base)
+        if record_it:
             return finish_inplace(self, op(snapshot(self), *args, **kwargs))
-        if self._base is not None and self._base._requires_grad:
-            refuse_view_inplace()
-        for a in args:
-            if isinstance(a, Tensor) and a._requires_grad:
-                return finish_inplace(self, op(snapshot(self), *args, **kwargs))
         GRAD.enabled = False
         try:
             res = op(self, *args, **kwargs)

@@ -18,8 +18,8 @@ def _fit(g: np.ndarray, shape: tuple, dt) -> np.ndarray:
 def _prepare(self: Tensor) -> bool:
     """torch's leaf/view checks; True when the overwrite must be recorded."""
     record_it = check_inplace(self) if GRAD.enabled else False
-    if not record_it and GRAD.enabled and self._base is not None and self._base._requires_grad:
-        refuse_view_inplace()
+    if GRAD.enabled and self._base is not None and (record_it or self._base._requires_grad):
+        refuse_view_inplace(self._base)
     return record_it
 
 
@@ -101,6 +101,8 @@ def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
         raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not "
                         f"{type(src).__name__}")
     record_it = _prepare(self)
+    if GRAD.enabled and src._requires_grad and self._base is not None:
+        refuse_view_inplace(self._base)
     shape, sd = self._data.shape, src._data
     if sd.shape != shape:
         try:
