@@ -19,6 +19,9 @@ _NP2DT = {}
 for _d in D.ALL_DTYPES:
     _NP2DT[_d.np] = _d
 _GRAD_STATE = grad_mode.STATE
+_NO_NUMPY = {D.bfloat16.np, D.float8_e4m3fn.np, D.float8_e5m2.np}
+_NO_NUMPY_NAMES = {"bfloat16": "BFloat16", "float8_e4m3fn": "Float8_e4m3fn",
+                   "float8_e5m2": "Float8_e5m2"}
 
 
 class Size(tuple):
@@ -309,6 +312,8 @@ class Tensor:
         if self._requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
+        if self._data.dtype.kind == "V" or self._data.dtype in _NO_NUMPY:
+            raise TypeError(f"Got unsupported ScalarType {_NO_NUMPY_NAMES[self.dtype.name]}")
         if self._device.type != "cpu":
             if force:
                 return self.cpu()._data
@@ -513,7 +518,9 @@ class Tensor:
 
     def __bool__(self) -> bool:
         if self._data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+            raise RuntimeError("Boolean value of Tensor with no values is ambiguous" if
+                               self._data.size == 0 else
+                               "Boolean value of Tensor with more than one value is ambiguous")
         return bool(self.item())
 
     def _scalar(self):
@@ -712,6 +719,7 @@ def _parse_to(args, kwargs):
     if kwargs:
         raise TypeError(f"to() received an invalid combination of arguments - got unexpected "
                         f"keyword argument '{next(iter(kwargs))}'")
+    bools = 0
     for a in args:
         if isinstance(a, D.dtype):
             dt = a
@@ -720,7 +728,9 @@ def _parse_to(args, kwargs):
         elif isinstance(a, (str, device, int)) and not isinstance(a, bool):
             dev = as_device(a)
         elif isinstance(a, bool):
-            copy = a if dt is not None or dev is not None else copy
+            bools += 1
+            if bools == 2:  # to(..., non_blocking, copy)
+                copy = a
         elif a is None:
             continue
         else:

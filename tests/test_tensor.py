@@ -487,3 +487,21 @@ def test_is_nonzero(T):
 @differential(match_message=True)
 def test_is_nonzero_errors(T, data):
     T.is_nonzero(T.tensor(data))
+
+
+@pytest.mark.parametrize("name", ["bfloat16", "float8_e4m3fn"])
+@differential(match_message=True)
+def test_numpy_of_unsupported_dtype(T, name):
+    T.zeros(2).to(getattr(T, name)).numpy()
+
+
+@differential(match_message=True)
+def test_bool_of_empty(T):
+    bool(T.tensor([]))
+
+
+@differential
+def test_to_positional_non_blocking_and_copy(T):
+    t = T.tensor([1.0, 2.0])
+    return (t.to(T.float32, True) is t, t.to(T.float32, False, True) is t,
+            t.to("cpu", T.float32, False, True) is t, t.to(t, True, True) is t)
