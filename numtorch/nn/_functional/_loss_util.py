@@ -74,13 +74,15 @@ def reduce_loss(loss: np.ndarray, reduction: int, denominator=None) -> tuple[np.
     if reduction == SUM:
         return np.asarray(total), 1.0
     count = loss.size if denominator is None else denominator
+    if count:
+        return np.asarray(total / count, dtype=loss.dtype), 1.0 / count
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.asarray(total / count, dtype=loss.dtype), 1.0 / count if count else 0.0
+        return np.asarray(total / count, dtype=loss.dtype), 0.0
 
 
 def warn_target_size(input: Tensor, target: Tensor) -> None:
     """torch's UserWarning when a regression target broadcasts against the input."""
-    if target.shape != input.shape:
+    if target._data.shape != input._data.shape:
         warnings.warn(f"Using a target size ({target.size()}) that is different to the input "
                       f"size ({input.size()}). This will likely lead to incorrect results due to "
                       "broadcasting. Please ensure they have the same size.", stacklevel=3)

@@ -130,9 +130,11 @@ def _weighted_reduction(reduction: str) -> int:
 def _pointwise_loss(kind: str, input: Tensor, target: Tensor, reduction: str, red, param=None,
                     weight: Tensor | None = None) -> Tensor:
     """Shared body of the regression losses (``red`` is the enum, or None when weighted)."""
-    warn_target_size(input, target)
-    shape = broadcast_shape(tuple(input.shape), tuple(target.shape))
-    if weight is not None and tuple(weight.shape) != tuple(input.shape):
+    in_shape, tg_shape = input._data.shape, target._data.shape
+    if in_shape != tg_shape:
+        warn_target_size(input, target)
+        broadcast_shape(in_shape, tg_shape)
+    if weight is not None and weight._data.shape != in_shape:
         raise ValueError("Weights and input must have the same size.")
     a, b, out_dtype = _result_arrays(input, target)
     loss_fn, _, kernel = _KINDS[kind]
@@ -152,12 +154,14 @@ def _pointwise_loss(kind: str, input: Tensor, target: Tensor, reduction: str, re
         loss = loss * w
     denom = w.sum() if (w is not None and kind != "huber" and red == MEAN) else None
     value, scale = reduce_loss(loss, red, denom)
-    out = _from_array(np.asarray(value).astype(out_dtype, copy=False), device=input._device)
+    if value.dtype != out_dtype:
+        value = value.astype(out_dtype)
+    out = _from_array(value, device=input._device)
     if GRAD.enabled and (input._requires_grad or target._requires_grad):
         names = _PLAIN_NAMES[kind] if weight is None else _WEIGHTED_NAMES[kind]
         node = _node_class(_POINTWISE_NODES, _PointwiseLossBackward, names[red])()
         node.kind, node.diff, node.param, node.weight, node.scale = kind, diff, param, w, scale
-        node.shapes = (tuple(input.shape), tuple(target.shape))
+        node.shapes = (in_shape, tg_shape)
         node.dtypes = (input._data.dtype, target._data.dtype)
         node.save(input, target)
         record(out, node, input, target)
