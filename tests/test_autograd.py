@@ -692,3 +692,12 @@ def test_random_expression_graphs(seed):
         (vals[-1] * vals[-2]).sum().backward()
         return [t.grad for t in leaves]
     compare(body, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("op", ["mul", "div"])
+@differential(match_message=True)
+def test_backward_twice_through_scalar_product(T, op):
+    x = _x(T)
+    y = (x * 2 if op == "mul" else x / 2).sum()
+    y.backward()
+    y.backward()

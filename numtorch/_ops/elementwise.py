@@ -179,6 +179,7 @@ class MulBackward0(Node):
 
     def backward(self, g):
         if self.scalar is not None:
+            self.check_not_freed()  # torch saves the scalar: a second backward raises
             shape, dt = self.metas[0]
             return (_fit(g * self.scalar, shape, dt),)
         return _product_grads(self, g, np.multiply)
@@ -244,6 +245,7 @@ class DivBackward0(Node):
 
     def backward(self, g):
         if self.scalar is not None:
+            self.check_not_freed()  # torch saves the scalar: a second backward raises
             shape, dt = self.metas[0]
             return (_fit(g / self.scalar, shape, dt),)
         return _product_grads(self, g, np.divide)
