@@ -499,3 +499,13 @@ def test_multi_head_attention_forward_static_kv(T, rng, bad):
         static_k=sk, static_v=sv)
     out.backward(T.tensor(rng.standard_normal((4, N, E))))
     return out, w, q.grad, w_in.grad, w_out.grad, sk.grad, sv.grad
+
+
+@differential
+def test_layers_accept_dtype_and_module_activation(T, rng):
+    mha = T.nn.MultiheadAttention(8, 2, dtype=T.float64, kdim=4)
+    layer = T.nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, activation=T.nn.GELU(),
+                                         dtype=T.float64)
+    return ({n: p.dtype for n, p in mha.named_parameters()},
+            {n: p.dtype for n, p in layer.named_parameters()},
+            [n for n, _ in layer.named_children()], layer.activation_relu_or_gelu, repr(layer))
