@@ -701,3 +701,38 @@ def test_backward_twice_through_scalar_product(T, op):
     y = (x * 2 if op == "mul" else x / 2).sum()
     y.backward()
     y.backward()
+
+
+@differential
+def test_backward_on_leaf_itself(T):
+    x = _x(T)
+    x.backward(T.tensor([1.0, 2.0, 3.0]))
+    s = T.tensor(2.0, requires_grad=True)
+    s.backward()
+    return x.grad, s.grad
+
+
+@differential
+def test_autograd_grad_of_input_itself(T):
+    x = _x(T)
+    h = x * 2
+    return T.autograd.grad(x, x, T.ones(3)), T.autograd.grad(h, h, T.full((3,), 2.0))
+
+
+@differential
+def test_grad_accumulates_across_dtypes_and_broadcast(T):
+    x = T.tensor([1.0, 2.0], dtype=T.float64, requires_grad=True)
+    b = T.tensor([[1.0], [2.0], [3.0]], dtype=T.float64)
+    (x * b).sum().backward()
+    (x * b.float()).sum().backward()
+    return x.grad
+
+
+@differential
+def test_hooks_on_shared_intermediate_fire_once_with_total(T):
+    x = _x(T)
+    h = x * 2
+    seen = []
+    h.register_hook(lambda g: seen.append(g.clone()))
+    (h * h + h * 3).sum().backward()
+    return seen, x.grad
