@@ -248,3 +248,26 @@ def test_flat_state_tensors_are_parameter_shaped_views():
     b.grad = numtorch.ones_like(b)
     opt.step()
     assert st["step"].item() == 4.0 and not np.array_equal(before, st["exp_avg"].numpy())
+
+
+def same_error(body, *args) -> None:
+    """Run ``body(T, *args)`` under torch and numtorch: both raise the same exception type with
+    exactly the same message, or neither raises."""
+    import torch
+
+    import numtorch
+    errors = []
+    for T in (torch, numtorch):
+        try:
+            body(T, *args)
+        except Exception as exc:  # noqa: BLE001 - the exception is the result under test
+            errors.append(exc)
+        else:
+            errors.append(None)
+    expected, actual = errors
+    if expected is None:
+        assert actual is None, f"torch did not raise, numtorch raised {actual!r}"
+        return
+    assert actual is not None, f"numtorch did not raise; torch raised {expected!r}"
+    assert type(actual).__name__ == type(expected).__name__ and str(actual) == str(expected), \
+        f"\n torch:    {expected!r}\n numtorch: {actual!r}"
