@@ -89,19 +89,34 @@ def _along(a: np.ndarray, axis: int, start: int, step: int, count: int) -> np.nd
     return a[:, :, start:start + step * (count - 1) + 1:step]
 
 
-def _running_max(a: np.ndarray, axis: int, k: int, s: int, d: int, count: int, need_arg: bool):
+def _running_max(a: np.ndarray, axis: int, k: int, s: int, d: int, count: int, need_arg: bool,
+                 nan_aware: bool = False):
     """Maximum over ``k`` offsets (dilation ``d``) of ``count`` windows (stride ``s``) along
-    ``axis``, and the offset of each first maximum (int8) when ``need_arg``."""
+    ``axis``, and the offset of each first maximum (int8) when ``need_arg``.
+
+    ``nan_aware`` moves the offset to every NaN met, as torch does; without it a NaN can leave
+    the offset elsewhere (callers check the result for NaN and redo it)."""
     best = _along(a, axis, 0, s, count).copy()
-    arg = np.zeros(best.shape, dtype=np.int8) if need_arg and k > 1 else None
+    arg = None
     for j in range(1, k):
         cand = _along(a, axis, j * d, s, count)
-        if arg is not None:
+        if need_arg:
             better = np.greater(cand, best)
-            better |= np.isnan(cand)  # torch moves to a NaN whenever it meets one
-            arg += better * (np.int8(j) - arg)
+            if nan_aware:
+                better |= np.isnan(cand)
+            if arg is None:
+                arg = better.view(np.int8)
+            else:
+                arg += better * (np.int8(j) - arg)
         np.maximum(best, cand, out=best)
-    return best, arg
+    return best, arg  # None for a kernel of one: the only offset is 0
+
+
+def _window_max(xp, k, s, d, out_hw, need_arg: bool, nan_aware: bool = False):
+    """Window maxima of the padded input and the (height, width) offsets of the first maxima."""
+    rows, arg_w = _running_max(xp, 3, k[1], s[1], d[1], out_hw[1], need_arg, nan_aware)
+    out, arg_h = _running_max(rows, 2, k[0], s[0], d[0], out_hw[0], need_arg, nan_aware)
+    return out, arg_h, arg_w
 
 
 class MaxPool2DWithIndicesBackward0(Node):
@@ -145,8 +160,9 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
     xp = _padded(x, p, k, s, d, (oh, ow), fill)
     grad = needs_grad(input)
     need_arg = grad or return_indices
-    rows, arg_w = _running_max(xp, 3, k[1], s[1], d[1], ow, need_arg)
-    out, arg_h = _running_max(rows, 2, k[0], s[0], d[0], oh, need_arg)
+    out, arg_h, arg_w = _window_max(xp, k, s, d, (oh, ow), need_arg)
+    if need_arg and x.dtype.kind == "f" and np.isnan(out).any():
+        out, arg_h, arg_w = _window_max(xp, k, s, d, (oh, ow), need_arg, nan_aware=True)
     res = wrap(out if batched else out[0], input)
     if grad:
         node = MaxPool2DWithIndicesBackward0()
