@@ -517,3 +517,30 @@ def test_inplace_on_view_needing_grad_never_gives_wrong_gradients():
     h = w * 2
     with pytest.raises(RuntimeError, match="view"):
         h[0:2].mul_(3)
+
+
+try:
+    from hypothesis import given, settings, strategies as st
+    from hypothesis.extra.numpy import mutually_broadcastable_shapes
+except ImportError:  # pragma: no cover - hypothesis is a test dependency
+    given = None
+
+if given is not None:
+    @settings(max_examples=25, deadline=None)
+    @given(shapes=mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=4,
+                                                max_side=3),
+           op=st.sampled_from(["add", "sub", "mul", "div", "maximum", "pow", "remainder"]),
+           dtype=st.sampled_from(["float32", "float64"]),
+           seed=st.integers(0, 2 ** 16))
+    def test_broadcasting_forward_and_grad_property(shapes, op, dtype, seed):
+        (sa, sb), _ = shapes
+        kinds = {"div": ("any", "pos"), "pow": ("pos", "any"), "remainder": ("any", "pos")}
+
+        def body(T):
+            ka, kb = kinds.get(op, ("any", "any"))
+            a = T.tensor(_data(ka, sa, seed), dtype=getattr(T, dtype), requires_grad=True)
+            b = T.tensor(_data(kb, sb, seed + 1), dtype=getattr(T, dtype), requires_grad=True)
+            out = getattr(T, op)(a, b)
+            out.backward(T.tensor(_data("any", tuple(out.shape), seed + 2), dtype=out.dtype))
+            return out, a.grad, b.grad
+        compare(body, check_grad_fn=True)
