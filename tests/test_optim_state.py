@@ -16,11 +16,12 @@ from harness import assert_same, compare
 from test_optim import X, Y, make_params, same_error, set_linear_grads, train
 
 ALL = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "NAdam", "RAdam", "Adadelta",
-       "Rprop", "ASGD"]
+       "Rprop", "ASGD", "Adafactor"]
 STATEFUL_KW = {"SGD": {"lr": 0.05, "momentum": 0.9}, "Adam": {"lr": 0.01, "amsgrad": True},
                "AdamW": {"lr": 0.01}, "RMSprop": {"lr": 0.01, "centered": True, "momentum": 0.5},
                "Adagrad": {"lr": 0.1}, "Adamax": {"lr": 0.01}, "NAdam": {"lr": 0.01},
-               "RAdam": {"lr": 0.01}, "Adadelta": {}, "Rprop": {}, "ASGD": {"t0": 5}}
+               "RAdam": {"lr": 0.01}, "Adadelta": {}, "Rprop": {}, "ASGD": {"t0": 5},
+               "Adafactor": {}}
 
 
 # ---------------------------------------------------------------- construction and groups
@@ -64,6 +65,9 @@ def test_error_cases_match_torch_wording():
         lambda T, w: T.optim.Adadelta([w], rho=1.5),
         lambda T, w: T.optim.Rprop([w], etas=(1.5, 2.0)),
         lambda T, w: T.optim.ASGD([w], weight_decay=-1.0),
+        lambda T, w: T.optim.Adafactor([w], beta2_decay=0.5),
+        lambda T, w: T.optim.Adafactor([w], d=0.5),
+        lambda T, w: T.optim.Adafactor([w], eps=(-1.0, 1e-3)),
         lambda T, w: T.optim.SGD([("a", w), T.tensor([1.0], requires_grad=True)]),
         lambda T, w: T.optim.Adam([w], capturable=True).step(w.grad),
     ]

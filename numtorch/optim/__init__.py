@@ -1,6 +1,7 @@
 """Optimizers and learning-rate schedulers with torch's state format and numerics."""
 from . import lr_scheduler  # noqa: F401
 from .adadelta import Adadelta  # noqa: F401
+from .adafactor import Adafactor  # noqa: F401
 from .adagrad import Adagrad  # noqa: F401
 from .adam import Adam, AdamW  # noqa: F401
 from .adamax import Adamax  # noqa: F401
@@ -15,4 +16,5 @@ from .sgd import SGD  # noqa: F401
 from . import swa_utils  # noqa: F401,E402
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "NAdam",
-           "RAdam", "Adadelta", "Rprop", "ASGD", "LBFGS", "lr_scheduler", "swa_utils"]
+           "RAdam", "Adadelta", "Rprop", "ASGD", "LBFGS", "Adafactor", "lr_scheduler",
+           "swa_utils"]
