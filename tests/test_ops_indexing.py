@@ -240,10 +240,8 @@ def test_getitem_errors(k):
     compare(lambda T: GET_ERRORS[k](T, T.ones(3, 4)), match_message=True)
 
 
-@settings(max_examples=25, deadline=None)
-@given(data=st.data())
-def test_getitem_random_basic_keys(data):
-    shape = tuple(data.draw(st.lists(st.integers(1, 4), min_size=1, max_size=3)))
+def _draw_key(data, shape) -> tuple:
+    """A random key mixing ints, slices (with steps), None and integer lists."""
     key = []
     for n in shape:
         kind = data.draw(st.sampled_from(["int", "slice", "none", "array"]))
@@ -257,13 +255,39 @@ def test_getitem_random_basic_keys(data):
             key += [None, slice(None)]
         else:
             key.append(data.draw(st.lists(st.integers(-n, n - 1), min_size=1, max_size=3)))
-    key = tuple(key)
+    return tuple(key)
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_getitem_random_keys(data):
+    shape = tuple(data.draw(st.lists(st.integers(1, 4), min_size=1, max_size=3)))
+    key = _draw_key(data, shape)
 
     def body(T):
         base, x = leaf(T, shape, "float64")
         out = x[key]
         weighted_backward(T, out)
         return out, base.grad
+    compare(body, check_grad_fn=True)
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_setitem_random_keys(data):
+    shape = tuple(data.draw(st.lists(st.integers(1, 4), min_size=1, max_size=3)))
+    key = _draw_key(data, shape)
+    if any(isinstance(k, list) and len(set(k)) != len(k) for k in key):
+        return      # which of several values written to one place wins is unspecified in torch
+
+    def body(T):
+        base, x = leaf(T, shape, "float64")
+        h = x * 1
+        target = tuple(h[key].shape)
+        v = T.tensor(np.random.default_rng(9).standard_normal(target[-1:]), requires_grad=True)
+        h[key] = v
+        weighted_backward(T, h)
+        return h, base.grad, v.grad
     compare(body, check_grad_fn=True)
 
 

@@ -126,6 +126,7 @@ def _basic_name(shape: tuple, items: tuple, single_slice: bool) -> str:
             dim += ell
         elif type(it) is int:
             name = "Select"
+            dim += 1
         else:
             if not _covers(it, shape[dim]):
                 name = "Slice"
