@@ -1,4 +1,11 @@
-"""Optimizers and learning-rate schedulers with torch's state format and numerics."""
+"""Optimizers and learning-rate schedulers with torch's state format and numerics.
+
+Every optimizer follows torch's single-tensor (``foreach=False``) reference arithmetic in the
+parameter's dtype and writes torch's ``state_dict`` layout, so state dicts move between torch
+and numtorch both ways. Updates run on the NumPy arrays in place: ``optimizer.py`` drives them,
+each algorithm file holds only its math (``_kernel``), and ``_flat.py`` lets a group of small
+parameters be updated with one NumPy call per stage instead of one per parameter.
+"""
 from . import lr_scheduler  # noqa: F401
 from .adadelta import Adadelta  # noqa: F401
 from .adafactor import Adafactor  # noqa: F401
