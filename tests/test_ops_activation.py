@@ -237,3 +237,9 @@ def test_softsign():
         y.sum().backward()
         return y, x.grad
     compare(body)
+
+
+def test_clamp_mixed_bound_kinds_is_a_type_error():
+    def body(T):
+        T.tensor([1.0, 2.0]).clamp(T.tensor([1.5, 0.0]), 1.8)
+    assert_same(call(body, torch), call(body, numtorch))

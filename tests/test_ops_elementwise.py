@@ -544,3 +544,14 @@ if given is not None:
             out.backward(T.tensor(_data("any", tuple(out.shape), seed + 2), dtype=out.dtype))
             return out, a.grad, b.grad
         compare(body, check_grad_fn=True)
+
+
+def test_edge_semantics():
+    def body(T):
+        return (T.tensor([True, False]).sign(), T.tensor([1.0, 2.0]).add(1, alpha=True),
+                T.tensor([1, 100], dtype=T.int8) == 1000, T.tensor([1, 2], dtype=T.uint8) < -1,
+                T.tensor(3, dtype=T.uint8) - 5, T.tensor([-7.5, 7.5]) // 2,
+                T.tensor([5, -5]) % -3, T.fmod(T.tensor([5, -5]), -3),
+                T.maximum(T.tensor([float("nan"), 1.0]), T.tensor([0.0, 2.0])),
+                T.tensor([1, 2], dtype=T.int8) + T.tensor(1000), 2.5 ** T.tensor([2, 3]))
+    compare(body)

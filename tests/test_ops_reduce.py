@@ -192,3 +192,18 @@ def test_saved_tensor_modified_in_place_is_detected():
         p.backward()
     e, a = call(body, torch), call(body, numtorch)
     assert_same(e, a)
+
+
+def test_gradients_at_degenerate_points():
+    def body(T):
+        grads = []
+        for f, vals in ((lambda x: x.std(), [1.0, 1.0]), (lambda x: x.norm(), [0.0, 0.0]),
+                        (lambda x: x.norm(p=3), [0.0, 0.0]), (lambda x: x.norm(p=1), [0.0, -2.0]),
+                        (lambda x: x.logsumexp(0), [-float("inf"), 0.0]),
+                        (lambda x: x.max(), [1.0, 1.0, 1.0]),
+                        (lambda x: x.std(0, keepdim=True).sum(), [[2.0, 1.0], [2.0, 3.0]])):
+            x = T.tensor(vals, requires_grad=True)
+            f(x).backward()
+            grads.append(x.grad)
+        return grads
+    compare(body)

@@ -553,6 +553,10 @@ def clamp(input: Tensor, min=None, max=None, *, out=None, _clamp_node=ClampBackw
     """Clip values into ``[min, max]`` (numbers or tensors; either may be None)."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if min is not None and max is not None and isinstance(min, Tensor) != isinstance(max, Tensor):
+        raise TypeError("clamp() received an invalid combination of arguments - got (Tensor, "
+                        "min, max) with one bound a Tensor and the other a number; pass both as "
+                        "tensors or both as numbers")
     x = input._data
     rt = x.dtype
     for v in (min, max):

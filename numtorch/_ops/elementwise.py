@@ -118,7 +118,7 @@ def _check_alpha(alpha, dtype) -> None:
 def add(input: Tensor, other, *, alpha=1, out=None) -> Tensor:
     """``input + alpha * other`` with broadcasting and type promotion."""
     ad, bd, at, bt = _operands(input, other)
-    if alpha != 1:
+    if alpha != 1 or type(alpha) is bool:
         _check_alpha(alpha, _dt(ad, bd))
         bd = bd * scalar_operand(alpha, _dt(ad, bd))
     res = _result(np.add(ad, bd), at, bt)
@@ -143,7 +143,7 @@ def sub(input: Tensor, other, *, alpha=1, out=None) -> Tensor:
     if _is_bool(input) or _is_bool(other):
         _check_bool_sub(input, other)
     ad, bd, at, bt = _operands(input, other)
-    if alpha != 1:
+    if alpha != 1 or type(alpha) is bool:
         _check_alpha(alpha, _dt(ad, bd))
         bd = bd * scalar_operand(alpha, _dt(ad, bd))
     res = _result(np.subtract(ad, bd), at, bt)
@@ -162,7 +162,7 @@ def rsub(input: Tensor, other, alpha=1) -> Tensor:
     if _is_bool(input) or _is_bool(other):
         _check_bool_sub(other, input)
     ad, bd, at, bt = _operands(input, other)
-    if alpha != 1:
+    if alpha != 1 or type(alpha) is bool:
         _check_alpha(alpha, _dt(ad, bd))
         ad = ad * scalar_operand(alpha, _dt(ad, bd))
     res = wrap(np.subtract(bd, ad), _like(at, bt))

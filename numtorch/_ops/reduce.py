@@ -198,8 +198,11 @@ class StdBackward0(Node):
         xd = x._data
         xa = _acc(xd)
         centred = xa - xa.mean(axis=self.axes, keepdims=True)
-        scale = expand_reduced(_acc(g) / _acc(out._data), xd.shape, self.axes, self.keepdim)
+        o = _acc(out._data)
         with np.errstate(divide="ignore", invalid="ignore"):
+            # a zero standard deviation passes no gradient (torch masks it)
+            per = np.where(o == 0, 0, _acc(g) / o)
+            scale = expand_reduced(per, xd.shape, self.axes, self.keepdim)
             r = scale * centred / self.dof
         return (r.astype(xd.dtype),)
 

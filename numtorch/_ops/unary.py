@@ -137,7 +137,7 @@ class _ZeroGrad(Node):
 def _make_keep(name: str, fwd, node_cls):
     def op(input: Tensor, *, out=None) -> Tensor:
         x = input._data
-        if x.dtype.kind in "iub" and name != "sign":
+        if x.dtype.kind in "iub" and (name != "sign" or x.dtype.kind == "b"):
             res = wrap(x.copy(), input)
         else:
             xc, back = _half_up(x)
