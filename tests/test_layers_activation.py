@@ -147,3 +147,19 @@ def test_gelu_matches_math_erf():
     xs = np.linspace(-7, 7, 2001)
     expected = np.array([math.erf(v) for v in xs])
     np.testing.assert_allclose(erf_array(xs), expected, rtol=1e-14, atol=1e-16)
+
+
+@pytest.mark.parametrize("name,kw", [
+    ("elu", {}), ("elu", dict(alpha=0.5)), ("selu", {}), ("celu", dict(alpha=2.0)),
+    ("softplus", dict(beta=2.0, threshold=3.0)), ("mish", {}), ("logsigmoid", {}),
+    ("hardtanh", dict(min_val=-0.5, max_val=2.0)), ("relu6", {}), ("hardsigmoid", {}),
+    ("hardswish", {}), ("softsign", {}),
+])
+def test_other_functional_activations_are_exported(name, kw):
+    @differential(check_grad_fn=True)
+    def body(T):
+        x = T.tensor(rand(3, 5) * 4, requires_grad=True)
+        y = getattr(T.nn.functional, name)(x, **kw)
+        y.backward(T.tensor(rand(3, 5, seed=2)))
+        return y, x.grad
+    body()

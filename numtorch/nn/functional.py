@@ -18,6 +18,10 @@ from ._functional.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d,  # n
 # ---------------------------------------------------------------------- layers: activations
 from ._functional.activation import (gelu, leaky_relu, leaky_relu_, log_softmax,  # noqa: F401
                                      prelu, relu, relu_, sigmoid, silu, softmax, tanh)
+# the rest of torch.nn.functional's pointwise activations live with the tensor ops
+from .._ops.activation import (celu, elu, elu_, hardsigmoid, hardswish,  # noqa: F401
+                               hardtanh, hardtanh_, logsigmoid, mish, relu6, selu, softplus,
+                               softsign)
 
 # ---------------------------------------------------------------------- layers: normalisation
 from ._functional.normalization import batch_norm, group_norm, layer_norm  # noqa: F401
