@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._device import CPU, META, _DEFAULT_STACK, as_device, cuda_unavailable
-from .._tensor import Tensor, _from_array
+from .._tensor import Size, Tensor, _from_array
 from ..random import numpy_generator
 from ._util import wrap
 
@@ -112,10 +112,15 @@ def _infer(obj, top: bool = True) -> D.dtype:
     raise RuntimeError(f"Could not infer dtype of {type(obj).__name__}")
 
 
+_PLAIN_TYPES = frozenset((float, int, bool, complex))
+
+
 def _has_tensor(obj) -> bool:
     if isinstance(obj, Tensor):
         return True
     if isinstance(obj, (list, tuple)):
+        if set(map(type, obj)) <= _PLAIN_TYPES:
+            return False
         return any(_has_tensor(x) for x in obj)
     return False
 
@@ -193,7 +198,8 @@ def _data_array(data, dt: D.dtype | None) -> np.ndarray:
             src = src.real
         else:
             raise TypeError("must be real number, not complex")
-    if np_target.kind in "iu" and src.dtype.kind in "fiu" and src.size:
+    if np_target.kind in "iu" and src.dtype.kind in "fiu" and src.size and not (
+            src.dtype.kind != "f" and np.can_cast(src.dtype, np_target)):
         _check_int_range(src, np_target)
     with np.errstate(over="ignore", invalid="ignore"):
         return np.array(src, dtype=np_target, copy=True)
@@ -219,13 +225,61 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False,
                       "sourceTensor.detach().clone() or sourceTensor.detach().clone()."
                       "requires_grad_(True), rather than torch.tensor(sourceTensor).",
                       UserWarning, stacklevel=2)
-    if (type(data) is list and dtype is None and requires_grad is False and device is None
-            and _DEFAULT_STACK[-1] is CPU):
-        kinds = set(map(type, data))
-        if kinds == {float}:
-            return _from_array(np.array(data, dtype=D.get_default_dtype().np))
+    if dtype is None and device is None and _DEFAULT_STACK[-1] is CPU:
+        arr = _plain_array(data)
+        if arr is not None:
+            return _finish(arr, None, requires_grad) if requires_grad else _from_array(arr)
     arr = _data_array(data, None if dtype is None else _as_dtype(dtype))
     return _finish(arr, device, requires_grad)
+
+
+_INT64_MIN, _INT64_MAX = -2 ** 63, 2 ** 63 - 1
+
+
+def _plain_array(data):
+    """Fast path for Python scalars and flat lists of one Python scalar type (None: not one)."""
+    kind = type(data)
+    if kind is list:
+        kinds = set(map(type, data))
+        if len(kinds) != 1:
+            return None
+        kind = kinds.pop()
+        if kind is list:
+            return _plain_matrix(data)
+        if kind is int:
+            arr = np.array(data)
+            return arr if arr.dtype == np.int64 else None
+    elif kind is int and not _INT64_MIN <= data <= _INT64_MAX:
+        return None
+    if kind is float:
+        return np.array(data, dtype=D.get_default_dtype().np)
+    if kind is int:
+        return np.array(data, dtype=np.int64)
+    if kind is bool:
+        return np.array(data, dtype=np.bool_)
+    return None
+
+
+def _plain_matrix(rows: list):
+    """Fast path for a list of lists of Python floats/ints/bools (None: not one)."""
+    kinds = set()
+    for row in rows:
+        kinds.update(map(type, row))
+    if not kinds or not kinds <= _REAL_TYPES:
+        return None
+    try:
+        arr = np.array(rows)
+    except ValueError:
+        return None
+    if arr.ndim != 2:
+        return None
+    kind = arr.dtype.kind
+    if kind == "f":
+        return arr.astype(D.get_default_dtype().np, copy=False)
+    return arr if arr.dtype == np.int64 or kind == "b" else None
+
+
+_REAL_TYPES = frozenset((float, int, bool))
 
 
 def _as_dtype(dtype) -> D.dtype:
@@ -326,6 +380,13 @@ def scalar_tensor_like(s, like: Tensor) -> Tensor:
 # --------------------------------------------------------------------------- sizes and fills
 def _size(size, fn: str = "empty") -> tuple:
     """A shape from ``f(2, 3)``, ``f((2, 3))`` or ``f([2, 3])``, with torch's errors."""
+    shape = size[0] if len(size) == 1 and type(size[0]) in (tuple, list, Size) else size
+    if all(type(s) is int for s in shape) and (not shape or min(shape) >= 0):
+        return tuple(shape)
+    return _checked_size(size, fn)
+
+
+def _checked_size(size, fn: str) -> tuple:
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
         nested = True
@@ -366,7 +427,9 @@ def zeros(*size, out=None, dtype=None, device=None, requires_grad: bool = False,
 def ones(*size, out=None, dtype=None, device=None, requires_grad: bool = False,
          layout=None, pin_memory=False) -> Tensor:
     """A tensor of ones of the given shape."""
-    return _finish(np.ones(_size(size, "ones"), dtype=_dt(dtype)), device, requires_grad)
+    arr = np.empty(_size(size, "ones"), dtype=_dt(dtype))
+    arr.fill(1)
+    return _finish(arr, device, requires_grad)
 
 
 def empty(*size, out=None, dtype=None, device=None, requires_grad: bool = False, layout=None,
@@ -399,8 +462,10 @@ def _filled(shape: tuple, fill_value, np_dtype) -> np.ndarray:
                                "overflow")
     if np_dtype.kind != "c" and isinstance(fill_value, complex):
         raise RuntimeError("value cannot be converted to type float without overflow")
+    out = np.empty(shape, dtype=np_dtype)
     with np.errstate(invalid="ignore", over="ignore"):
-        return np.full(shape, fill_value, dtype=np_dtype)
+        out.fill(fill_value)
+    return out
 
 
 def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad: bool = False,
@@ -492,11 +557,12 @@ def _linspace_values(start, end, steps: int, np_dtype: np.dtype) -> np.ndarray:
     if np_dtype == np.float64:
         s, e = float(start), float(end)
         step = (e - s) / (steps - 1)
-        return np.where(i < half, _fma(step, i, s), _fma(-step, steps - 1 - i, e))
+        return np.concatenate((_fma(step, i[:half], s), _fma(-step, i[steps - half - 1::-1], e)))
     if np_dtype == np.float32:
         s, e = np.float32(start), np.float32(end)
         step = np.float32((e - s) / np.float32(steps - 1))
-        return np.where(i < half, _fma32(step, i, s), _fma32(-step, steps - 1 - i, e))
+        return np.concatenate((_fma32(step, i[:half], s),
+                               _fma32(-step, i[steps - half - 1::-1], e)))
     t = np_dtype.type
     s, e = t(start), t(end)
     step = t((e - s) / t(steps - 1))
@@ -553,6 +619,9 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, device=None,
     ``ceil((end - start) / step)`` as torch computes it."""
     if end is None:
         start, end = 0, start
+    if (dtype is None and type(start) is int and type(end) is int and type(step) is int and
+            ((step > 0 and end >= start) or (step < 0 and end <= start))):
+        return _finish(np.arange(start, end, step, dtype=np.int64), device, requires_grad)
     start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
     if dtype is None:
         is_float = any(isinstance(v, float) for v in (start, end, step))
@@ -624,6 +693,8 @@ def randn(*size, generator=None, out=None, dtype=None, device=None,
     if np.dtype(dt).kind == "c":
         real = g.standard_normal(shape + (2,)) * np.sqrt(0.5)
         arr = (real[..., 0] + 1j * real[..., 1]).astype(dt)
+    elif dt == np.float32 or dt == np.float64:
+        arr = g.standard_normal(shape, dtype=dt)
     else:
         arr = g.standard_normal(shape, dtype=np.float64).astype(dt)
     return _finish(arr, device, requires_grad)
@@ -639,9 +710,11 @@ def rand(*size, generator=None, out=None, dtype=None, device=None,
     if np.dtype(dt).kind == "c":
         parts = g.random(shape + (2,), dtype=np.float64)
         arr = (parts[..., 0] + 1j * parts[..., 1]).astype(dt)
+    elif dt == np.float32 or dt == np.float64:
+        arr = g.random(shape, dtype=dt)
     else:
         arr = g.random(shape, dtype=np.float64).astype(dt)
-        if arr.size and np.dtype(dt).itemsize < 8:
+        if arr.size:
             arr[arr >= 1] = np.nextafter(np.array(1, dtype=dt), np.array(0, dtype=dt))
     return _finish(arr, device, requires_grad)
 
@@ -667,7 +740,7 @@ def randint(low, high=None, size=None, *, generator=None, out=None, dtype=None, 
     dt = _dt(dtype, D.int64)
     shape = _size((size,), "randint")
     arr = numpy_generator(generator).integers(int(low), int(high), shape, dtype=np.int64)
-    return _finish(arr.astype(dt), device, requires_grad)
+    return _finish(arr if dt == np.int64 else arr.astype(dt), device, requires_grad)
 
 
 def randperm(n: int, *, generator=None, out=None, dtype=None, device=None,
