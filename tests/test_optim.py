@@ -275,3 +275,22 @@ def same_error(body, *args) -> None:
     assert actual is not None, f"numtorch did not raise; torch raised {expected!r}"
     assert type(actual).__name__ == type(expected).__name__ and str(actual) == str(expected), \
         f"\n torch:    {expected!r}\n numtorch: {actual!r}"
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("name,kwargs", [("Adam", {"lr": 0.01}), ("SGD", {"lr": 0.1,
+                                                                           "momentum": 0.9}),
+                                         ("RMSprop", {}), ("Adagrad", {}), ("NAdam", {})])
+def test_reduced_precision_parameters_stay_within_an_ulp_or_two(name, kwargs, dtype):
+    """Half-precision parameters are updated in their dtype; torch evaluates each fused op in
+    float32 and rounds once, NumPy rounds per NumPy op, so results may differ by an ulp."""
+    def body(T):
+        w = T.tensor(np.linspace(-1, 1, 6).astype(np.float32)).to(getattr(T, dtype))
+        w.requires_grad_()
+        opt = getattr(T.optim, name)([w], **kwargs)
+        for i in range(10):
+            grad = (np.sin(np.arange(6) + i) + 1.5).astype(np.float32)
+            w.grad = T.tensor(grad).to(getattr(T, dtype))
+            opt.step()
+        return w.detach().float()
+    compare(body, rtol=2e-2 if dtype == "bfloat16" else 2e-3, atol=1e-3)
