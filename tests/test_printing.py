@@ -127,3 +127,26 @@ def test_str_and_format_match():
         assert str(make(numtorch)) == str(make(torch))
     assert f"{numtorch.tensor(3.25):.1f}" == f"{torch.tensor(3.25):.1f}"
     assert numtorch._printing.get_printoptions() == torch._tensor_str.get_printoptions()
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_tensors(seed):
+    rng = np.random.default_rng(1000 + seed)
+    ndim = int(rng.integers(0, 5))
+    shape = tuple(int(s) for s in rng.integers(1, 9 if ndim < 3 else 5, size=ndim))
+    scale = 10.0 ** rng.integers(-6, 9)
+    vals = rng.standard_normal(shape) * scale
+    if rng.random() < 0.3:
+        vals = np.round(vals)
+    if rng.random() < 0.2 and vals.size > 1:
+        vals.flat[int(rng.integers(vals.size))] = rng.choice([np.nan, np.inf, -np.inf, 0.0])
+    dtype = str(rng.choice(["float32", "float64", "float16", "bfloat16", "int64", "int32",
+                            "complex64", "bool"]))
+    if dtype.startswith("int"):
+        vals = np.nan_to_num(np.clip(vals, -1e9, 1e9)).astype(np.int64)
+    elif dtype == "bool":
+        vals = vals > 0
+    elif dtype == "complex64":
+        vals = vals + 1j * rng.standard_normal(shape) * scale
+    requires_grad = dtype.startswith(("float", "bfloat")) and rng.random() < 0.3
+    _check(lambda T: T.tensor(vals, dtype=getattr(T, dtype), requires_grad=requires_grad))
