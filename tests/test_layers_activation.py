@@ -24,6 +24,10 @@ ACTIVATIONS = [
     lambda T: T.nn.Softmax(dim=-1),
     lambda T: T.nn.LogSoftmax(dim=1),
     lambda T: T.nn.LogSoftmax(dim=0),
+    lambda T: T.nn.ELU(0.5), lambda T: T.nn.SELU(), lambda T: T.nn.CELU(2.0),
+    lambda T: T.nn.Softplus(2.0, 1.0), lambda T: T.nn.Mish(), lambda T: T.nn.LogSigmoid(),
+    lambda T: T.nn.Hardtanh(-0.5, 2.0), lambda T: T.nn.ReLU6(), lambda T: T.nn.Hardsigmoid(),
+    lambda T: T.nn.Hardswish(), lambda T: T.nn.Softsign(),
 ]
 
 
@@ -37,7 +41,10 @@ def test_activation(factory, shape, dtype):
 @pytest.mark.parametrize("factory", ACTIVATIONS + [
     lambda T: T.nn.ReLU(inplace=True), lambda T: T.nn.LeakyReLU(0.1, True),
     lambda T: T.nn.SiLU(inplace=True), lambda T: T.nn.Softmax(), lambda T: T.nn.LogSoftmax(),
-    lambda T: T.nn.PReLU(dtype=T.float64)])
+    lambda T: T.nn.PReLU(dtype=T.float64), lambda T: T.nn.ELU(inplace=True),
+    lambda T: T.nn.ReLU6(True), lambda T: T.nn.Hardswish(True), lambda T: T.nn.Mish(True),
+    lambda T: T.nn.Hardtanh(-2.0, 2.0, True), lambda T: T.nn.Hardsigmoid(True),
+    lambda T: T.nn.SELU(True), lambda T: T.nn.CELU(inplace=True)])
 def test_structure(factory):
     check_structure(factory)
 

@@ -9,7 +9,7 @@ from .. import _dtype as D
 from .._device import CPU
 from .._tensor import Tensor, _from_array, edge, _NP2DT
 from ..autograd import grad_mode
-from ..autograd.graph import Node
+from ..autograd.graph import _SEQUENCE, Node
 
 __all__ = ["GRAD", "Node", "Tensor", "wrap", "record", "unbroadcast", "binary_operands",
            "as_tensor_arg", "float_array", "check_inplace", "finish_inplace", "NP2DT",
@@ -46,6 +46,7 @@ def record(out: Tensor, node: Node, *inputs: Tensor) -> Tensor:
         node.next_functions = (edge(inputs[0]), edge(inputs[1]))
     else:
         node.next_functions = tuple([edge(t) for t in inputs])
+    node._seq = next(_SEQUENCE)  # newer than its inputs' nodes, whenever it was created
     out.grad_fn = node
     out._requires_grad = True
     return out
