@@ -7,7 +7,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import grad_mode
-from .graph import Node
+from .graph import _SEQUENCE, Node
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable"]
 
@@ -183,6 +183,7 @@ def _record(cls, node: BackwardCFunction, args: tuple, outputs):
     outs = outputs if is_tuple else (outputs,)
     node.num_outputs = len(outs)
     node.next_functions = tuple(edge(a) if isinstance(a, Tensor) else (None, 0) for a in args)
+    node._seq = next(_SEQUENCE)
     node._in_meta = tuple((True, a._data.shape, a._data.dtype) if isinstance(a, Tensor) else
                           (False, (), None) for a in args)
     dirty_ids = {id(t) for t in node._dirty}
