@@ -555,3 +555,15 @@ def test_edge_semantics():
                 T.maximum(T.tensor([float("nan"), 1.0]), T.tensor([0.0, 2.0])),
                 T.tensor([1, 2], dtype=T.int8) + T.tensor(1000), 2.5 ** T.tensor([2, 3]))
     compare(body)
+
+
+@pytest.mark.parametrize("expr", [
+    lambda T: T.ones(2) + T.ones(3), lambda T: T.ones(5, 2) - T.ones(3),
+    lambda T: T.ones(2, 1, 4) * T.ones(3, 5), lambda T: T.ones(2) / T.ones(3),
+    lambda T: T.ones(2) ** T.ones(3), lambda T: T.ones(2) % T.ones(3),
+    lambda T: T.ones(2) // T.ones(3), lambda T: T.ones(2) > T.ones(3),
+    lambda T: T.ones(2, dtype=T.int64) & T.ones(3, dtype=T.int64),
+    lambda T: T.logical_and(T.ones(2), T.ones(3)), lambda T: T.fmod(T.ones(2), T.ones(3)),
+    lambda T: T.maximum(T.ones(4, 2), T.ones(3, 1, 3)), lambda T: T.ones(2).max(T.ones(3))])
+def test_broadcast_errors_use_torch_wording(expr):
+    assert_same(call(expr, torch), call(expr, numtorch), match_message=True)

@@ -207,3 +207,9 @@ def test_gradients_at_degenerate_points():
             grads.append(x.grad)
         return grads
     compare(body)
+
+
+def test_dtype_error_wording():
+    for body in (lambda T: T.tensor([1, 2]).var(), lambda T: T.tensor([1, 2]).std(),
+                 lambda T: T.ones(2).mean(dtype=T.int64), lambda T: T.tensor([1, 2]).mean()):
+        assert_same(call(body, torch), call(body, numtorch), match_message=True)

@@ -202,6 +202,29 @@ def binary_operands(a: Tensor, b):
     raise UnsupportedOperand(f"unsupported operand type(s): 'Tensor' and '{tb.__name__}'")
 
 
+def broadcast_error(a, b) -> Exception:
+    """torch's error (to raise) for operands whose shapes do not broadcast; a NumPy failure with
+    another cause comes back as a ValueError."""
+    sa, sb = np.shape(a), np.shape(b)
+    n = max(len(sa), len(sb))
+    pa, pb = (1,) * (n - len(sa)) + tuple(sa), (1,) * (n - len(sb)) + tuple(sb)
+    for i in range(n - 1, -1, -1):
+        if pa[i] != pb[i] and pa[i] != 1 and pb[i] != 1:
+            return RuntimeError(f"The size of tensor a ({pa[i]}) must match the size of tensor b "
+                                f"({pb[i]}) at non-singleton dimension {i}")
+    return ValueError(f"operands of shapes {list(sa)} and {list(sb)} could not be combined")
+
+
+def check_broadcast(a, b) -> None:
+    """Raise torch's error unless the shapes of ``a`` and ``b`` broadcast together."""
+    sa, sb = np.shape(a), np.shape(b)
+    if sa != sb:
+        try:
+            np.broadcast_shapes(sa, sb)
+        except ValueError:
+            raise broadcast_error(a, b) from None
+
+
 # ---------------------------------------------------------------------- in-place support
 def check_inplace(t: Tensor) -> bool:
     """Refuse in-place changes to leaves that require grad; True when the op must be recorded."""

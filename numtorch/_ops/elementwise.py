@@ -6,7 +6,8 @@ import numpy as np
 
 from .. import _dtype as D
 from .._device import CPU
-from ._util import (GRAD, Node, Tensor, apply_inplace, binary_operands, out_into, record,
+from ._util import (GRAD, Node, Tensor, apply_inplace, binary_operands, broadcast_error,
+                    check_broadcast, out_into, record,
                     refuse_view_inplace, scalar_operand, snapshot, type_word, unbroadcast, wrap)
 
 __all__ = ["add", "sub", "subtract", "rsub", "mul", "multiply", "div", "divide", "true_divide",
@@ -121,7 +122,11 @@ def add(input: Tensor, other, *, alpha=1, out=None) -> Tensor:
     if alpha != 1 or type(alpha) is bool:
         _check_alpha(alpha, _dt(ad, bd))
         bd = bd * scalar_operand(alpha, _dt(ad, bd))
-    res = _result(np.add(ad, bd), at, bt)
+    try:
+        r = np.add(ad, bd)
+    except ValueError:
+        raise broadcast_error(ad, bd) from None
+    res = _result(r, at, bt)
     if GRAD.enabled and ((at is not None and at._requires_grad) or
                          (bt is not None and bt._requires_grad)):
         _record_linear(AddBackward0(), res, at, bt, 1, alpha)
@@ -146,7 +151,11 @@ def sub(input: Tensor, other, *, alpha=1, out=None) -> Tensor:
     if alpha != 1 or type(alpha) is bool:
         _check_alpha(alpha, _dt(ad, bd))
         bd = bd * scalar_operand(alpha, _dt(ad, bd))
-    res = _result(np.subtract(ad, bd), at, bt)
+    try:
+        r = np.subtract(ad, bd)
+    except ValueError:
+        raise broadcast_error(ad, bd) from None
+    res = _result(r, at, bt)
     if GRAD.enabled and ((at is not None and at._requires_grad) or
                          (bt is not None and bt._requires_grad)):
         _record_linear(SubBackward0() if at is not None else RsubBackward1(), res, at, bt, 1,
@@ -165,7 +174,11 @@ def rsub(input: Tensor, other, alpha=1) -> Tensor:
     if alpha != 1 or type(alpha) is bool:
         _check_alpha(alpha, _dt(ad, bd))
         ad = ad * scalar_operand(alpha, _dt(ad, bd))
-    res = wrap(np.subtract(bd, ad), _like(at, bt))
+    try:
+        r = np.subtract(bd, ad)
+    except ValueError:
+        raise broadcast_error(bd, ad) from None
+    res = wrap(r, _like(at, bt))
     if GRAD.enabled and (_rg(at) or _rg(bt)):
         node = RsubBackward1() if bt is None else SubBackward0()
         _record_linear(node, res, at, bt, -alpha, 1)
@@ -225,7 +238,11 @@ def mul(input: Tensor, other, *, out=None) -> Tensor:
     ad, bd, at, bt = _operands(input, other)
     if at is None:
         ad, bd, at, bt = bd, ad, bt, None
-    res = _result(np.multiply(ad, bd), at, bt)
+    try:
+        r = np.multiply(ad, bd)
+    except ValueError:
+        raise broadcast_error(ad, bd) from None
+    res = _result(r, at, bt)
     if GRAD.enabled and (at._requires_grad or (bt is not None and bt._requires_grad)):
         node = MulBackward0()
         if bt is None:
@@ -264,7 +281,11 @@ def div(input: Tensor, other, *, rounding_mode: str | None = None, out=None) -> 
         ft = D.get_default_dtype().np
         ad = ad.astype(ft)
         bd = bd.astype(ft) if bt is not None else other
-    res = _result(np.true_divide(ad, bd), at, bt)
+    try:
+        r = np.true_divide(ad, bd)
+    except ValueError:
+        raise broadcast_error(ad, bd) from None
+    res = _result(r, at, bt)
     if GRAD.enabled and (at._requires_grad or (bt is not None and bt._requires_grad)):
         node = DivBackward0()
         if bt is None:
@@ -312,6 +333,7 @@ def _rounding_div(input, other, mode: str, node_cls=DivBackward2) -> Tensor:
         raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                            f"found '{mode}'")
     ad, bd, at, bt = _operands(input, other)
+    check_broadcast(ad, bd)
     if _dt(ad, bd).kind in "bc":
         _not_implemented("div_floor_cpu" if mode == "floor" else "div_trunc_cpu", _dt(ad, bd))
     if _dt(ad, bd).kind in "iub":
@@ -410,7 +432,11 @@ def pow(input, exponent, *, out=None) -> Tensor:
             node.save(at)
             record(res, node, at)
     else:
-        res = wrap(np.power(ad, ed), at)
+        try:
+            r = np.power(ad, ed)
+        except ValueError:
+            raise broadcast_error(ad, ed) from None
+        res = wrap(r, at)
         if GRAD.enabled and (at._requires_grad or et._requires_grad):
             node = PowBackward1()
             node.save(at, et, res)
@@ -421,7 +447,11 @@ def pow(input, exponent, *, out=None) -> Tensor:
 def _scalar_pow(base, ed: np.ndarray, et: Tensor) -> Tensor:
     if type(base) is np.ndarray or ed.dtype.kind == "V":
         base = np.asarray(base, dtype=ed.dtype)
-    res = wrap(np.power(base, ed), et)
+    try:
+        r = np.power(base, ed)
+    except ValueError:
+        raise broadcast_error(base, ed) from None
+    res = wrap(r, et)
     if GRAD.enabled and et._requires_grad:
         node = PowBackward2()
         node.base = base
@@ -470,7 +500,11 @@ def _modulus(input, other, fn, scalar_cls, tensor_cls, rounding) -> Tensor:
         _not_implemented(fn.__name__ + "_cpu", _dt(ad, bd))
     if _dt(ad, bd).kind in "iub" and np.any(np.asarray(bd) == 0):
         raise RuntimeError("ZeroDivisionError")
-    res = wrap(fn(ad, bd), _like(at, bt))
+    try:
+        r = fn(ad, bd)
+    except ValueError:
+        raise broadcast_error(ad, bd) from None
+    res = wrap(r, _like(at, bt))
     if GRAD.enabled and at is None and bt._requires_grad:
         node = NotImplemented()
         node.op = fn.__name__
@@ -524,7 +558,11 @@ def _minmax(input: Tensor, other: Tensor, fn, node_cls, name):
         raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not "
                         f"{type(other).__name__}")
     ad, bd, bt = binary_operands(input, other)
-    res = wrap(fn(ad, bd), input)
+    try:
+        r = fn(ad, bd)
+    except ValueError:
+        raise broadcast_error(ad, bd) from None
+    res = wrap(r, input)
     if GRAD.enabled and (input._requires_grad or bt._requires_grad):
         node = node_cls()
         node.save(input, bt)
@@ -552,7 +590,11 @@ def _compare(fn, name):
         ad, bd, at, bt = _operands(input, other)
         if ordered and _dt(ad, bd).kind == "c":
             _not_implemented(name + "_cpu", _dt(ad, bd))
-        res = _result(fn(ad, bd), at, bt)
+        try:
+            r = fn(ad, bd)
+        except ValueError:
+            raise broadcast_error(ad, bd) from None
+        res = _result(r, at, bt)
         return res if out is None else _out(res, out)
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"Elementwise ``{name}`` as a bool tensor (never differentiable)."
@@ -580,7 +622,11 @@ def _bitwise(fn, name):
         ad, bd, at, bt = _operands(input, other)
         if _dt(ad, bd).kind in "fcV":
             _not_implemented(name + "_cpu", _dt(ad, bd))
-        res = wrap(fn(ad, bd), _like(at, bt))
+        try:
+            r = fn(ad, bd)
+        except ValueError:
+            raise broadcast_error(ad, bd) from None
+        res = wrap(r, _like(at, bt))
         return res if out is None else _out(res, out)
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"Elementwise ``{name}`` of integer or bool tensors."
@@ -605,7 +651,11 @@ def _logical(fn, name):
         if not isinstance(other, Tensor):
             raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not "
                             f"{type(other).__name__}")
-        res = wrap(fn(input._data, other._data), input)
+        try:
+            r = fn(input._data, other._data)
+        except ValueError:
+            raise broadcast_error(input._data, other._data) from None
+        res = wrap(r, input)
         return res if out is None else _out(res, out)
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"Elementwise ``{name}`` as a bool tensor (nonzero counts as True)."

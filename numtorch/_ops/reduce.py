@@ -157,9 +157,10 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
     if dtype is not None:
         a = a.astype(D.to_numpy_dtype(dtype))
     if a.dtype.kind not in "fcV":
+        which = "Input" if dtype is None else "Optional"
         raise RuntimeError(
-            "mean(): could not infer output dtype. Input dtype must be either a floating point or "
-            f"complex dtype. Got: {type_word(a.dtype)}")
+            f"mean(): could not infer output dtype. {which} dtype must be either a floating point "
+            f"or complex dtype. Got: {type_word(a.dtype)}")
     axes = _axes(dim, a.ndim)
     count = _count(a.shape, axes)
     r = np.add.reduce(_acc(a), axis=axes, keepdims=keepdim)
@@ -222,8 +223,7 @@ def _var(input, dim, unbiased, keepdim, correction, name):
     dim, correction = _correction(dim, unbiased, correction)
     a = input._data
     if a.dtype.kind not in "fcV":
-        raise RuntimeError(f"{name}(): input dtype should be either floating point or complex. "
-                           f"Got {type_word(a.dtype)} instead.")
+        raise RuntimeError("std and var only support floating point and complex dtypes")
     axes = _axes(dim, a.ndim)
     n = _count(a.shape, axes)
     dof = n - correction
