@@ -757,7 +757,7 @@ class Module:
             return self.forward(*args, **kwargs)
         return call_with_forward_hooks(self, args, kwargs)
 
-    _call_impl = __call__
+    _call_impl = _wrapped_call_impl = __call__
 
     # ================================================================== representation
     def _get_name(self) -> str:
@@ -769,7 +769,8 @@ class Module:
 
     def __repr__(self) -> str:
         """``Name(extra)`` on one line, or one line per extra line and per ``(child): repr``."""
-        extra_lines = self.extra_repr().split("\n") if self.extra_repr() else []
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
         child_lines = [f"({key}): " + addindent(repr(module), 2)
                        for key, module in self._modules.items()]
         lines = extra_lines + child_lines
