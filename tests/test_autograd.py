@@ -736,3 +736,28 @@ def test_hooks_on_shared_intermediate_fire_once_with_total(T):
     h.register_hook(lambda g: seen.append(g.clone()))
     (h * h + h * 3).sum().backward()
     return seen, x.grad
+
+
+@differential(match_message=True)
+def test_detect_anomaly_reports_nan_gradient(T):
+    import warnings
+    x = T.tensor([0.0, 1.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with T.autograd.detect_anomaly():
+            (x.sqrt() * 0).sum().backward()
+
+
+@differential
+def test_anomaly_mode_flags(T):
+    import warnings
+    before = T.is_anomaly_enabled()
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        with T.autograd.detect_anomaly(check_nan=False):
+            inside = (T.is_anomaly_enabled(), T.is_anomaly_check_nan_enabled())
+    with T.autograd.set_detect_anomaly(True):
+        second = T.is_anomaly_enabled()
+    x = T.tensor([0.0], requires_grad=True)
+    (x.sqrt() * 0).sum().backward()
+    return before, inside, second, T.is_anomaly_enabled(), len(w), x.grad

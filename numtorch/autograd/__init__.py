@@ -8,11 +8,12 @@ import numpy as np
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
                         no_grad, set_grad_enabled)
 from .function import Function, FunctionCtx, once_differentiable
-from . import graph
+from .anomaly_mode import detect_anomaly, set_detect_anomaly
+from . import anomaly_mode, graph
 
 __all__ = ["backward", "grad", "Function", "FunctionCtx", "no_grad", "enable_grad",
            "set_grad_enabled", "inference_mode", "is_grad_enabled", "graph",
-           "once_differentiable"]
+           "once_differentiable", "detect_anomaly", "set_detect_anomaly"]
 
 _CREATE_GRAPH_MESSAGE = (
     "numtorch does not support create_graph=True (higher-order gradients): gradients are computed "

@@ -16,6 +16,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from .anomaly_mode import STATE as ANOMALY
+
 __all__ = ["Node", "AccumulateGrad", "RemovableHandle", "run_backward"]
 
 _FREED_MESSAGE = (
@@ -331,6 +333,7 @@ def run_backward(roots: Sequence, root_grads: Sequence, retain_graph: bool,
             results = [None] * len(inputs)
     heapq.heapify(heap)
     pop, push, take = heapq.heappop, heapq.heappush, buffers.pop
+    check_nan = ANOMALY.enabled and ANOMALY.check_nan
     while heap:
         node = pop(heap)[1]
         if needed is not None or node._pre_hooks or node._retained or node._hooks:
@@ -357,6 +360,8 @@ def run_backward(roots: Sequence, root_grads: Sequence, retain_graph: bool,
             in_grads = node.backward(*grads)
             if not retain_graph:
                 node.release()
+        if check_nan:
+            _check_nan(node, in_grads)
         for (nxt, nr), g in zip(node.next_functions, in_grads):
             if nxt is None or g is None:
                 continue
@@ -372,6 +377,14 @@ def run_backward(roots: Sequence, root_grads: Sequence, retain_graph: bool,
                     push(heap, (-nxt._seq, nxt))
                 _deliver(buffers, nxt, nr, g)
     return results
+
+
+def _check_nan(node: Node, in_grads) -> None:
+    """Anomaly mode: torch's error when a node returned NaN gradients."""
+    for i, g in enumerate(in_grads):
+        if g is not None and g.dtype.kind in "fcV" and np.isnan(g).any():
+            raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th "
+                               "output.")
 
 
 def _deliver(buffers: dict, node: Node, nr: int, g) -> None:
