@@ -448,3 +448,29 @@ def test_load_error_finds_a_multi_part_prefix():
     from numtorch.nn.utils import strip_prefix
     assert repr(net.load_state_dict(strip_prefix(compiled, "module._orig_mod."))) == \
         "<All keys matched successfully>"
+
+
+def test_load_error_names_whole_submodules_present_on_one_side():
+    class Encoder(numtorch.nn.Module):
+        def __init__(self, head: bool):
+            super().__init__()
+            self.body = zoo(numtorch)["Net"]()
+            if head:
+                self.classifier = zoo(numtorch)["Affine"](2, 5)
+            else:
+                self.pooler = zoo(numtorch)["Affine"](2, 2)
+
+    pretrained = Encoder(head=False).state_dict()
+    text = load_error(Encoder(head=True), pretrained)
+    assert "state for submodules the model does not have: 'pooler'" in text
+    assert "no state at all for the submodules 'classifier'" in text
+    assert "look renamed" not in text
+
+
+def test_load_error_pairs_renamed_module_paths():
+    net = zoo(numtorch)["Net"]()
+    state = OrderedDict((k.replace("stats.", "stat."), v) for k, v in net.state_dict().items())
+    text = load_error(net, state)
+    assert '"stat.running_mean" -> "stats.running_mean"' in text
+    assert '"stat.count" -> "stats.count"' in text
+    assert "does not have" not in text

@@ -97,15 +97,27 @@ def _prefix_explains(prefixed: list[str], plain: list[str]) -> str | None:
 
 
 def _renamed_pairs(missing_keys: list[str], unexpected_keys: list[str]) -> list[tuple[str, str]]:
-    """``(unexpected, missing)`` pairs that look like one key renamed, closest first."""
+    """``(unexpected, missing)`` pairs that look like one key renamed: same module path and a
+    similar name, or same name and a similar module path."""
     pairs = []
     remaining = list(unexpected_keys)
     for key in missing_keys:
-        match = difflib.get_close_matches(key, remaining, n=1, cutoff=0.6)
-        if match:
-            pairs.append((match[0], key))
-            remaining.remove(match[0])
+        scored = [(_rename_similarity(candidate, key), candidate) for candidate in remaining]
+        best = max(scored, default=(0.0, ""))
+        if best[0] >= 0.6:
+            pairs.append((best[1], key))
+            remaining.remove(best[1])
     return pairs
+
+
+def _rename_similarity(old: str, new: str) -> float:
+    old_path, _, old_name = old.rpartition(".")
+    new_path, _, new_name = new.rpartition(".")
+    if old_path == new_path:
+        return difflib.SequenceMatcher(None, old_name, new_name).ratio()
+    if old_name == new_name:
+        return difflib.SequenceMatcher(None, old_path, new_path).ratio()
+    return 0.0
 
 
 def diagnose_load_failure(model: Any, missing_keys: list[str], unexpected_keys: list[str],
@@ -119,7 +131,11 @@ def diagnose_load_failure(model: Any, missing_keys: list[str], unexpected_keys: 
     unexpected_keys = [key for key in unexpected_keys if key not in non_persistent]
     findings = _prefix_findings(missing_keys, unexpected_keys)
     if not findings:
-        findings += _renamed_findings(missing_keys, unexpected_keys)
+        pairs = _renamed_pairs(missing_keys, unexpected_keys)
+        findings += _renamed_findings(pairs)
+        renamed = {key for pair in pairs for key in pair}
+        findings += _subtree_findings(model, [k for k in missing_keys if k not in renamed],
+                                      [k for k in unexpected_keys if k not in renamed])
     findings += _non_persistent_findings(non_persistent)
     findings += _mismatch_findings(error_msgs)
     if not findings:
@@ -147,8 +163,7 @@ def _prefix_findings(missing_keys: list[str], unexpected_keys: list[str]) -> lis
     return []
 
 
-def _renamed_findings(missing_keys: list[str], unexpected_keys: list[str]) -> list[str]:
-    pairs = _renamed_pairs(missing_keys, unexpected_keys)
+def _renamed_findings(pairs: list[tuple[str, str]]) -> list[str]:
     if not pairs:
         return []
     lines = [f'\t"{old}" -> "{new}"' for old, new in pairs[:_MAX_PAIRS]]
@@ -157,6 +172,47 @@ def _renamed_findings(missing_keys: list[str], unexpected_keys: list[str]) -> li
     return ["these checkpoint keys look renamed (checkpoint key -> closest model key); rename "
             "them before loading, e.g. state_dict[new] = state_dict.pop(old):\n"
             + "\n".join(lines)]
+
+
+def _subtree_findings(model: Any, missing_keys: list[str],
+                      unexpected_keys: list[str]) -> list[str]:
+    """Whole submodules present on one side only: checkpoint state for submodules the model
+    lacks (a pretraining head), and model submodules the checkpoint has nothing for (a new
+    head)."""
+    module_names = {name for name, _ in model.named_modules(remove_duplicate=False)}
+    extra = _dedupe(_first_absent_module(key, module_names) for key in unexpected_keys)
+    missing = set(missing_keys)
+    present = [key for key in model.state_dict() if key not in missing]
+    untouched = _dedupe(path for path in (key.rpartition(".")[0] for key in missing_keys)
+                        if path and not any(k.startswith(path + ".") for k in present))
+    untouched = [p for p in untouched if not any(p.startswith(q + ".") for q in untouched)]
+    findings = []
+    if extra := [p for p in extra if p]:
+        findings.append("the checkpoint has state for submodules the model does not have: "
+                        + ", ".join(f"'{p}'" for p in extra[:_MAX_PAIRS]) + ". If they are "
+                        "parts you do not use (a pretraining head), drop their keys or load "
+                        "with strict=False.")
+    if untouched:
+        findings.append("the checkpoint has no state at all for the submodules "
+                        + ", ".join(f"'{p}'" for p in untouched[:_MAX_PAIRS]) + ". If they are "
+                        "new (a freshly added head), load with strict=False and initialise "
+                        "them yourself.")
+    return findings
+
+
+def _first_absent_module(key: str, module_names: set) -> str:
+    """The shortest dotted prefix of ``key``'s module path that is not a module of the model
+    ("" when the key's module exists)."""
+    parts = key.split(".")[:-1]
+    for i in range(1, len(parts) + 1):
+        path = ".".join(parts[:i])
+        if path not in module_names:
+            return path
+    return ""
+
+
+def _dedupe(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
 
 
 def _non_persistent_keys(model: Any, unexpected_keys: list[str]) -> list[str]:
