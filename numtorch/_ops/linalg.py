@@ -618,6 +618,8 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
         raise RuntimeError("selected index k out of range")
     if a.ndim == 0:
         return _pick(input, np.zeros((), dtype=np.int64), axis, TopkBackward0, topk_result)
-    idx = _order(a, axis, largest)
-    idx = idx[(slice(None),) * axis + (slice(0, k),)]
+    idx = np.argsort(a, axis=axis, kind="stable")
+    pre = (slice(None),) * axis
+    idx = idx[pre + (slice(size - 1, size - 1 - k if size > k else None, -1),)] if largest \
+        else idx[pre + (slice(0, k),)]
     return _pick(input, idx, axis, TopkBackward0, topk_result)

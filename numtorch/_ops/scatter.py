@@ -27,6 +27,16 @@ def _index_grid(index: np.ndarray, axis: int) -> tuple:
     return tuple(grid)
 
 
+def _out_of_range(idx: np.ndarray, size: int) -> bool:
+    """Whether any index is negative or ``>= size`` (one reduction: negatives read as unsigned
+    are huge)."""
+    if not idx.size:
+        return False
+    if idx.dtype.kind == "i":
+        idx = idx.view(idx.dtype.str.replace("i", "u"))
+    return int(idx.max()) >= size
+
+
 def _check_index(fn: str, index: Tensor, self_shape: tuple, axis: int, src_shape=None):
     idx = index._data
     if idx.dtype.kind not in _INT_KINDS:
@@ -46,8 +56,8 @@ def _check_index(fn: str, index: Tensor, self_shape: tuple, axis: int, src_shape
         if src_shape is not None:
             msg += f" and to be no larger size than src {list(src_shape)}"
         raise RuntimeError(msg)
-    if idx.size:
-        size = sshape[axis]
+    size = sshape[axis]
+    if _out_of_range(idx, size):
         hi, lo = int(idx.max()), int(idx.min())
         if hi >= size or lo < 0:
             raise RuntimeError(f"index {hi if hi >= size else lo} is out of bounds for dimension "
@@ -187,7 +197,7 @@ def index_select(input: Tensor, dim: int, index: Tensor, *, out=None) -> Tensor:
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     idx = idx.reshape(-1)
     size = a.shape[axis] if a.ndim else 1
-    if idx.size and (int(idx.max()) >= size or int(idx.min()) < 0):
+    if _out_of_range(idx, size):
         raise IndexError("index out of range in self")
     if a.ndim:
         res = _fresh(input, np.take(a, idx, axis=axis))
