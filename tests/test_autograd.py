@@ -761,3 +761,29 @@ def test_anomaly_mode_flags(T):
     x = T.tensor([0.0], requires_grad=True)
     (x.sqrt() * 0).sum().backward()
     return before, inside, second, T.is_anomaly_enabled(), len(w), x.grad
+
+
+@differential
+def test_gradcheck_passes_for_correct_gradients(T):
+    x = T.tensor([[0.3, -1.2], [2.0, 0.7]], dtype=T.float64, requires_grad=True)
+    w = T.tensor([1.5, -0.5], dtype=T.float64, requires_grad=True)
+    return T.autograd.gradcheck(lambda a, b: (a * b).exp() + a * 3, (x, w))
+
+
+@differential
+def test_gradcheck_detects_wrong_gradient(T):
+    class Wrong(T.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * a
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 3
+    x = T.tensor([0.5, 1.5], dtype=T.float64, requires_grad=True)
+    quiet = T.autograd.gradcheck(Wrong.apply, (x,), raise_exception=False)
+    try:
+        T.autograd.gradcheck(Wrong.apply, (x,))
+    except RuntimeError as e:
+        return quiet, type(e).__name__, str(e).splitlines()[0]
+    return quiet, None

@@ -10,10 +10,11 @@ from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inferen
 from .function import Function, FunctionCtx, once_differentiable
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from . import anomaly_mode, graph
+from .gradcheck import gradcheck
 
 __all__ = ["backward", "grad", "Function", "FunctionCtx", "no_grad", "enable_grad",
            "set_grad_enabled", "inference_mode", "is_grad_enabled", "graph",
-           "once_differentiable", "detect_anomaly", "set_detect_anomaly"]
+           "once_differentiable", "detect_anomaly", "set_detect_anomaly", "gradcheck"]
 
 _CREATE_GRAPH_MESSAGE = (
     "numtorch does not support create_graph=True (higher-order gradients): gradients are computed "
