@@ -567,3 +567,77 @@ def test_edge_semantics():
     lambda T: T.maximum(T.ones(4, 2), T.ones(3, 1, 3)), lambda T: T.ones(2).max(T.ones(3))])
 def test_broadcast_errors_use_torch_wording(expr):
     assert_same(call(expr, torch), call(expr, numtorch), match_message=True)
+
+
+# ---------------------------------------------------------------------- more pointwise math
+def test_float_tests_and_nan_to_num():
+    def body(T):
+        x = T.tensor([1.0, float("nan"), float("inf"), -float("inf"), -0.0, 0.0],
+                     requires_grad=True)
+        y = T.nan_to_num(x, nan=2.0, neginf=-7.0)
+        y.sum().backward()
+        i = T.tensor([1, 2])
+        h = T.tensor([float("nan"), float("inf")], dtype=T.float16)
+        b = T.tensor([float("nan"), float("inf"), 1.0], dtype=T.bfloat16)
+        return (T.isnan(x), T.isinf(x), T.isfinite(x), T.isposinf(x), T.isneginf(x),
+                T.signbit(x), y, x.grad, T.isnan(i), T.isfinite(i), T.nan_to_num(h),
+                T.nan_to_num(b), x.detach().nan_to_num(), x.detach().isnan())
+    compare(body)
+
+
+def test_isclose_allclose():
+    def body(T):
+        a = T.tensor([1.0, 2.0, float("nan"), 1e-9])
+        b = T.tensor([1.0 + 1e-6, 2.1, float("nan"), 0.0])
+        return (T.isclose(a, b), T.isclose(a, b, equal_nan=True), T.allclose(a, a),
+                T.allclose(a, b, rtol=0.1, equal_nan=True), a.isclose(b, atol=0.2),
+                T.isclose(T.tensor([1, 2]), T.tensor([1, 3])))
+    compare(body)
+
+
+@pytest.mark.parametrize("name", ["lerp", "lerp_tensor", "addcmul", "addcdiv", "atan2", "hypot",
+                                  "logaddexp", "copysign", "xlogy", "float_power"])
+def test_more_pointwise_forward_and_grad(name):
+    ops = {
+        "lerp": lambda T, a, b, c: T.lerp(a, b, 0.7),
+        "lerp_tensor": lambda T, a, b, c: T.lerp(a, b, c),
+        "addcmul": lambda T, a, b, c: T.addcmul(a, b, c, value=-0.5),
+        "addcdiv": lambda T, a, b, c: a.addcdiv(b, c.abs() + 0.5, value=2),
+        "atan2": lambda T, a, b, c: T.atan2(a, b),
+        "hypot": lambda T, a, b, c: T.hypot(a, b),
+        "logaddexp": lambda T, a, b, c: T.logaddexp(a, b),
+        "copysign": lambda T, a, b, c: T.copysign(a, b),
+        "xlogy": lambda T, a, b, c: T.xlogy(a, b.abs() + 0.1),
+        "float_power": lambda T, a, b, c: T.float_power(a.abs() + 0.1, b),
+    }
+    for dtype in ("float32", "float64"):
+        def body(T):
+            a = T.tensor(_data("any", (2, 3), 1), dtype=getattr(T, dtype), requires_grad=True)
+            b = T.tensor(_data("any", (3,), 2), dtype=getattr(T, dtype), requires_grad=True)
+            c = T.tensor(_data("unit", (2, 1), 3), dtype=getattr(T, dtype), requires_grad=True)
+            y = ops[name](T, a, b, c)
+            y.backward(T.tensor(_data("any", (2, 3), 4), dtype=y.dtype))
+            return y, a.grad, b.grad, c.grad
+        compare(body, check_grad_fn=True)
+
+
+def test_more_pointwise_inplace_and_integers():
+    def body(T):
+        x = T.tensor([1.0, 2.0, 3.0])
+        x.lerp_(T.tensor([3.0, 3.0, 3.0]), 0.25)
+        x.addcmul_(T.tensor([1.0, 2.0, 3.0]), T.tensor([2.0, 2.0, 2.0]), value=0.5)
+        x.addcdiv_(T.tensor([1.0, 2.0, 3.0]), T.tensor([2.0, 4.0, 8.0]))
+        x.atan2_(T.tensor([1.0, -1.0, 2.0]))
+        i = T.tensor([3, 4])
+        return (x, x._version, T.atan2(i, T.tensor([1, 2])), T.hypot(T.tensor([3.0]), T.tensor(4.0)),
+                T.copysign(T.tensor([3.0, -1.0]), -1.0),
+                T.xlogy(T.tensor([0.0, 2.0]), T.tensor([0.0, 3.0])),
+                T.float_power(i, 2), T.float_power(2, T.tensor([0.5])), T.addcmul(i, i, i))
+    compare(body)
+
+
+def test_more_pointwise_errors():
+    for body in (lambda T: T.addcdiv(T.tensor([1]), T.tensor([2]), T.tensor([3])),
+                 lambda T: T.hypot(T.ones(2), 2.0), lambda T: T.atan2(T.ones(2), T.ones(3)),
+                 lambda T: T.lerp(T.ones(2), T.ones(3), 0.5)):
+        assert_same(call(body, torch), call(body, numtorch), match_message=True)
