@@ -41,6 +41,9 @@ from ..utils.state_dict import _IncompatibleKeys
 __all__ = ["Module"]
 
 _EXTRA_STATE_KEY_SUFFIX = "_extra_state"
+_UNREACHABLE = ("Reached a code path in Module.{}() that should never be called. Please file an "
+                "issue at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml "
+                "to report this bug.")
 _HOOK_DICTS = ("_backward_pre_hooks", "_backward_hooks", "_forward_hooks",
                "_forward_hooks_with_kwargs", "_forward_hooks_always_called", "_forward_pre_hooks",
                "_forward_pre_hooks_with_kwargs", "_state_dict_hooks", "_state_dict_pre_hooks",
@@ -440,15 +443,11 @@ class Module:
     def get_extra_state(self) -> Any:
         """Override (with ``set_extra_state``) to save non-tensor state under
         ``<prefix>_extra_state``."""
-        raise RuntimeError("Reached a code path in Module.get_extra_state() that should never be "
-                           "called. Please file an issue at https://github.com/pytorch/pytorch/"
-                           "issues/new?template=bug-report.yml to report this bug.")
+        raise RuntimeError(_UNREACHABLE.format("get_extra_state"))
 
     def set_extra_state(self, state: Any) -> None:
         """Override (with ``get_extra_state``) to restore non-tensor state."""
-        raise RuntimeError("Reached a code path in Module.set_extra_state() that should never be "
-                           "called. Please file an issue at https://github.com/pytorch/pytorch/"
-                           "issues/new?template=bug-report.yml to report this bug.")
+        raise RuntimeError(_UNREACHABLE.format("set_extra_state"))
 
     # ================================================================== load_state_dict
     def register_load_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
@@ -520,8 +519,9 @@ class Module:
         with ``assign=True`` the checkpoint's tensors replace them instead.
 
         Returns ``(missing_keys, unexpected_keys)``. Raises one RuntimeError listing every
-        missing key, unexpected key (both only when ``strict``) and size mismatch, followed by
-        a diagnosis of likely causes (a common key prefix, renamed keys).
+        missing key, unexpected key (both only when ``strict``) and size mismatch in torch's
+        words, followed by numtorch's diagnosis of likely causes (a common key prefix, renamed
+        keys, submodules on one side only, non-persistent buffers, transposed weights).
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
@@ -690,13 +690,16 @@ class Module:
                 continue
             if set_to_none:
                 param.grad = None
+                continue
+            if grad.grad_fn is not None:
+                grad.detach_()
             else:
-                grad.detach_() if grad.grad_fn is not None else grad.requires_grad_(False)
-                if grad._data.flags.writeable:
-                    grad._data[...] = 0
-                else:
-                    grad._data = np.zeros_like(grad._data)
-                grad._bump()
+                grad.requires_grad_(False)
+            if grad._data.flags.writeable:
+                grad._data[...] = 0
+            else:
+                grad._data = np.zeros_like(grad._data)
+            grad._bump()
 
     # ================================================================== calling
     def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False,
