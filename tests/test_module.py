@@ -446,3 +446,11 @@ def test_untrainable_or_intermediate_tensor_attribute_does_not_warn():
         m.activation = leaf * 2
         m.param = numtorch.nn.Parameter(numtorch.zeros(1))
     assert "plain" in m.__dict__ and "activation" in m.__dict__
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import numtorch.nn.modules.module as module_file
+    result = doctest.testmod(module_file, optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 3 and result.failed == 0

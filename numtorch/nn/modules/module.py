@@ -60,7 +60,23 @@ class Module:
 
     Subclasses call ``super().__init__()`` first, then assign ``nn.Parameter`` s, buffers and
     child modules as attributes, and define ``forward``. Calling the module runs ``forward``
-    between its forward hooks.
+    between its hooks.
+
+    >>> import numtorch as torch, numtorch.nn as nn
+    >>> class Scale(nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.weight = nn.Parameter(torch.ones(2))          # a parameter
+    ...         self.register_buffer("calls", torch.tensor(0))      # a buffer
+    ...         self.note = torch.zeros(2)                          # plain: not state
+    ...     def forward(self, x):
+    ...         self.calls = self.calls + 1                         # still the buffer
+    ...         return x * self.weight
+    >>> outer = nn.Sequential(Scale(), Scale())
+    >>> list(outer.state_dict())
+    ['0.weight', '0.calls', '1.weight', '1.calls']
+    >>> outer(torch.ones(2)).tolist(), outer[0].calls.item()
+    ([1.0, 1.0], 1)
     """
 
     dump_patches: bool = False
