@@ -739,20 +739,30 @@ def _parse_to(args, kwargs):
     return (None if dev is None else as_device(dev)), dt, copy
 
 
+_to_copy = None
+
+
 def _convert(t: Tensor, dev, dt, copy: bool) -> Tensor:
     """Cast/move ``t`` differentiably; returns ``t`` itself when nothing changes and not copy."""
-    if dev is not None and dev.type == "cuda":
-        raise cuda_unavailable()
-    if dev is not None and dev.type not in ("cpu", "meta"):
-        array_module(dev)
-    target_dev = t._device if dev is None else dev
-    if t._device is META and target_dev is not META:
-        raise _meta_copy_error()
-    target_np = t._data.dtype if dt is None else D.to_numpy_dtype(dt)
-    if target_dev == t._device and target_np == t._data.dtype and not copy:
+    global _to_copy
+    source_dev = t._device
+    if dev is None or dev is source_dev:
+        target_dev = source_dev
+    else:
+        if dev.type == "cuda":
+            raise cuda_unavailable()
+        if dev.type not in ("cpu", "meta"):
+            array_module(dev)
+        target_dev = dev
+        if source_dev is META and target_dev is not META:
+            raise _meta_copy_error()
+    target_np = t._data.dtype if dt is None else (dt.np if type(dt) is D.dtype else
+                                                  D.to_numpy_dtype(dt))
+    if target_dev is source_dev and target_np == t._data.dtype and not copy:
         return t
-    from ._ops.convert import to_copy
-    return to_copy(t, target_np, target_dev)
+    if _to_copy is None:
+        from ._ops.convert import to_copy as _to_copy
+    return _to_copy(t, target_np, target_dev)
 
 
 for _name, _fn in _random.TENSOR_METHODS.items():
