@@ -193,15 +193,14 @@ def _flat_indices(arg_h, arg_w, width, k, s, p, d, out_hw) -> np.ndarray:
 def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
                ceil_mode: bool = False, return_indices: bool = False):
     """Maximum over windows of ``(N, C, L)`` or ``(C, L)`` input."""
-    from .shape_ops import unsqueeze_view, squeeze_view
     one = lambda v: (1, v) if isinstance(v, int) else (1,) + tuple(v)  # noqa: E731
     st = None if stride is None or (not isinstance(stride, int) and not stride) else one(stride)
-    x = unsqueeze_view(input, -2)
+    x = input.unsqueeze(-2)
     r = max_pool2d(x, one(kernel_size), st, (0, padding) if isinstance(padding, int) else
                    (0,) + tuple(padding), one(dilation), ceil_mode, return_indices)
     if return_indices:
-        return squeeze_view(r[0], -2), squeeze_view(r[1], -2)
-    return squeeze_view(r, -2)
+        return r[0].squeeze(-2), r[1].squeeze(-2)
+    return r.squeeze(-2)
 
 
 # ---------------------------------------------------------------------- average pooling
@@ -265,13 +264,12 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
 def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True) -> Tensor:
     """Average over windows of ``(N, C, L)`` or ``(C, L)`` input."""
-    from .shape_ops import squeeze_view, unsqueeze_view
     one = lambda v: (1, v) if isinstance(v, int) else (1,) + tuple(v)  # noqa: E731
     st = None if stride is None or (not isinstance(stride, int) and not stride) else one(stride)
-    r = avg_pool2d(unsqueeze_view(input, -2), one(kernel_size), st,
+    r = avg_pool2d(input.unsqueeze(-2), one(kernel_size), st,
                    (0, padding) if isinstance(padding, int) else (0,) + tuple(padding),
                    ceil_mode, count_include_pad)
-    return squeeze_view(r, -2)
+    return r.squeeze(-2)
 
 
 # ---------------------------------------------------------------------- adaptive
@@ -319,6 +317,5 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
 
 def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
     """Average pooling of ``(N, C, L)`` input to ``output_size`` positions."""
-    from .shape_ops import squeeze_view, unsqueeze_view
     size = output_size if isinstance(output_size, int) else output_size[0]
-    return squeeze_view(adaptive_avg_pool2d(unsqueeze_view(input, -2), (1, size)), -2)
+    return adaptive_avg_pool2d(input.unsqueeze(-2), (1, size)).squeeze(-2)

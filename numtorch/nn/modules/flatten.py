@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from ..._tensor import Tensor
-from .._functional import shape_ops
 from .module import Module
 
 __all__ = ["Flatten", "Unflatten"]
@@ -19,7 +18,7 @@ class Flatten(Module):
         self.end_dim = end_dim
 
     def forward(self, input: Tensor) -> Tensor:
-        return shape_ops.flatten(input, self.start_dim, self.end_dim)
+        return input.flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
@@ -53,7 +52,7 @@ class Unflatten(Module):
                         f"{type(value).__name__}")
 
     def forward(self, input: Tensor) -> Tensor:
-        return shape_ops.unflatten(input, self.dim, self.unflattened_size)
+        return input.unflatten(self.dim, self.unflattened_size)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
