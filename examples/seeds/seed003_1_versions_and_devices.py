@@ -1,7 +1,10 @@
-"""Seed 003: versions, choosing a device, moving tensors and a model with ``.to(device)``, and
-the ``torch.cuda`` queries (guarded: on a machine without CUDA they are not called)."""
+"""Seed 003: versions, choosing a device, moving tensors, a model and each batch of a loader
+with ``.to(device)``, and the ``torch.cuda`` queries (guarded: on a machine without CUDA they are
+not called). The tutorial's ``seq2seq()`` model and ``loader`` are stand-ins; small ones are
+built here."""
 import numtorch as torch
 import numtorch.nn as nn
+from numtorch.utils.data import DataLoader, TensorDataset
 
 print(torch.__version__)
 print(torch.version.cuda)
@@ -17,6 +20,11 @@ print(a.device, a.shape)
 model = nn.Sequential(nn.Linear(1, 4), nn.ReLU(), nn.Linear(4, 1))
 model = model.to(device)
 print(model(a).device)
+
+loader = DataLoader(TensorDataset(torch.randn(6, 3), torch.randn(6, 1)), batch_size=4)
+for batch_x, batch_y in loader:
+    batch_x, batch_y = batch_x.to(device), batch_y.to(device)
+    print(batch_x.shape, batch_y.shape, batch_x.device)
 
 print(torch.cuda.is_available())
 print(torch.cuda.device_count())
