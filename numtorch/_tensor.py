@@ -27,6 +27,15 @@ _NO_NUMPY_NAMES = {"bfloat16": "BFloat16", "float8_e4m3fn": "Float8_e4m3fn",
 class Size(tuple):
     """A tensor's shape: a tuple of ints that prints as ``torch.Size([2, 3])``."""
 
+    def __new__(cls, sizes=()):
+        items = []
+        for i, v in enumerate(sizes):
+            if isinstance(v, float) or not hasattr(v, "__index__"):
+                raise TypeError(f"torch.Size() takes an iterable of 'int' (item {i} is "
+                                f"'{type(v).__name__}')")
+            items.append(v.__index__())
+        return tuple.__new__(cls, items)
+
     def __repr__(self) -> str:
         return f"torch.Size({list(self)!r})"
 
@@ -39,13 +48,29 @@ class Size(tuple):
 
     def __getitem__(self, item):
         r = tuple.__getitem__(self, item)
-        return Size(r) if isinstance(item, slice) else r
+        return _SIZE_NEW(Size, r) if isinstance(item, slice) else r
 
     def __add__(self, other):
-        return Size(tuple.__add__(self, tuple(other)))
+        if not isinstance(other, tuple):
+            raise TypeError(f"can only concatenate tuple (not {type(other).__name__}) to "
+                            "torch.Size")
+        return _SIZE_NEW(Size, tuple.__add__(self, other))
+
+    def __radd__(self, other):
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return _SIZE_NEW(Size, tuple.__add__(other, self))
+
+    def __mul__(self, n):
+        return _SIZE_NEW(Size, tuple.__mul__(self, n))
+
+    __rmul__ = __mul__
 
     def __reduce__(self):
         return (Size, (tuple(self),))
+
+
+_SIZE_NEW = tuple.__new__
 
 
 class Tensor:
@@ -90,12 +115,12 @@ class Tensor:
 
     @property
     def shape(self) -> Size:
-        return Size(self._data.shape)
+        return _SIZE_NEW(Size, self._data.shape)
 
     def size(self, dim: int | None = None):
         """The shape as a ``Size``, or one dimension's length."""
         if dim is None:
-            return Size(self._data.shape)
+            return _SIZE_NEW(Size, self._data.shape)
         return self._data.shape[_wrap_dim(dim, self._data.ndim)]
 
     def dim(self) -> int:

@@ -505,3 +505,20 @@ def test_to_positional_non_blocking_and_copy(T):
     t = T.tensor([1.0, 2.0])
     return (t.to(T.float32, True) is t, t.to(T.float32, False, True) is t,
             t.to("cpu", T.float32, False, True) is t, t.to(t, True, True) is t)
+
+
+@pytest.mark.parametrize("make", [
+    lambda T, s: repr(T.Size([])), lambda T, s: (1,) + s, lambda T, s: s + (4,), lambda T, s: s * 2,
+    lambda T, s: 2 * s, lambda T, s: s[1:], lambda T, s: s[-1], lambda T, s: s == (2, 3),
+    lambda T, s: s == [2, 3], lambda T, s: hash(s) == hash((2, 3)), lambda T, s: T.Size([2.5]),
+    lambda T, s: T.Size((True, 2)), lambda T, s: str(s), lambda T, s: s.numel(),
+    lambda T, s: T.Size([]).numel(), lambda T, s: s.count(2), lambda T, s: s.index(3),
+    lambda T, s: T.Size(T.tensor([2, 3])), lambda T, s: [type(v).__name__ for v in
+                                                         T.Size([T.tensor(2)])],
+    lambda T, s: s + [4], lambda T, s: pickle.loads(pickle.dumps(s)),
+    lambda T, s: T.zeros(2, 3).shape[1:] + T.zeros(4).shape,
+], ids=range(22))
+@differential(match_message=True)
+def test_size_behaviour(T, make):
+    r = make(T, T.Size([2, 3]))
+    return (type(r).__name__, tuple(r)) if isinstance(r, tuple) else r
