@@ -213,3 +213,65 @@ def test_dtype_error_wording():
     for body in (lambda T: T.tensor([1, 2]).var(), lambda T: T.tensor([1, 2]).std(),
                  lambda T: T.ones(2).mean(dtype=T.int64), lambda T: T.tensor([1, 2]).mean()):
         assert_same(call(body, torch), call(body, numtorch), match_message=True)
+
+
+# ---------------------------------------------------------------------- stats.py
+STATS = {
+    "var_mean": lambda T, x: T.var_mean(x, 1),
+    "var_mean_all": lambda T, x: T.var_mean(x, unbiased=False),
+    "std_mean": lambda T, x: T.std_mean(x, dim=(0, 2), keepdim=True),
+    "aminmax": lambda T, x: T.aminmax(x, dim=1),
+    "aminmax_all": lambda T, x: x.aminmax(),
+    "median": lambda T, x: x.median(),
+    "median_dim": lambda T, x: x.median(1),
+    "median_keep": lambda T, x: T.median(x, -1, keepdim=True),
+    "nansum": lambda T, x: x.nansum(1),
+    "cumprod": lambda T, x: x.cumprod(1),
+    "cumprod_last": lambda T, x: T.cumprod(x, -1),
+}
+
+
+@pytest.mark.parametrize("name", list(STATS))
+def test_stats_forward_and_grad(name):
+    fn = STATS[name]
+    for dtype in ("float32", "float64"):
+        for noncontig in (False, True):
+            def body(T):
+                x = T.tensor(_data((3, 4, 5), 1), dtype=getattr(T, dtype))
+                if noncontig:
+                    x = x.transpose(0, 2)
+                x = x.detach().requires_grad_()
+                r = fn(T, x)
+                outs = list(r) if isinstance(r, tuple) else [r]
+                total = sum((o * T.tensor(_data(tuple(o.shape), 5 + i), dtype=o.dtype)).sum()
+                            for i, o in enumerate(outs) if o.dtype.is_floating_point)
+                total.backward()
+                return r, x.grad
+            compare(body, check_grad_fn=True)
+
+
+def test_stats_special_values():
+    def body(T):
+        z = T.tensor([[2.0, 0.0, 3.0, 0.0], [1.0, 2.0, 0.0, 4.0]], requires_grad=True)
+        z.cumprod(1).sum().backward()
+        n = T.tensor([1.0, float("nan"), 2.0], requires_grad=True)
+        s = n.nansum()
+        s.backward()
+        i = T.tensor([[3, 1, 2], [5, 5, 4]])
+        return (z.grad, s, n.grad, T.tensor([1.0, float("nan"), 3.0]).median(),
+                i.median(), i.cumprod(0), T.tensor([True, True]).cumprod(0), i.aminmax(),
+                T.tensor([2.0, 1.0, 2.0, 1.0]).median(), T.tensor([4.0, 1.0, 3.0]).median(0))
+    compare(body)
+
+
+def test_stats_only_one_output_used():
+    def body(T):
+        x = T.tensor(_data((2, 3), 1), requires_grad=True)
+        v, m = T.var_mean(x, 1)
+        m.sum().backward()
+        g1 = x.grad.clone()
+        x.grad = None
+        lo, hi = T.aminmax(x)
+        hi.backward()
+        return g1, x.grad, v.grad_fn.name(), m.grad_fn.name()
+    compare(body)

@@ -28,9 +28,10 @@ _export(creation, creation.__all__, methods=False)
 
 # Op modules that declare ``__all__`` (numtorch functions) and ``TENSOR_METHODS`` (method names;
 # a name may map to a function of another name via ``METHOD_ALIASES``).
-from . import activation, fill, indexing, linalg, pointwise, shape, unary  # noqa: E402
+from . import activation, fill, indexing, linalg, pointwise, shape, stats, unary  # noqa: E402
 
-for _mod in (elementwise, unary, fill, pointwise, reduce, shape, indexing, linalg, activation):
+for _mod in (elementwise, unary, fill, pointwise, reduce, stats, shape, indexing, linalg,
+             activation):
     for _n in getattr(_mod, "__all__", ()):
         FUNCTIONS[_n] = getattr(_mod, _n)
     for _n in getattr(_mod, "TENSOR_METHODS", ()):
