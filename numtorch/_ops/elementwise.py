@@ -318,7 +318,8 @@ class DivBackward2(Node):
                      for i, (s, d) in enumerate(self.metas))
 
 
-class NotImplemented(Node):  # noqa: A001 - torch's name for floor_divide's grad_fn
+class NotImplementedBackward(Node):
+    """torch::autograd::NotImplemented: ops whose derivative torch does not define."""
     __slots__ = ("op",)
 
     def name(self) -> str:
@@ -360,7 +361,7 @@ def _rounding_div(input, other, mode: str, node_cls=DivBackward2) -> Tensor:
 
 def floor_divide(input: Tensor, other, *, out=None) -> Tensor:
     """Division rounded toward negative infinity (Python's ``//``)."""
-    res = _rounding_div(input, other, "floor", NotImplemented)
+    res = _rounding_div(input, other, "floor", NotImplementedBackward)
     return res if out is None else _out(res, out)
 
 
@@ -506,7 +507,7 @@ def _modulus(input, other, fn, scalar_cls, tensor_cls, rounding) -> Tensor:
         raise broadcast_error(ad, bd) from None
     res = wrap(r, _like(at, bt))
     if GRAD.enabled and at is None and bt._requires_grad:
-        node = NotImplemented()
+        node = NotImplementedBackward()
         node.op = fn.__name__
         record(res, node, bt)
     elif GRAD.enabled and (_rg(at) or _rg(bt)):
