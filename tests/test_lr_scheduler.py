@@ -252,3 +252,41 @@ def test_torch_scheduler_state_dict_drives_numtorch(key):
             t_lrs.append(t_sched.get_last_lr())
             n_lrs.append(n_sched.get_last_lr())
     np.testing.assert_allclose(np.array(n_lrs), np.array(t_lrs), rtol=1e-12, atol=1e-15)
+
+
+RESUMABLE = {
+    "StepLR": lambda T, o, e: T.optim.lr_scheduler.StepLR(o, 7, 0.5, last_epoch=e),
+    "CosineAnnealingLR": lambda T, o, e: T.optim.lr_scheduler.CosineAnnealingLR(
+        o, 17, 0.001, last_epoch=e),
+    "ExponentialLR": lambda T, o, e: T.optim.lr_scheduler.ExponentialLR(o, 0.96, last_epoch=e),
+    "LinearLR": lambda T, o, e: T.optim.lr_scheduler.LinearLR(o, 0.2, 0.9, 40, last_epoch=e),
+    "PolynomialLR": lambda T, o, e: T.optim.lr_scheduler.PolynomialLR(o, 60, 2.0, last_epoch=e),
+    "CyclicLR": lambda T, o, e: T.optim.lr_scheduler.CyclicLR(o, 0.01, 0.1, 9, last_epoch=e),
+    "OneCycleLR": lambda T, o, e: T.optim.lr_scheduler.OneCycleLR(o, [1.0, 2.0],
+                                                                  total_steps=101, last_epoch=e),
+}
+
+
+@pytest.mark.parametrize("key", sorted(RESUMABLE))
+def test_constructing_with_last_epoch_resumes_like_torch(key):
+    """The old way of resuming: build the scheduler with last_epoch=k over param groups that
+    already hold initial_lr (and max_lr/momentum entries)."""
+    make = RESUMABLE[key]
+
+    def body(T):
+        opt = _opt(T)
+        sched = make(T, opt, -1)
+        lrs = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for _ in range(9):
+                opt.step()
+                sched.step()
+            sched = make(T, opt, 9)
+            lrs.append(sched.get_last_lr())
+            for _ in range(10):
+                opt.step()
+                sched.step()
+                lrs.append(sched.get_last_lr())
+        return lrs, _momenta(opt)
+    compare(body, rtol=1e-12, atol=1e-15)
