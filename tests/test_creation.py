@@ -18,6 +18,7 @@ DATA = [
     np.array([1.0, 2.0]), np.array([[1, 2]], dtype=np.uint8), np.array(5), np.array([True]),
     np.array([1.5], dtype=np.float16), [np.array([1.0, 2.0]), np.array([3.0, 4.0])],
     np.zeros((2, 0)), 2 ** 40, [2 ** 40, 1], -0.0, float("inf"), [float("nan"), 1],
+    2 ** 70, [2 ** 64], [1, 2 ** 63], -2 ** 63, [[2 ** 64]], 2 ** 63 - 1,
 ]
 
 

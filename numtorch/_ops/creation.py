@@ -189,10 +189,10 @@ def _data_array(data, dt: D.dtype | None) -> np.ndarray:
             src = np.array(data)
         except ValueError:
             raise _ragged_error(data) from None
+        if inferred is D.int64 and src.dtype.kind not in "bi":
+            raise ValueError("Overflow when unpacking long long")
         if src.dtype == object:
             raise _ragged_error(data)
-        if inferred is D.int64 and src.dtype.kind in "uO" and src.dtype != np.uint8:
-            raise ValueError("Overflow when unpacking long long")
     if src.dtype.kind == "c" and np_target.kind != "c":
         if isinstance(data, (Tensor, np.ndarray)):
             src = src.real
