@@ -315,3 +315,25 @@ def test_frombuffer_shares_memory(T):
 @differential(match_message=True)
 def test_frombuffer_bad_length(T):
     T.frombuffer(bytearray(5), dtype=T.int32)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_tensor_random_nested_python_data(seed):
+    rng = np.random.default_rng(seed)
+    shape = tuple(int(s) for s in rng.integers(0, 4, size=int(rng.integers(0, 4))))
+    kinds = rng.choice(["bool", "int", "float", "complex", "np32", "np64"],
+                       size=int(rng.integers(1, 3)))
+
+    def leaf():
+        k = kinds[int(rng.integers(len(kinds)))]
+        v = rng.standard_normal() * 100
+        return {"bool": lambda: bool(v > 0), "int": lambda: int(v), "float": lambda: float(v),
+                "complex": lambda: complex(v, 1.5), "np32": lambda: np.float32(v),
+                "np64": lambda: np.float64(v)}[k]()
+
+    def build(dims):
+        if not dims:
+            return leaf()
+        return [build(dims[1:]) for _ in range(dims[0])]
+    data = build(shape)
+    compare(lambda T: T.tensor(data))
