@@ -14,6 +14,8 @@ same state arrays); anything else (a parameter without gradient, state replaced 
 """
 from __future__ import annotations
 
+from operator import attrgetter, is_
+
 import numpy as np
 
 from .._device import CPU
@@ -25,6 +27,7 @@ __all__ = ["FlatPlan", "ParamTarget", "flat_plan"]
 # groups larger than this gain nothing from the flat layout (per-call overhead is negligible
 # next to the arithmetic) and would pay for an extra gather of the gradients
 MAX_FLAT_ELEMENTS = 1 << 20
+_DATA = attrgetter("_data")
 
 
 class ParamTarget:
@@ -71,16 +74,15 @@ class FlatPlan:
         total = bounds[-1]
         self.buffers = {k: np.full(total, fills.get(k, 0), dtype) for k in keys}
         self.scalars = {k: np.full(self.n, init, scalar_dtype()) for k, init in scalars}
-        self.checks: list[list[tuple[str, Tensor, np.ndarray]]] = []
+        # per parameter: (state keys, their tensors, the views those tensors must hold)
+        self.checks: list[tuple[tuple, tuple, tuple]] = []
+        names = tuple(k for k, _ in scalars) + keys
         for i, (p, st) in enumerate(zip(params, states)):
-            entries = []
-            for key, _ in scalars:
-                view = self.scalars[key][i:i + 1].reshape(())
-                entries.append(self._adopt(st, key, view, scalar=True))
-            for key in keys:
-                view = self.buffers[key][bounds[i]:bounds[i + 1]].reshape(p._data.shape)
-                entries.append(self._adopt(st, key, view, scalar=False))
-            self.checks.append(entries)
+            views = [self.scalars[k][i:i + 1].reshape(()) for k, _ in scalars]
+            views += [self.buffers[k][bounds[i]:bounds[i + 1]].reshape(p._data.shape)
+                      for k in keys]
+            tensors = tuple(self._adopt(st, k, v) for k, v in zip(names, views))
+            self.checks.append((names, tensors, tuple(views)))
         self.grad_buf = np.empty(total, dtype)
         self.scratch = np.empty(total, dtype)
         self.out = np.empty(total, dtype)
@@ -89,7 +91,7 @@ class FlatPlan:
         self.param_arrays: list[np.ndarray] = [None] * self.n
 
     @staticmethod
-    def _adopt(st: dict, key: str, view: np.ndarray, scalar: bool) -> tuple:
+    def _adopt(st: dict, key: str, view: np.ndarray) -> Tensor:
         """Make ``st[key]`` a tensor over ``view`` (creating it, or moving its values in)."""
         old = st.get(key)
         if old is None:
@@ -97,7 +99,7 @@ class FlatPlan:
         else:
             view[...] = old._data
             old._data = view
-        return (key, old, view)
+        return old
 
     def split(self, flat: np.ndarray) -> list[np.ndarray]:
         """Per-parameter views (parameter-shaped) of a flat array."""
@@ -113,6 +115,7 @@ class FlatPlan:
         if group is not self.group:
             return False
         params, grads, arrays, states = self.params, self.grads, self.param_arrays, self.states
+        checks = self.checks
         i = 0
         n = self.n
         for p in group["params"]:
@@ -124,9 +127,10 @@ class FlatPlan:
             st = state_of.get(p)
             if st is not states[i]:
                 return False
-            for key, tensor, view in self.checks[i]:
-                if st.get(key) is not tensor or tensor._data is not view:
-                    return False
+            names, tensors, views = checks[i]
+            if names and not (all(map(is_, map(st.get, names), tensors)) and
+                              all(map(is_, map(_DATA, tensors), views))):
+                return False
             grads[i] = g._data.reshape(-1)
             arrays[i] = p._data
             i += 1
