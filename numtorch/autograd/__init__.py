@@ -169,7 +169,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
                                    "desired behavior.")
             result.append(_zeros_like(t) if materialize_grads else None)
             continue
-        arr = np.array(np.broadcast_to(g, t._data.shape), dtype=t._data.dtype)
+        shape = t._data.shape
+        arr = np.array(g if g.shape == shape else np.broadcast_to(g, shape), dtype=t._data.dtype)
         out = _wrap(arr, t)
         result.append(out)
     if type(inputs) is dict:

@@ -217,7 +217,9 @@ def _store_retained(node: Node, grads: list) -> None:
         if t is None or g is None:
             continue
         if t._grad is None:
-            grad = _tensor(np.array(np.broadcast_to(g, t._data.shape), dtype=t._data.dtype))
+            shape = t._data.shape
+            grad = _tensor(np.array(g if g.shape == shape else np.broadcast_to(g, shape),
+                                    dtype=t._data.dtype))
         else:
             grad = _tensor((t._grad._data + g).astype(t._data.dtype, copy=False))
         if t._device is not grad._device:
