@@ -288,3 +288,20 @@ def test_moving_to_and_from_meta_makes_new_parameters_as_torch(T):
     weight = net.weight
     net.to_empty(device="meta")
     return to_meta, net.weight is weight, type(net.weight).__name__
+
+
+@differential
+def test_always_call_hook_runs_when_a_pre_hook_raises(T):
+    m = zoo(T)["Act"]()
+    seen = []
+
+    def failing(module, args):
+        raise KeyError("pre")
+
+    m.register_forward_pre_hook(failing)
+    m.register_forward_hook(lambda mod, args, out: seen.append(out), always_call=True)
+    try:
+        m(T.ones(1))
+    except KeyError:
+        seen.append("raised")
+    return seen

@@ -150,13 +150,13 @@ def call_with_forward_hooks(module: Any, args: tuple, kwargs: dict) -> Any:
     """``module.forward(*args, **kwargs)`` between its forward pre-hooks and forward hooks.
 
     A pre-hook's non-None result replaces the positional inputs (``(args, kwargs)`` for a
-    ``with_kwargs`` hook); a hook's non-None result replaces the output. When forward (or a
+    ``with_kwargs`` hook); a hook's non-None result replaces the output. When forward (or any
     hook) raises, the ``always_call`` hooks not yet run still run, then the error propagates.
     """
-    args, kwargs = _run_pre_hooks(module, args, kwargs)
     output = None
     called: set = set()
     try:
+        args, kwargs = _run_pre_hooks(module, args, kwargs)
         full, legacy = _backward_hooks_of(module)
         pre = [*GLOBAL.backward_pre.values(), *module._backward_pre_hooks.values()]
         backward_hook = None
