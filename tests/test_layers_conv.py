@@ -156,3 +156,11 @@ def test_conv_keeps_float32():
     assert y.dtype is numtorch.float32
     y.sum().backward()
     assert m.weight.grad.dtype is numtorch.float32
+
+
+def test_conv_weight_grad_when_columns_are_rebuilt(monkeypatch):
+    """Large column buffers are not kept for backward; the rebuilt ones give the same grads."""
+    from numtorch.nn._functional import conv as conv_impl
+    monkeypatch.setattr(conv_impl, "_KEEP_COLS_BYTES", 0)
+    check_layer(lambda T: T.nn.Conv2d(4, 6, 3, stride=2, padding=1, groups=2), [rand(2, 4, 9, 8)])
+    check_layer(lambda T: T.nn.Conv1d(3, 4, 3), [rand(2, 3, 10)])

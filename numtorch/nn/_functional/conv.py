@@ -73,6 +73,9 @@ def pad_input(x: np.ndarray, pads: tuple) -> np.ndarray:
     return xp
 
 
+_KEEP_COLS_BYTES = 64 << 20
+
+
 def _out_size(size: int, k: int, s: int, d: int) -> int:
     return (size - d * (k - 1) - 1) // s + 1
 
@@ -258,7 +261,8 @@ def _conv(input: Tensor, weight: Tensor, bias, stride, padding, dilation, groups
         node.pads, node.stride, node.dilation, node.groups = pads, stride, dilation, groups
         node.in_shape, node.one_d, node.transposed = x.shape[2:], one_d, False
         node.full_shape, node.has_bias = xp.shape, bias is not None
-        node.cols = cols if weight._requires_grad else None
+        # keep the columns for the weight gradient unless they are large (then rebuilt)
+        node.cols = cols if weight._requires_grad and cols.nbytes <= _KEEP_COLS_BYTES else None
         inputs = (input, weight) if bias is None else (input, weight, bias)
         node.save(input, weight)
         if not batched:
