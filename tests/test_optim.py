@@ -66,6 +66,13 @@ CASES = [
     ("Adafactor", {"lr": 0.05, "beta2_decay": -0.5, "eps": (1e-6, 1e-2), "d": 2.0,
                    "weight_decay": 0.1}),
     ("Adafactor", {"maximize": True}),
+    # torch's foreach/fused implementations compute the same updates (numtorch runs one path)
+    ("SGD", {"lr": 0.05, "momentum": 0.9, "foreach": True}),
+    ("SGD", {"lr": 0.05, "momentum": 0.9, "nesterov": True, "fused": True}),
+    ("AdamW", {"lr": 0.01, "amsgrad": True, "fused": True}),
+    ("Adagrad", {"lr": 0.1, "fused": True}),
+    ("RMSprop", {"lr": 0.01, "centered": True, "foreach": True}),
+    ("NAdam", {"lr": 0.01, "foreach": True}),
 ]
 
 
