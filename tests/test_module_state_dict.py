@@ -474,3 +474,19 @@ def test_load_error_pairs_renamed_module_paths():
     assert '"stat.running_mean" -> "stats.running_mean"' in text
     assert '"stat.count" -> "stats.count"' in text
     assert "does not have" not in text
+
+
+@differential
+def test_batchnorm_version_1_checkpoint_gets_num_batches_tracked(T):
+    """The metadata path end to end: a version-1 BatchNorm checkpoint (before
+    ``num_batches_tracked`` existed) loads through BatchNorm's ``_load_from_state_dict``."""
+    if not hasattr(T.nn, "BatchNorm1d"):
+        pytest.skip("numtorch.nn.BatchNorm1d does not exist yet")
+    model = T.nn.Sequential(T.nn.Linear(2, 3), T.nn.BatchNorm1d(3))
+    old = OrderedDict((k, T.tensor(np.arange(v.numel(), dtype=np.float32).reshape(v.shape)))
+                      for k, v in model.state_dict().items()
+                      if not k.endswith("num_batches_tracked"))
+    old._metadata = OrderedDict([("", {"version": 1}), ("0", {"version": 1}),
+                                 ("1", {"version": 1})])
+    result = model.load_state_dict(old)
+    return repr(result), model.state_dict(), dict(model.state_dict()._metadata)
