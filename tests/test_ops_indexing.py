@@ -478,3 +478,14 @@ GATHER_ERRORS = [
 @pytest.mark.parametrize("k", range(len(GATHER_ERRORS)))
 def test_gather_scatter_errors(k):
     compare(lambda T: GATHER_ERRORS[k](T, T.ones(3, 4)), match_message=True)
+
+
+@differential
+def test_zero_dim_results_of_basic_indexing_are_views(T):
+    x = T.arange(4.)
+    m = T.arange(4.).view(2, 2)
+    views = [x[1], x[(2,)], x[-1, ...], x.select(0, 0), x.unbind()[3], m[1, 1], m[0][1],
+             x[T.tensor(1)], x[None, 2]]
+    for v in views:
+        v.add_(10)
+    return x, m, [v.shape for v in views], [v._version for v in views]

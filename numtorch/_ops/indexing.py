@@ -240,7 +240,7 @@ def getitem(self: Tensor, key) -> Tensor:
         size = a.shape[0]
         if not -size <= key < size:
             raise IndexError(f"index {key} is out of bounds for dimension 0 with size {size}")
-        out = _view(self, a[key])
+        out = _view(self, a[key, ...])      # "..." keeps a 0-d result a view, not a scalar
         if GRAD.enabled and self._requires_grad:
             node = SelectBackward0()
             node.shape, node.key = a.shape, key
@@ -248,9 +248,17 @@ def getitem(self: Tensor, key) -> Tensor:
         return out
     if type(key) is Tensor and key._data.dtype.kind == "i" and key._data.ndim and a.ndim:
         return _take_rows(self, key._data)
+    arr = _basic_fast(a, key) if type(key) is tuple else None
+    if arr is not None:
+        out = _view(self, arr)
+        if GRAD.enabled and self._requires_grad:
+            node = _BASIC_NODES[_basic_name(a.shape, key, False)]()
+            node.shape, node.key = a.shape, key
+            record(out, node, self)
+        return out
     np_key, advanced, name = convert_key(a.shape, key)
     if not advanced:
-        out = _view(self, a[np_key])
+        out = _view(self, a[_as_view_key(np_key)])
         if GRAD.enabled and self._requires_grad:
             node = _BASIC_NODES[name]()
             node.shape, node.key = a.shape, np_key
@@ -266,6 +274,31 @@ def getitem(self: Tensor, key) -> Tensor:
         node.unique = all(not isinstance(k, np.ndarray) or k.dtype.kind == "b" for k in np_key)
         record(out, node, self)
     return out
+
+
+def _as_view_key(key: tuple) -> tuple:
+    """``key`` with a trailing ``...`` when it has none, so NumPy returns a 0-d view rather than
+    a scalar copy when every dimension is indexed by an int."""
+    for k in key:
+        if k is Ellipsis:
+            return key
+    return key + (Ellipsis,)
+
+
+def _basic_fast(a: np.ndarray, key: tuple):
+    """``a[key]`` for a tuple of Python ints, forward slices, None and ``...``; None when the
+    key needs the general path (other items, or an error to report in torch's words)."""
+    for k in key:
+        t = type(k)
+        if t is slice:
+            if k.step is not None and (type(k.step) is not int or k.step <= 0):
+                return None
+        elif t is not int and k is not None and k is not Ellipsis:
+            return None
+    try:
+        return a[_as_view_key(key)]
+    except IndexError:
+        return None
 
 
 def _fancy(a: np.ndarray, np_key):

@@ -139,7 +139,7 @@ def unbind(input: Tensor, dim: int = 0) -> tuple:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     d = _wrap(dim, a.ndim)
     pre = (slice(None),) * d
-    parts = tuple(_view(input, a[pre + (i,)]) for i in range(a.shape[d]))
+    parts = tuple(_view(input, a[pre + (i, Ellipsis)]) for i in range(a.shape[d]))
     if GRAD.enabled and input._requires_grad:
         node = UnbindBackward0()
         node.num_outputs = len(parts)

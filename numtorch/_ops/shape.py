@@ -508,7 +508,7 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
     if not -size <= i < size:
         raise IndexError(f"select(): index {i} out of range for tensor of size {list(a.shape)} at "
                          f"dimension {d}")
-    key = (slice(None),) * d + (i % size,)
+    key = (slice(None),) * d + (i % size, Ellipsis)
     out = _view(input, a[key])
     if GRAD.enabled and input._requires_grad:
         node = SelectBackward0()
