@@ -128,9 +128,9 @@ class ZipReader:
         try:
             self.zf = zipfile.ZipFile(f)
             infos = self.zf.infolist()
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError,
-                struct.error, UnicodeDecodeError, NotImplementedError) as exc:
-            raise CheckpointError(f"not a valid zip checkpoint: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - any zip parsing failure means a corrupt file
+            raise CheckpointError(f"not a valid zip checkpoint: {type(exc).__name__}: {exc}") \
+                from None
         self.infos = {i.filename: i for i in infos}
         self.prefix = self._find_prefix()
 
@@ -157,9 +157,9 @@ class ZipReader:
             raise CheckpointError(f"record '{full}' is missing from the checkpoint")
         try:
             return self.zf.read(info)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error, struct.error,
-                NotImplementedError) as exc:
-            raise CheckpointError(f"record '{full}' is corrupt: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - any zip parsing failure means a corrupt file
+            raise CheckpointError(f"record '{full}' is corrupt: {type(exc).__name__}: {exc}") \
+                from None
 
     def locate(self, name: str) -> tuple[int, int] | None:
         """(file offset, size) of a stored record's bytes; None when compressed."""
@@ -169,8 +169,15 @@ class ZipReader:
             raise CheckpointError(f"record '{full}' is missing from the checkpoint")
         if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 1:
             return None
-        self.f.seek(info.header_offset)
-        head = self.f.read(_LOCAL.size)
+        if not 0 <= info.header_offset <= self.size - _LOCAL.size:
+            raise CheckpointError(f"record '{full}': header offset {info.header_offset} lies "
+                                  f"outside the file ({self.size} bytes)")
+        fd = _fileno(self.f)
+        if fd is not None:
+            head = os.pread(fd, _LOCAL.size, info.header_offset)
+        else:
+            self.f.seek(info.header_offset)
+            head = self.f.read(_LOCAL.size)
         if len(head) != _LOCAL.size or head[:4] != b"PK\x03\x04":
             raise CheckpointError(f"record '{full}': bad local file header at offset "
                                   f"{info.header_offset}")
