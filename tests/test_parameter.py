@@ -117,3 +117,41 @@ def test_buffer_of_a_non_tensor_is_refused(value):
     def body(T):
         return T.nn.Buffer(value)
     compare_error(body)
+
+
+# ------------------------------------------------------------------ lazy (uninitialized) state
+@differential
+def test_uninitialized_parameter_materializes_in_place(T):
+    lazy = T.nn.parameter.UninitializedParameter()
+    frozen = T.nn.parameter.UninitializedParameter(requires_grad=False, dtype=T.float64)
+    holder = T.nn.Module()
+    holder.w = lazy
+    before = (repr(lazy), T.nn.parameter.is_lazy(lazy), lazy.requires_grad, lazy.dtype,
+              [n for n, _ in holder.named_parameters()], repr(copy.deepcopy(lazy)))
+    lazy.materialize((2, 3))
+    frozen.materialize([4], dtype=T.float32)
+    return (before, type(lazy).__name__, tuple(lazy.shape), T.nn.parameter.is_lazy(lazy),
+            holder.w is lazy, lazy.requires_grad, type(frozen).__name__, frozen.dtype,
+            frozen.requires_grad, tuple(frozen.shape))
+
+
+@raises_like_torch
+def test_uninitialized_parameter_has_no_shape(T):
+    return T.nn.parameter.UninitializedParameter().shape
+
+
+@differential
+def test_uninitialized_buffer(T):
+    lazy = T.nn.parameter.UninitializedBuffer(persistent=False)
+    holder = T.nn.Module()
+    holder.b = lazy
+    before = (repr(lazy), lazy.persistent, isinstance(lazy, T.nn.Buffer), lazy.requires_grad,
+              [n for n, _ in holder.named_buffers()], sorted(holder._non_persistent_buffers_set))
+    lazy.materialize((3,), dtype=T.float64)
+    return before, type(lazy).__name__, tuple(lazy.shape), lazy.dtype, holder.b is lazy
+
+
+@differential
+def test_is_lazy_of_ordinary_tensors(T):
+    return (T.nn.parameter.is_lazy(T.nn.Parameter(T.ones(1))), T.nn.parameter.is_lazy(T.ones(1)),
+            T.nn.parameter.is_lazy(3))

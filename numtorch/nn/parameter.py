@@ -6,7 +6,8 @@ import numpy as np
 from ..import _dtype as D
 from .._tensor import Tensor
 
-__all__ = ["Parameter", "Buffer", "UninitializedParameter"]
+__all__ = ["Parameter", "Buffer", "UninitializedParameter", "UninitializedBuffer",
+           "UninitializedTensorMixin", "is_lazy"]
 
 
 class Parameter(Tensor):
@@ -62,8 +63,88 @@ def _copy_tensor(t: Tensor) -> Tensor:
     return _from_array(t._data.copy(), device=t._device)
 
 
-class UninitializedParameter(Parameter):
-    """A parameter whose shape is not known yet (lazy modules)."""
+class UninitializedTensorMixin:
+    """A parameter or buffer whose shape is not known yet (lazy modules): it holds no data
+    until ``materialize(shape)`` turns it into an ordinary one in place."""
+
+    cls_to_become: type = Tensor
+
+    def materialize(self, shape, device=None, dtype=None) -> None:
+        """Give it uninitialised data of ``shape`` (same device and dtype unless given) and
+        make it an ordinary Parameter/Tensor, the same object."""
+        from .._device import as_device
+        np_dtype = self._data.dtype if dtype is None else D.to_numpy_dtype(dtype)
+        self._data = np.empty(tuple(shape), dtype=np_dtype)
+        if device is not None:
+            self._device = as_device(device)
+        self.__class__ = self.cls_to_become
+
+    @property
+    def shape(self):
+        raise RuntimeError("Can't access the shape of an uninitialized parameter or buffer. This "
+                           "error usually happens in `load_state_dict` when trying to load an "
+                           "uninitialized parameter into an initialized one. Call `forward` to "
+                           "initialize the parameters before accessing their attributes.")
+
+    def share_memory_(self):
+        raise RuntimeError("Can't share memory on an uninitialized parameter or buffer. Call "
+                           "`forward` to initialize the parameters before calling "
+                           "`module.share_memory()`.")
+
+    def __repr__(self) -> str:
+        return f"<{self.__class__.__name__}>"
+
+    def __reduce_ex__(self, protocol):
+        return (self.__class__, (self.requires_grad,))
+
+
+def is_lazy(param) -> bool:
+    """Whether ``param`` is an ``UninitializedParameter`` or ``UninitializedBuffer``."""
+    return isinstance(param, UninitializedTensorMixin)
+
+
+def _empty(device, dtype) -> Tensor:
+    from .._device import as_device
+    from .._tensor import _from_array
+    np_dtype = D.get_default_dtype().np if dtype is None else D.to_numpy_dtype(dtype)
+    return _from_array(np.empty((0,), dtype=np_dtype),
+                       device=as_device("cpu" if device is None else device))
+
+
+class UninitializedParameter(UninitializedTensorMixin, Parameter):
+    """A parameter whose shape is not known yet (lazy modules); ``materialize(shape)`` makes
+    it an ordinary Parameter."""
+
+    cls_to_become = Parameter
+
+    def __new__(cls, requires_grad: bool = True, device=None, dtype=None):
+        return Parameter.__new__(cls, _empty(device, dtype), requires_grad)
+
+    def __init__(self, requires_grad: bool = True, device=None, dtype=None) -> None:
+        pass
+
+    def __deepcopy__(self, memo):
+        if id(self) not in memo:
+            memo[id(self)] = type(self)(self.requires_grad, self._device, self.dtype)
+        return memo[id(self)]
+
+
+class UninitializedBuffer(UninitializedTensorMixin, Tensor):
+    """A buffer whose shape is not known yet (lazy modules); ``materialize(shape)`` makes it
+    an ordinary tensor."""
+
+    _custom_new = True
+
+    def __new__(cls, requires_grad: bool = False, device=None, dtype=None,
+                persistent: bool = True):
+        self = object.__new__(cls)
+        empty = _empty(device, dtype)
+        self._data, self._device = empty._data, empty._device
+        if requires_grad:
+            self.requires_grad_(True)
+        self.persistent = persistent
+        self._is_buffer = True
+        return self
 
 
 class _BufferMeta(type):
