@@ -347,3 +347,25 @@ def test_duplicate_parameter_is_stepped_twice_like_torch(name):
             opt.step()
         return w.detach(), b.detach(), opt.state_dict()
     compare(body, rtol=1e-5, atol=1e-6)
+
+
+def test_subclass_calling_super_step_runs_hooks_once():
+    """torch runs the hooks once per patched class level (so it depends on whether a plain
+    Adam was ever built); numtorch runs them once per user call."""
+    class ClippedAdam(numtorch.optim.Adam):
+        def step(self, closure=None):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is not None:
+                        p.grad.clamp_(-0.1, 0.1)
+            return super().step(closure)
+
+    w = numtorch.tensor([1.0, -1.0], requires_grad=True)
+    opt = ClippedAdam([w], lr=0.1)
+    calls = []
+    opt.register_step_pre_hook(lambda o, a, k: calls.append("pre"))
+    opt.register_step_post_hook(lambda o, a, k: calls.append("post"))
+    w.grad = numtorch.tensor([5.0, -5.0])
+    opt.step()
+    assert calls == ["pre", "post"]
+    np.testing.assert_allclose(w.detach().numpy(), [0.9, -0.9], rtol=1e-6)

@@ -73,25 +73,36 @@ def _with_step_hooks(step: Callable) -> Callable:
     def wrapper(*args, **kwargs):
         self = args[0]
         if not (self._optimizer_step_pre_hooks or self._optimizer_step_post_hooks or
-                _global_step_pre_hooks or _global_step_post_hooks):
+                _global_step_pre_hooks or _global_step_post_hooks) or \
+                self.__dict__.get("_running_step_hooks"):  # super().step() of a subclass
             return step(*args, **kwargs)
-        for hook in chain(list(_global_step_pre_hooks.values()),
-                          list(self._optimizer_step_pre_hooks.values())):
-            result = hook(self, args, kwargs)
-            if result is not None:
-                if isinstance(result, tuple) and len(result) == 2:
-                    args, kwargs = result
-                else:
-                    raise RuntimeError(f"{step} must return None or a tuple of (new_args, "
-                                       f"new_kwargs), but got {result}.")
-        out = step(*args, **kwargs)
-        for hook in chain(list(self._optimizer_step_post_hooks.values()),
-                          list(_global_step_post_hooks.values())):
-            hook(self, args, kwargs)
-        return out
+        self._running_step_hooks = True
+        try:
+            return _run_with_hooks(step, self, args, kwargs)
+        finally:
+            self._running_step_hooks = False
 
     wrapper.hooked = True
     return wrapper
+
+
+def _run_with_hooks(step: Callable, self, args: tuple, kwargs: dict):
+    """Global and per-optimizer pre hooks (which may replace the arguments), the step, then
+    the post hooks."""
+    for hook in chain(list(_global_step_pre_hooks.values()),
+                      list(self._optimizer_step_pre_hooks.values())):
+        result = hook(self, args, kwargs)
+        if result is not None:
+            if isinstance(result, tuple) and len(result) == 2:
+                args, kwargs = result
+            else:
+                raise RuntimeError(f"{step} must return None or a tuple of (new_args, "
+                                   f"new_kwargs), but got {result}.")
+    out = step(*args, **kwargs)
+    for hook in chain(list(self._optimizer_step_post_hooks.values()),
+                      list(_global_step_post_hooks.values())):
+        hook(self, args, kwargs)
+    return out
 
 
 def to_scalar(x) -> float:
