@@ -5,6 +5,8 @@ models, reading and writing real PyTorch checkpoint files.
 """
 from __future__ import annotations
 
+import builtins
+
 from . import _dtype
 from ._dtype import (bfloat16, complex64, complex128, dtype, float8_e4m3fn, float8_e5m2, float16,
                      float32, float64, get_default_dtype, int8, int16, int32, int64,
@@ -24,7 +26,7 @@ from ._legacy import (BFloat16Tensor, BoolTensor, ByteTensor, CharTensor, Double
                       FloatTensor, HalfTensor, IntTensor, LongTensor, ShortTensor, is_nonzero,
                       result_type, typename)
 from . import _ops
-from . import autograd, cuda, random, version
+from . import autograd, backends, cuda, random, version
 from .version import __version__
 
 float = float32  # noqa: A001
@@ -56,6 +58,31 @@ def is_floating_point(input: Tensor) -> "builtins.bool":
 def numel(input: Tensor) -> "builtins.int":
     """Number of elements of ``input``."""
     return input.numel()
+
+
+_deterministic = [False]
+
+
+def use_deterministic_algorithms(mode: "builtins.bool", *, warn_only: "builtins.bool" = False
+                                 ) -> None:
+    """Record the flag (numtorch's NumPy kernels are deterministic anyway)."""
+    _deterministic[0] = builtins.bool(mode)
+
+
+def are_deterministic_algorithms_enabled() -> "builtins.bool":
+    """The flag set by ``use_deterministic_algorithms``."""
+    return _deterministic[0]
+
+
+def get_num_threads() -> "builtins.int":
+    """Threads numtorch computes with (NumPy's BLAS manages its own; numtorch itself uses 1)."""
+    return 1
+
+
+def set_num_threads(n: "builtins.int") -> None:
+    """Accepted for compatibility; numtorch runs its Python on one thread."""
+    if n < 1:
+        raise RuntimeError("set_num_threads expects a positive integer")
 
 
 def _lazy_submodule(name: str):

@@ -129,3 +129,15 @@ def test_meta_tensor_ops_stay_meta(T):
 @differential(match_message=True)
 def test_meta_tolist(T):
     T.zeros(2, device="meta").tolist()
+
+
+@differential
+def test_backends_and_thread_flags(T):
+    T.use_deterministic_algorithms(True)
+    det = T.are_deterministic_algorithms_enabled()
+    T.use_deterministic_algorithms(False)
+    return (T.backends.cudnn.is_available(), T.backends.cudnn.version(), T.backends.cudnn.enabled,
+            T.backends.cudnn.deterministic, T.backends.mps.is_available(),
+            T.backends.mps.is_built(), T.backends.cuda.is_built(),
+            T.backends.cuda.matmul.allow_tf32, det, T.are_deterministic_algorithms_enabled(),
+            T.get_num_threads() >= 1)
