@@ -317,18 +317,17 @@ class Tensor:
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to "
                                "Scalar")
-        v = self._data.reshape(()).item() if self._data.dtype.kind != "V" else \
-            float(self._data.reshape(()).astype(np.float32))
-        if self._data.dtype == D.bfloat16.np or self._data.dtype.kind == "V":
-            return float(np.asarray(self._data).reshape(()).astype(np.float32))
-        return v
+        a = self._data.reshape(())
+        if a.dtype in _NO_NUMPY or a.dtype.kind == "V":
+            return float(a.astype(np.float32))
+        return a.item()
 
     def tolist(self):
         """The data as (nested) Python lists of numbers."""
         if self._device is META:
             raise _meta_copy_error()
         a = self._data
-        if a.dtype == D.bfloat16.np or a.dtype in (D.float8_e4m3fn.np, D.float8_e5m2.np):
+        if a.dtype in _NO_NUMPY:
             a = a.astype(np.float32)
         return a.tolist()
 
