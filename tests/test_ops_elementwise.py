@@ -641,3 +641,18 @@ def test_more_pointwise_errors():
                  lambda T: T.hypot(T.ones(2), 2.0), lambda T: T.atan2(T.ones(2), T.ones(3)),
                  lambda T: T.lerp(T.ones(2), T.ones(3), 0.5)):
         assert_same(call(body, torch), call(body, numtorch), match_message=True)
+
+
+def test_complex_arithmetic():
+    def body(T):
+        a = T.tensor([1 + 2j, 3 - 1j])
+        b = T.tensor([2 - 1j, 1j])
+        return (a * b, a / 2, a + b, a - 1.5, a ** 2, a == b, -a, a.exp(), a.abs(), a.sqrt(),
+                a.log(), a.tanh(), a.sigmoid(), T.tensor([1.0, 2.0]) + 1j)
+    compare(body)
+
+
+def test_complex_sign_is_refused():
+    def body(T):
+        T.tensor([1 + 2j]).sign()
+    assert_same(call(body, torch), call(body, numtorch), match_message=True)

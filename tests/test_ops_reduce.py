@@ -275,3 +275,11 @@ def test_stats_only_one_output_used():
         hi.backward()
         return g1, x.grad, v.grad_fn.name(), m.grad_fn.name()
     compare(body)
+
+
+def test_complex_reductions():
+    def body(T):
+        z = T.tensor([[1 + 2j, 3 - 1j], [0.5j, -2 + 0j]])
+        return (z.sum(), z.mean(0), z.prod(), z.cumsum(1), z.norm(), z.var(), z.std(1),
+                T.var_mean(z), T.std_mean(z, 0))
+    compare(body)

@@ -233,9 +233,13 @@ def _var(input, dim, unbiased, keepdim, correction, name):
                       UserWarning, stacklevel=3)
     xa = _acc(a)
     centred = xa - xa.mean(axis=axes, keepdims=True) if n else xa
-    ss = np.add.reduce(centred * centred, axis=axes, keepdims=keepdim)
+    sq = centred.real * centred.real + centred.imag * centred.imag if xa.dtype.kind == "c" \
+        else centred * centred
+    ss = np.add.reduce(sq, axis=axes, keepdims=keepdim)
     with np.errstate(divide="ignore", invalid="ignore"):
         v = ss / dof if dof > 0 else ss / 0.0 if n else np.full_like(ss, np.nan)
+    if a.dtype.kind == "c":
+        a = a.real  # the result (and its dtype) is real
     return a, axes, v, dof
 
 

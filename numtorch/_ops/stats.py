@@ -66,9 +66,10 @@ def _var_mean(input, dim, unbiased, keepdim, correction, take_sqrt: bool):
     name = "std_mean" if take_sqrt else "var_mean"
     a, axes, v, dof = _var(input, dim, unbiased, keepdim, correction, name)
     first = np.sqrt(v) if take_sqrt else v
-    m = np.add.reduce(_acc(a), axis=axes, keepdims=keepdim) / max(_count(a.shape, axes), 1)
+    x = input._data
+    m = np.add.reduce(_acc(x), axis=axes, keepdims=keepdim) / max(_count(x.shape, axes), 1)
     t1 = wrap(np.asarray(first).astype(a.dtype, copy=False), input)
-    t2 = wrap(np.asarray(m).astype(a.dtype, copy=False), input)
+    t2 = wrap(np.asarray(m).astype(x.dtype, copy=False), input)
     if GRAD.enabled and input._requires_grad:
         node = StdMeanBackward0() if take_sqrt else VarMeanBackward0()
         node.axes, node.keepdim, node.dof = axes, keepdim, dof

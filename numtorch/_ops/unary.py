@@ -137,6 +137,9 @@ class _ZeroGrad(Node):
 def _make_keep(name: str, fwd, node_cls):
     def op(input: Tensor, *, out=None) -> Tensor:
         x = input._data
+        if x.dtype.kind == "c" and name == "sign":
+            raise NotImplementedError("Unlike NumPy, torch.sign is not intended to support complex "
+                                      "numbers. Please use torch.sgn instead.")
         if x.dtype.kind in "iub" and (name != "sign" or x.dtype.kind == "b"):
             res = wrap(x.copy(), input)
         else:
