@@ -337,3 +337,10 @@ def test_tensor_random_nested_python_data(seed):
         return [build(dims[1:]) for _ in range(dims[0])]
     data = build(shape)
     compare(lambda T: T.tensor(data))
+
+
+@differential
+def test_size_keyword(T):
+    return [(t.shape, t.dtype) for t in (T.zeros(size=(2, 3)), T.ones(size=[4]),
+                                         T.empty(size=(1, 2), dtype=T.int32),
+                                         T.randn(size=(3,)), T.rand(size=(2, 2)))]

@@ -418,24 +418,26 @@ def _dt(dtype, default=None):
     return _as_dtype(dtype).np
 
 
-def zeros(*size, out=None, dtype=None, device=None, requires_grad: bool = False,
+def zeros(*args, size=None, out=None, dtype=None, device=None, requires_grad: bool = False,
           layout=None, pin_memory=False) -> Tensor:
     """A tensor of zeros of the given shape."""
-    return _finish(np.zeros(_size(size, "zeros"), dtype=_dt(dtype)), device, requires_grad)
+    shape = _size(args if size is None else (size,), "zeros")
+    return _finish(np.zeros(shape, dtype=_dt(dtype)), device, requires_grad)
 
 
-def ones(*size, out=None, dtype=None, device=None, requires_grad: bool = False,
+def ones(*args, size=None, out=None, dtype=None, device=None, requires_grad: bool = False,
          layout=None, pin_memory=False) -> Tensor:
     """A tensor of ones of the given shape."""
-    arr = np.empty(_size(size, "ones"), dtype=_dt(dtype))
+    arr = np.empty(_size(args if size is None else (size,), "ones"), dtype=_dt(dtype))
     arr.fill(1)
     return _finish(arr, device, requires_grad)
 
 
-def empty(*size, out=None, dtype=None, device=None, requires_grad: bool = False, layout=None,
-          pin_memory=False, memory_format=None) -> Tensor:
+def empty(*args, size=None, out=None, dtype=None, device=None, requires_grad: bool = False,
+          layout=None, pin_memory=False, memory_format=None) -> Tensor:
     """An uninitialised tensor of the given shape."""
-    return _finish(np.empty(_size(size, "empty"), dtype=_dt(dtype)), device, requires_grad)
+    shape = _size(args if size is None else (size,), "empty")
+    return _finish(np.empty(shape, dtype=_dt(dtype)), device, requires_grad)
 
 
 def empty_strided(size, stride, *, dtype=None, device=None, requires_grad: bool = False):
@@ -683,12 +685,12 @@ def _check_float_dtype(fn: str, dt) -> None:
         raise NotImplementedError(f"\"{fn}\" not implemented for '{_scalar_type_name(dt)}'")
 
 
-def randn(*size, generator=None, out=None, dtype=None, device=None,
+def randn(*args, size=None, generator=None, out=None, dtype=None, device=None,
           requires_grad: bool = False, layout=None, pin_memory=False) -> Tensor:
     """Standard normal samples of the given shape (from numtorch's generator)."""
     dt = _dt(dtype)
     _check_float_dtype("normal_kernel_cpu", dt)
-    shape = _size(size, "randn")
+    shape = _size(args if size is None else (size,), "randn")
     g = numpy_generator(generator)
     if np.dtype(dt).kind == "c":
         real = g.standard_normal(shape + (2,)) * np.sqrt(0.5)
@@ -700,12 +702,12 @@ def randn(*size, generator=None, out=None, dtype=None, device=None,
     return _finish(arr, device, requires_grad)
 
 
-def rand(*size, generator=None, out=None, dtype=None, device=None,
+def rand(*args, size=None, generator=None, out=None, dtype=None, device=None,
          requires_grad: bool = False, layout=None, pin_memory=False) -> Tensor:
     """Uniform samples on [0, 1) of the given shape (from numtorch's generator)."""
     dt = _dt(dtype)
     _check_float_dtype("check_uniform_bounds", dt)
-    shape = _size(size, "rand")
+    shape = _size(args if size is None else (size,), "rand")
     g = numpy_generator(generator)
     if np.dtype(dt).kind == "c":
         parts = g.random(shape + (2,), dtype=np.float64)
