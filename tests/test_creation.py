@@ -344,3 +344,8 @@ def test_size_keyword(T):
     return [(t.shape, t.dtype) for t in (T.zeros(size=(2, 3)), T.ones(size=[4]),
                                          T.empty(size=(1, 2), dtype=T.int32),
                                          T.randn(size=(3,)), T.rand(size=(2, 2)))]
+
+
+@differential
+def test_arange_keywords(T):
+    return T.arange(end=5), T.arange(start=1, end=4), T.arange(0, end=3, step=0.5)

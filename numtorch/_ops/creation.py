@@ -615,12 +615,14 @@ def _arange_length(start, end, step, np_dtype) -> int:
     return int(math.ceil((float(end) - float(start)) / float(step)))
 
 
-def arange(start, end=None, step=1, *, out=None, dtype=None, device=None,
+def arange(start=None, end=None, step=1, *, out=None, dtype=None, device=None,
            requires_grad: bool = False, layout=None) -> Tensor:
     """Values from ``start`` up to (not including) ``end`` by ``step``; the length is
     ``ceil((end - start) / step)`` as torch computes it."""
     if end is None:
         start, end = 0, start
+    elif start is None:
+        start = 0
     if (dtype is None and type(start) is int and type(end) is int and type(step) is int and
             ((step > 0 and end >= start) or (step < 0 and end <= start))):
         return _finish(np.arange(start, end, step, dtype=np.int64), device, requires_grad)
