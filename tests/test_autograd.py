@@ -787,3 +787,10 @@ def test_gradcheck_detects_wrong_gradient(T):
     except RuntimeError as e:
         return quiet, type(e).__name__, str(e).splitlines()[0]
     return quiet, None
+
+
+@differential
+def test_node_metadata_and_isinstance(T):
+    y = _x(T) * 2
+    y.grad_fn.metadata["tag"] = 1
+    return dict(y.grad_fn.metadata), isinstance(y.grad_fn, T.autograd.graph.Node)

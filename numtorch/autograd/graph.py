@@ -59,6 +59,14 @@ class Node:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} object at {hex(id(self))}>"
 
+    @property
+    def metadata(self) -> dict:
+        """A dict for user data attached to this node (kept as long as the node lives)."""
+        meta = self.__dict__.get("_metadata")
+        if meta is None:
+            meta = self.__dict__["_metadata"] = {}
+        return meta
+
     def save(self, *tensors) -> None:
         """Keep tensors for backward, remembering their versions to detect in-place changes."""
         self._saved = tensors
