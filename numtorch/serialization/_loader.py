@@ -123,23 +123,27 @@ class _ZipStorages:
 
     def _bytes(self, key: str, nbytes: int) -> np.ndarray:
         name = f"data/{key}"
-        where = self.reader.locate(name)
-        if where is None:
+        size = self.reader.stored_size(name)
+        if size is None:  # compressed record
             return np.frombuffer(bytearray(self.reader.read(name)), dtype=np.uint8)
-        start, size = where
         if size < nbytes:
             raise CheckpointError(f"record '{self.reader.prefix}{name}' holds {size} bytes but "
                                   f"its storage needs {nbytes}")
         if self.mapped is not None:  # its own array over the map: one root per storage
+            start, size = self.reader.locate(name)
             return np.frombuffer(self.mapped, dtype=np.uint8, count=size, offset=start)
         out = np.empty(size, dtype=np.uint8)
-        if size > (4 << 20) and self.fd_ok:
+        if self.fd_ok:  # header lookup and read run in worker threads, records in parallel
             if self.pool is None:
                 self.pool = ThreadPoolExecutor(2)
-            self.jobs.append(self.pool.submit(Z.read_into, self.reader.f, start, out))
+            self.jobs.append(self.pool.submit(self._read_record, name, out))
         else:
-            Z.read_into(self.reader.f, start, out)
+            self._read_record(name, out)
         return out
+
+    def _read_record(self, name: str, out: np.ndarray) -> None:
+        start, _size = self.reader.locate(name)
+        Z.read_into(self.reader.f, start, out)
 
     def finish(self) -> None:
         if self.pool is not None:

@@ -161,6 +161,19 @@ class ZipReader:
             raise CheckpointError(f"record '{full}' is corrupt: {type(exc).__name__}: {exc}") \
                 from None
 
+    def stored_size(self, name: str) -> int | None:
+        """Size of a stored record's bytes (from the central directory); None when compressed."""
+        full = self.prefix + name
+        info = self.infos.get(full)
+        if info is None:
+            raise CheckpointError(f"record '{full}' is missing from the checkpoint")
+        if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 1:
+            return None
+        if info.file_size > self.size:
+            raise CheckpointError(f"record '{full}' claims {info.file_size} bytes, more than the "
+                                  f"whole file ({self.size}); the file is truncated or corrupt")
+        return info.file_size
+
     def locate(self, name: str) -> tuple[int, int] | None:
         """(file offset, size) of a stored record's bytes; None when compressed."""
         full = self.prefix + name
