@@ -316,7 +316,7 @@ def run_backward(roots: Sequence, root_grads: Sequence, retain_graph: bool,
     input run. With ``accumulate=True`` (``backward(inputs=...)``): accumulate only into those
     inputs' ``.grad`` (non-leaf inputs must retain grad).
     """
-    # Nodes run in decreasing creation order: every consumer of a node was created after it, so
+    # Nodes run in decreasing ``_seq`` order: every consumer of a node is stamped after it, so
     # all of a node's gradient has arrived when it is popped. Pending gradients are the array
     # itself for single-output nodes, a list per output otherwise.
     buffers: dict = {}
@@ -328,19 +328,26 @@ def run_backward(roots: Sequence, root_grads: Sequence, retain_graph: bool,
         if node not in buffers:
             heap.append((-node._seq, node))
         _deliver(buffers, node, nr, g)
-    needed = captures = results = None
-    if inputs is not None:
-        captures = {}
-        for i, t in enumerate(inputs):
-            node, nr = _root_node(t)
-            captures.setdefault(node, []).append((nr, i))
-        leaf_targets = {n for n in captures if type(n) is AccumulateGrad} if accumulate else set()
-        reachable = _count_dependencies([n for _, n in heap])
-        needed = _needed_nodes(reachable, set(captures), False) | leaf_targets
-        if accumulate:
-            captures = None
-        else:
-            results = [None] * len(inputs)
+    if inputs is None:
+        _drain(heap, buffers, retain_graph, None, None, None)
+        return None
+    captures = {}
+    for i, t in enumerate(inputs):
+        node, nr = _root_node(t)
+        captures.setdefault(node, []).append((nr, i))
+    leaf_targets = {n for n in captures if type(n) is AccumulateGrad} if accumulate else set()
+    reachable = _count_dependencies([n for _, n in heap])
+    needed = _needed_nodes(reachable, set(captures), False) | leaf_targets
+    if accumulate:
+        _drain(heap, buffers, retain_graph, needed, None, None)
+        return None
+    results = [None] * len(inputs)
+    _drain(heap, buffers, retain_graph, needed, captures, results)
+    return results
+
+
+def _drain(heap: list, buffers: dict, retain_graph: bool, needed, captures, results) -> None:
+    """Run nodes until no gradient is pending (see ``run_backward``)."""
     heapq.heapify(heap)
     pop, push, take = heapq.heappop, heapq.heappush, buffers.pop
     check_nan = ANOMALY.enabled and ANOMALY.check_nan
@@ -361,13 +368,9 @@ def run_backward(roots: Sequence, root_grads: Sequence, retain_graph: bool,
         elif type(node) is AccumulateGrad:
             _accumulate_leaf(node, take(node))
             continue
-        elif node.num_outputs == 1:
-            in_grads = node.backward(take(node))
-            if not retain_graph:
-                node.release()
         else:
-            grads = take(node)
-            in_grads = node.backward(*grads)
+            in_grads = (node.backward(take(node)) if node.num_outputs == 1 else
+                        node.backward(*take(node)))
             if not retain_graph:
                 node.release()
         if check_nan:
@@ -386,7 +389,6 @@ def run_backward(roots: Sequence, root_grads: Sequence, retain_graph: bool,
                 if nxt not in buffers:
                     push(heap, (-nxt._seq, nxt))
                 _deliver(buffers, nxt, nr, g)
-    return results
 
 
 def _check_nan(node: Node, in_grads) -> None:
