@@ -84,6 +84,8 @@ def test_version():
     assert isinstance(numtorch.__version__, str) and numtorch.__version__.count(".") >= 2
     assert numtorch.version.cuda is None and torch.version.cuda is None
     assert numtorch.version.__version__ == numtorch.__version__
+    import importlib.metadata
+    assert importlib.metadata.version("numtorch") == numtorch.__version__
 
 
 def test_array_module_is_the_backend_hook():
