@@ -794,3 +794,16 @@ def test_node_metadata_and_isinstance(T):
     y = _x(T) * 2
     y.grad_fn.metadata["tag"] = 1
     return dict(y.grad_fn.metadata), isinstance(y.grad_fn, T.autograd.graph.Node)
+
+
+@differential
+def test_functional_jacobian_and_vjp(T):
+    def f(a, b):
+        return a * b + a.exp(), (a * a).sum()
+    x = T.tensor([0.5, -1.0], dtype=T.float64)
+    w = T.tensor([2.0, 3.0], dtype=T.float64)
+    jac = T.autograd.functional.jacobian(f, (x, w))
+    single = T.autograd.functional.jacobian(lambda a: a * a, x)
+    out, v = T.autograd.functional.vjp(lambda a: (a * 3).sum(), x)
+    out2, v2 = T.autograd.functional.vjp(lambda a, b: a * b, (x, w), T.ones(2, dtype=T.float64))
+    return jac, single, out, v, out2, v2, x.requires_grad
