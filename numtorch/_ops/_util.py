@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._device import CPU
-from .._tensor import Tensor, _from_array, edge, _NP2DT
+from .._tensor import Tensor, edge, _NP2DT
 from ..autograd import grad_mode
 from ..autograd.graph import _SEQUENCE, Node
 
@@ -322,7 +322,8 @@ def snapshot(t: Tensor) -> Tensor:
 
 def apply_inplace(self: Tensor, op, *args, **kwargs) -> Tensor:
     """Run out-of-place ``op(self, *args)`` and write its result into ``self`` as torch's
-    in-place form does (version bump, history adopted, torch's dtype/shape/leaf errors)."""
+    in-place form does (version bump, history adopted, torch's dtype/shape/leaf errors; on a
+    view, the base's history is rewritten as torch's CopySlices does)."""
     if GRAD.enabled:
         record_it = check_inplace(self)
         if not record_it:
@@ -331,7 +332,12 @@ def apply_inplace(self: Tensor, op, *args, **kwargs) -> Tensor:
                     record_it = True
                     break
         if self._base is not None and (record_it or self._base._requires_grad):
-            refuse_view_inplace(self._base)
+            geometry = check_view_inplace(self)
+            res = op(snapshot(self), *args, **kwargs)
+            finish_inplace(self, res)
+            if res.grad_fn is not None:
+                rebase_view(self, res.grad_fn, geometry)
+            return self
         if record_it:
             return finish_inplace(self, op(snapshot(self), *args, **kwargs))
         GRAD.enabled = False
@@ -342,3 +348,72 @@ def apply_inplace(self: Tensor, op, *args, **kwargs) -> Tensor:
     else:
         res = op(self, *args, **kwargs)
     return finish_inplace(self, res)
+
+
+# ---------------------------------------------------------------------- in-place on views
+def check_view_inplace(view: Tensor) -> tuple:
+    """Where ``view`` lies in its base's memory, as ``(offset, shape, strides)`` in elements and
+    bytes; torch's error for views of leaves that require grad, numtorch's for layouts it cannot
+    rebase (a base that is not C-contiguous)."""
+    base = view._base
+    if base._requires_grad and base.grad_fn is None:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                           "in-place operation.")
+    b, v = base._data, view._data
+    if b.flags.c_contiguous and b.dtype == v.dtype and b.size:
+        off = v.__array_interface__["data"][0] - b.__array_interface__["data"][0]
+        if off >= 0 and off % b.itemsize == 0:
+            return off // b.itemsize, v.shape, v.strides
+    refuse_view_inplace()
+
+
+def _region(buf: np.ndarray, geometry: tuple) -> np.ndarray:
+    """The writable part of a C-contiguous base-shaped ``buf`` that a view covers."""
+    off, shape, strides = geometry
+    return np.lib.stride_tricks.as_strided(buf.reshape(-1)[off:], shape, strides)
+
+
+class CopySlices(Node):
+    """The base's history after an in-place op on one of its views: the view's region of the
+    gradient goes through the op's node, the rest straight to the base's previous history."""
+
+    __slots__ = ("fn", "geometry", "dtype")
+
+    def name(self) -> str:
+        return "torch::autograd::CopySlices"
+
+    def backward(self, g):
+        gb = np.array(g, dtype=self.dtype, order="C", copy=True)
+        region = _region(gb, self.geometry)
+        grads = self.fn.backward(np.array(region))
+        region[...] = 0 if grads[0] is None else grads[0]
+        return (gb,) + tuple(grads[1:])
+
+    def release(self) -> None:
+        Node.release(self)
+        self.fn.release()
+
+
+class AsStridedBackward0(Node):
+    """A view's history after an in-place op on it: its gradient lands in its base's region."""
+
+    __slots__ = ("geometry", "shape", "dtype")
+
+    def backward(self, g):
+        gb = np.zeros(self.shape, dtype=self.dtype)
+        _region(gb, self.geometry)[...] = g
+        return (gb,)
+
+
+def rebase_view(view: Tensor, fn: Node, geometry: tuple) -> None:
+    """Rewrite histories after ``fn`` (whose input 0 is the view's old value) changed ``view`` in
+    place: the base gets a CopySlices node and the view reads its gradient from the base."""
+    base = view._base
+    cs = CopySlices()
+    cs.fn, cs.geometry, cs.dtype = fn, geometry, base._data.dtype
+    cs.next_functions = (edge(base),) + tuple(fn.next_functions[1:])
+    base.grad_fn, base._output_nr, base._requires_grad = cs, 0, True
+    vn = AsStridedBackward0()
+    vn.geometry, vn.shape, vn.dtype = geometry, base._data.shape, base._data.dtype
+    vn.next_functions = ((cs, 0),)
+    view.grad_fn, view._output_nr, view._requires_grad = vn, 0, True

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._util import GRAD, Node, Tensor, check_inplace, record, refuse_view_inplace, unbroadcast
+from ._util import (GRAD, Node, Tensor, broadcast_error, check_inplace, check_view_inplace,
+                    rebase_view, record, unbroadcast)
 
 __all__: list = []
 TENSOR_METHODS = ["zero_", "fill_", "copy_"]
@@ -15,12 +16,24 @@ def _fit(g: np.ndarray, shape: tuple, dt) -> np.ndarray:
     return g if g.dtype == dt else g.astype(dt)
 
 
-def _prepare(self: Tensor) -> bool:
-    """torch's leaf/view checks; True when the overwrite must be recorded."""
-    record_it = check_inplace(self) if GRAD.enabled else False
-    if GRAD.enabled and self._base is not None and (record_it or self._base._requires_grad):
-        refuse_view_inplace(self._base)
-    return record_it
+def _prepare(self: Tensor, other_needs_grad: bool = False) -> tuple:
+    """torch's leaf/view checks. Returns (whether the old value's history must be recorded,
+    the view geometry when self is a view whose base history must be rewritten, else None)."""
+    if not GRAD.enabled:
+        return False, None
+    record_it = check_inplace(self)
+    geometry = None
+    if self._base is not None and (record_it or other_needs_grad or self._base._requires_grad):
+        geometry = check_view_inplace(self)
+    return record_it, geometry
+
+
+def _record_overwrite(self: Tensor, node: Node, geometry, *others: Tensor) -> None:
+    """Record ``node`` (input 0: self's old value) as self's history; on a view, rebase."""
+    record(self, node, self, *others)
+    self._output_nr = 0
+    if geometry is not None:
+        rebase_view(self, node, geometry)
 
 
 class FillBackward2(Node):
@@ -28,7 +41,7 @@ class FillBackward2(Node):
     __slots__ = ()
 
     def backward(self, g):
-        return (np.zeros_like(g),)
+        return (None if self.next_functions[0][0] is None else np.zeros_like(g),)
 
 
 class FillBackward3(Node):
@@ -36,11 +49,21 @@ class FillBackward3(Node):
     __slots__ = ("value_dtype",)
 
     def backward(self, g):
-        return (np.asarray(g.sum()).astype(self.value_dtype),)
+        old = None if self.next_functions[0][0] is None else np.zeros_like(g)
+        return old, np.asarray(g.sum()).astype(self.value_dtype)
 
 
 class ZeroBackward0(FillBackward2):
     __slots__ = ()
+
+
+def _write(self: Tensor, values) -> None:
+    """Store ``values`` (broadcastable, any dtype) into self's array and bump its version."""
+    if self._data.flags.writeable:
+        np.copyto(self._data, values, casting="unsafe")
+    else:
+        self._data = np.array(np.broadcast_to(values, self._data.shape), dtype=self._data.dtype)
+    self._bump()
 
 
 def fill_(self: Tensor, value) -> Tensor:
@@ -48,36 +71,27 @@ def fill_(self: Tensor, value) -> Tensor:
     if isinstance(value, Tensor) and value._data.ndim != 0:
         raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with "
                            f"{value._data.ndim} dimensions.")
-    record_it = _prepare(self)
-    v = value._data if isinstance(value, Tensor) else value
-    if self._data.flags.writeable:
-        self._data.fill(v.astype(self._data.dtype) if type(v) is np.ndarray else v)
-    else:
-        self._data = np.full(self._data.shape, v, dtype=self._data.dtype)
-    self._bump()
     grad_value = GRAD.enabled and isinstance(value, Tensor) and value._requires_grad
-    if record_it or grad_value:
-        if grad_value:
-            node = FillBackward3()
-            node.value_dtype = value._data.dtype
-            record(self, node, value)
-        else:
-            record(self, FillBackward2(), self)
-        self._output_nr = 0
+    record_it, geometry = _prepare(self, grad_value)
+    v = value._data if isinstance(value, Tensor) else value
+    _write(self, np.asarray(v).astype(self._data.dtype) if type(v) is not bool else v)
+    if grad_value:
+        node = FillBackward3()
+        node.value_dtype = value._data.dtype
+        _record_overwrite(self, node, geometry, value)
+        if not record_it:
+            node.next_functions = ((None, 0), node.next_functions[1])
+    elif record_it:
+        _record_overwrite(self, FillBackward2(), geometry)
     return self
 
 
 def zero_(self: Tensor) -> Tensor:
     """Set every element to zero; returns self."""
-    record_it = _prepare(self)
-    if self._data.flags.writeable:
-        self._data.fill(0)
-    else:
-        self._data = np.zeros(self._data.shape, dtype=self._data.dtype)
-    self._bump()
+    record_it, geometry = _prepare(self)
+    _write(self, 0)
     if record_it:
-        record(self, ZeroBackward0(), self)
-        self._output_nr = 0
+        _record_overwrite(self, ZeroBackward0(), geometry)
     return self
 
 
@@ -100,30 +114,21 @@ def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not "
                         f"{type(src).__name__}")
-    record_it = _prepare(self)
-    if GRAD.enabled and src._requires_grad and self._base is not None:
-        refuse_view_inplace(self._base)
+    src_grad = GRAD.enabled and src._requires_grad
+    record_it, geometry = _prepare(self, src_grad)
     shape, sd = self._data.shape, src._data
     if sd.shape != shape:
         try:
             sd = np.broadcast_to(sd, shape)
         except ValueError:
-            raise RuntimeError(f"The size of tensor a ({shape[-1] if shape else 1}) must match "
-                               f"the size of tensor b ({sd.shape[-1] if sd.ndim else 1}) at "
-                               "non-singleton dimension "
-                               f"{len(shape) - 1 if shape else 0}") from None
+            raise broadcast_error(self._data, sd) from None
     if sd.dtype.kind == "c" and self._data.dtype.kind != "c":
         sd = sd.real
-    if self._data.flags.writeable:
-        np.copyto(self._data, sd, casting="unsafe")
-    else:
-        self._data = np.array(sd, dtype=self._data.dtype)
-    self._bump()
-    if GRAD.enabled and (record_it or src._requires_grad):
+    _write(self, sd)
+    if record_it or src_grad:
         node = CopyBackwards()
         node.src_shape, node.src_dtype = src._data.shape, src._data.dtype
-        record(self, node, self, src)
+        _record_overwrite(self, node, geometry, src)
         if not record_it:
             node.next_functions = ((None, 0), node.next_functions[1])
-        self._output_nr = 0
     return self
