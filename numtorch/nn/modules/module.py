@@ -9,10 +9,16 @@ A module owns three ordered registries and one set:
 
 Attribute assignment routes values into them by type (``__setattr__``) and attribute lookup reads
 them back (``__getattr__``). Every query over the tree (``named_parameters``, ``named_buffers``,
-``modules`` ...) is one walk over ``named_modules`` (``_named_members``); ``state_dict`` and
-``load_state_dict`` recurse through ``_modules`` calling the per-module override points
-``_save_to_state_dict`` and ``_load_from_state_dict``, exactly as PyTorch does, so checkpoints
-and subclass overrides behave the same.
+``modules`` ...) is one walk over ``named_modules`` (``_named_members``), de-duplicating shared
+modules and tensors by identity. Operations that a layer may override per module recurse
+through the children instead, calling each child's own method exactly as PyTorch does:
+``state_dict``/``load_state_dict`` (with the override points ``_save_to_state_dict`` and
+``_load_from_state_dict``), ``_apply`` (``to``, ``float`` ...), ``train`` and ``apply``; so
+checkpoints, old-version migrations and subclass overrides behave the same.
+
+Helpers live beside it in ``nn/utils``: ``hooks`` (hook handles, the hooked forward call,
+backward-hook catchers, global hooks), ``module_support`` (name checks, the in-place copy of
+``load_state_dict``, ``to()`` arguments) and ``state_dict`` (the load-failure diagnosis).
 """
 from __future__ import annotations
 
