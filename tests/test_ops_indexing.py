@@ -489,3 +489,68 @@ def test_zero_dim_results_of_basic_indexing_are_views(T):
     for v in views:
         v.add_(10)
     return x, m, [v.shape for v in views], [v._version for v in views]
+
+
+# ---------------------------------------------------------------------- index_add / copy / fill
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_index_add_copy_fill(dtype, dim):
+    def body(T):
+        base, x = leaf(T, (3, 4), dtype, "transposed")
+        n = x.shape[dim]
+        src_shape = (2, 4) if dim == 0 else (3, 2)
+        s_base, src = leaf(T, src_shape, dtype, "contiguous", seed=4)
+        v = T.tensor(1.5, dtype=getattr(T, dtype), requires_grad=True)
+        h = x * 1
+        added = h.index_add(dim, T.tensor([n - 1, n - 1]), src, alpha=2)
+        copied = T.index_copy(h, dim, T.tensor([0, n - 1]), src)
+        filled = h.index_fill(dim, T.tensor([1]), -3.0)
+        filled_t = T.index_fill(h, dim, T.tensor([0, 1]), v)
+        weighted_backward(T, T.stack([added, copied, filled, filled_t]))
+        return added, copied, filled, filled_t, base.grad, s_base.grad, v.grad
+    compare(body, check_grad_fn=True)
+
+
+@differential
+def test_index_ops_in_place_and_integers(T):
+    x = T.zeros(3, 2, dtype=T.int64)
+    x.index_add_(0, T.tensor([0, 0, 2]), T.tensor([[1, 2], [3, 4], [5, 6]]))
+    y = T.zeros(2, 3)
+    y.index_copy_(1, T.tensor([2, 0]), T.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    z = T.ones(2, 2, dtype=T.bool).index_fill_(0, T.tensor([1]), False)
+    return x, y, z, x._version
+
+
+@pytest.mark.parametrize("dim", [None, 0, 1, -1])
+def test_take_along_dim(dim):
+    def body(T):
+        # torch views the input for dim=None, which fails for strided inputs
+        base, x = leaf(T, (3, 4), "float64", "contiguous" if dim is None else "transposed")
+        if dim is None:
+            idx = T.tensor([[0, 11], [5, 5]])
+        else:
+            idx = T.tensor(np.random.default_rng(1).integers(0, x.shape[dim], (3, 4)))
+            idx = idx[:1] if dim != 0 else idx[:, :1]       # broadcast along the other dim
+        out = T.take_along_dim(x, idx, dim)
+        weighted_backward(T, out)
+        return out, base.grad
+    compare(body, check_grad_fn=True)
+
+
+INDEX_OP_ERRORS = [
+    lambda T: T.ones(3, 4).index_add(0, T.tensor([[0]]), T.ones(1, 4)),
+    lambda T: T.ones(3, 4).index_add(0, T.tensor([5]), T.ones(1, 4)),
+    lambda T: T.ones(3, 4).index_add(0, T.tensor([-1]), T.ones(1, 4)),
+    lambda T: T.ones(3, 4).index_copy(0, T.tensor([5]), T.ones(1, 4)),
+    lambda T: T.ones(3, 4).index_fill(0, T.tensor([5]), 1.0),
+    lambda T: T.ones(3, 4).index_fill(0, T.tensor([-1]), 2.0),
+    lambda T: T.ones(3, 4).index_add(0, T.tensor([0]), T.ones(1, 3)),
+    lambda T: T.ones(3, 4).index_copy(0, T.tensor([0.0]), T.ones(1, 4)),
+    lambda T: T.ones(3, 4).index_fill(0, T.tensor([0]), T.ones(2)),
+    lambda T: T.take_along_dim(T.ones(3, 4), T.zeros(3, dtype=T.int64), 1),
+]
+
+
+@pytest.mark.parametrize("k", range(len(INDEX_OP_ERRORS)))
+def test_index_op_errors(k):
+    compare(INDEX_OP_ERRORS[k], match_message=k in (1, 2, 3, 4, 5))

@@ -335,3 +335,68 @@ def test_tril_triu_out(T):
     out2 = T.empty(3, 3)
     T.triu(T.ones(3, 3), 1, out=out2)
     return r is out, out, out2
+
+
+# ---------------------------------------------------------------------- diagonals, tensordot
+DIAGS = [
+    ("diagonal", (4, 4), lambda T, x: x.diagonal()),
+    ("diagonal_offset", (3, 5), lambda T, x: T.diagonal(x, 2)),
+    ("diagonal_neg", (5, 3), lambda T, x: x.diagonal(-1)),
+    ("diagonal_dims", (2, 3, 4), lambda T, x: x.diagonal(1, 2, 0)),
+    ("diagonal_empty", (2, 3), lambda T, x: x.diagonal(5)),
+    ("diag_vector", (4,), lambda T, x: T.diag(x)),
+    ("diag_vector_offset", (3,), lambda T, x: x.diag(-2)),
+    ("diag_matrix", (4, 3), lambda T, x: x.diag(1)),
+    ("diag_embed", (2, 3), lambda T, x: T.diag_embed(x)),
+    ("diag_embed_dims", (2, 3), lambda T, x: x.diag_embed(1, 0, 2)),
+    ("trace", (3, 4), lambda T, x: x.trace()),
+]
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("name,shape,op", DIAGS, ids=[c[0] for c in DIAGS])
+def test_diagonal_ops(name, shape, op, dtype):
+    def body(T):
+        base, x = leaf(T, shape, dtype, "transposed")
+        out = op(T, x)
+        weighted_backward(T, out)
+        return out, base.grad
+    compare(body, check_grad_fn=True, **TOL.get(dtype, {}))
+
+
+@differential
+def test_diagonal_is_a_writable_view(T):
+    x = T.zeros(3, 3)
+    d = x.diagonal()
+    d.add_(1)
+    x.diagonal(1).fill_(5)
+    return x, d._base is x, T.tensor([[1, 2], [3, 4]]).trace(), x.diag()
+
+
+TENSORDOTS = [(2, (3, 4, 5)), (1, (4, 5)), (0, (2, 2)), (([1, 0], [0, 1]), (3, 2, 5)),
+              (([2], [1]), (2, 4, 5))]
+
+
+@pytest.mark.parametrize("dims,b_shape", TENSORDOTS, ids=str)
+def test_tensordot(dims, b_shape):
+    def body(T):
+        a_base, a = leaf(T, (2, 3, 4), "float64", "transposed")
+        b_base, b = leaf(T, b_shape, "float64", "stepped", seed=1)
+        out = T.tensordot(a, b, dims)
+        weighted_backward(T, out)
+        return out, a_base.grad, b_base.grad
+    compare(body)
+
+
+DIAG_ERRORS = [
+    lambda T: T.ones(3).diagonal(),
+    lambda T: T.ones(2, 2).diagonal(0, 0, 0),
+    lambda T: T.ones(3).trace(),
+    lambda T: T.ones(2, 2, 2).diag(),
+    lambda T: T.tensordot(T.ones(2, 3), T.ones(4, 5), 1),
+]
+
+
+@pytest.mark.parametrize("k", range(len(DIAG_ERRORS)))
+def test_diagonal_errors(k):
+    compare(DIAG_ERRORS[k], match_message=True)

@@ -431,3 +431,82 @@ def test_in_place_under_no_grad_on_a_view_of_a_parameter(T):
         w[1] = 2.0
         w.t().tril_()
     return w, w._version
+
+
+# ---------------------------------------------------------------------- repetition, windows
+MORE = [
+    ("ravel", (3, 4), lambda T, x: x.ravel()),
+    ("T.ravel", (3, 4), lambda T, x: T.ravel(x)),
+    ("tile", (2, 3), lambda T, x: x.tile((2,))),
+    ("tile_lead", (2, 3), lambda T, x: T.tile(x, (2, 1, 2))),
+    ("broadcast_to", (3, 1), lambda T, x: T.broadcast_to(x, (2, 3, 4))),
+    ("broadcast_to_method", (1, 4), lambda T, x: x.broadcast_to((3, 4))),
+    ("repeat_interleave", (2, 3), lambda T, x: x.repeat_interleave(2)),
+    ("repeat_interleave_dim", (2, 3), lambda T, x: x.repeat_interleave(3, dim=1)),
+    ("repeat_interleave_zero", (2, 3), lambda T, x: x.repeat_interleave(0, dim=0)),
+    ("repeat_interleave_counts", (3, 2), lambda T, x: T.repeat_interleave(
+        x, T.tensor([1, 0, 3]), dim=0)),
+    ("unfold", (3, 7), lambda T, x: x.unfold(1, 3, 2)),
+    ("unfold_dim0", (5, 2), lambda T, x: x.unfold(0, 2, 1)),
+    ("unfold_step_big", (2, 6), lambda T, x: x.unfold(-1, 2, 3)),
+]
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("name,shape,op", MORE, ids=[c[0] for c in MORE])
+def test_repetition_and_window_ops(name, shape, op, dtype):
+    def body(T):
+        base, x = leaf(T, shape, dtype, "transposed")
+        out = op(T, x)
+        weighted_backward(T, out)
+        return out, base.grad
+    compare(body, check_grad_fn=True)
+
+
+@pytest.mark.parametrize("how", [3, 4, [1, 3], [0, 5, 2], "tensor"], ids=str)
+@pytest.mark.parametrize("dim", [0, 1])
+def test_tensor_split(how, dim):
+    def body(T):
+        base, x = leaf(T, (5, 6), "float32", "stepped")
+        arg = T.tensor(2) if how == "tensor" else how
+        parts = x.tensor_split(arg, dim)
+        total = sum((p * (i + 1)).sum() for i, p in enumerate(parts))
+        total.backward()
+        return list(parts), base.grad
+    compare(body, check_grad_fn=True)
+
+
+@differential(check_grad_fn=True)
+def test_broadcast_tensors_and_meshgrid(T):
+    a = T.tensor(np.random.default_rng(0).standard_normal((3, 1)), requires_grad=True)
+    b = T.tensor(np.random.default_rng(1).standard_normal(4), requires_grad=True)
+    c = T.ones(3, 4)
+    bt = T.broadcast_tensors(a, b, c)
+    ij = T.meshgrid(a[:, 0], b, indexing="ij")
+    xy = T.meshgrid([a[:, 0], b, b[:2]], indexing="xy")
+    weighted_backward(T, T.stack(list(bt) + list(ij)))
+    return bt, bt[2] is c, ij, xy, a.grad, b.grad, T.broadcast_shapes((3, 1), (4,), 1)
+
+
+@differential
+def test_unfold_is_a_view_and_repeat_interleave_indices(T):
+    x = T.arange(6.)
+    w = x.unfold(0, 2, 2)
+    x.mul_(10)
+    return w, w._base is x, T.repeat_interleave(T.tensor([2, 0, 1]))
+
+
+MORE_ERRORS = [
+    lambda T: T.ones(3, 4).unfold(1, 5, 1),
+    lambda T: T.ones(3, 4).unfold(1, 2, 0),
+    lambda T: T.ones(3, 4).tensor_split(0),
+    lambda T: T.ones(3, 4).repeat_interleave(T.tensor([1, 2]), dim=0),
+    lambda T: T.broadcast_tensors(T.ones(3), T.ones(4)),
+    lambda T: T.broadcast_shapes((3,), (4,)),
+    lambda T: T.meshgrid(T.ones(2, 2), indexing="ij"),
+]
+
+
+@pytest.mark.parametrize("k", range(len(MORE_ERRORS)))
+def test_repetition_errors(k):
+    compare(MORE_ERRORS[k], match_message=True)

@@ -10,12 +10,12 @@ from .. import _dtype as D
 from .._tensor import _NP2DT, Tensor, edge
 from ._shape_util import _fresh, _view, inplace_of, refuse_view_inplace
 from ._util import GRAD, Node, record, unbroadcast
-from .scatter import gather, index_select, scatter, scatter_, scatter_add, scatter_add_  # noqa
+from . import scatter as _scatter
 
-__all__ = ["where", "nonzero", "argwhere", "masked_fill", "masked_select", "take", "gather",
-           "scatter", "scatter_add", "index_select"]
-TENSOR_METHODS = [n for n in __all__ if n != "where"] + ["masked_fill_", "scatter_",
-                                                         "scatter_add_"]
+__all__ = ["where", "nonzero", "argwhere", "masked_fill", "masked_select", "take"] + \
+    _scatter.__all__
+TENSOR_METHODS = [n for n in __all__ if n != "where"] + ["masked_fill_"] + [
+    n for n in _scatter.TENSOR_METHODS if n not in _scatter.__all__]
 METHOD_ALIASES = {"__getitem__": "getitem", "__setitem__": "setitem", "where": "_where_method"}
 
 _NEW = object.__new__
@@ -336,7 +336,8 @@ class CopySlices(Node):
             target[last] = 0
         if self.next_functions[1][0] is not None:
             target, last = _walk(g, self.keys)
-            gv = _reduce_to(target[last], self.value_shape).astype(self.value_dtype, copy=False)
+            gv = _reduce_to(np.asarray(target[last]), self.value_shape).astype(self.value_dtype,
+                                                                              copy=False)
         return gs, gv
 
 
@@ -623,3 +624,5 @@ def take(input: Tensor, index: Tensor) -> Tensor:
 
 
 masked_fill_ = inplace_of(masked_fill, "masked_fill_")
+
+globals().update({n: getattr(_scatter, n) for n in _scatter.TENSOR_METHODS})

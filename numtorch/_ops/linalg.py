@@ -12,12 +12,15 @@ import numpy as np
 
 from .._tensor import _NP2DT, Tensor
 from ._util import GRAD, Node, record, unbroadcast
+from . import diagonal as _diagonal
 from ._shape_util import _fresh, _wrap, _write_out, inplace_of
+from .diagonal import diag, diag_embed, diagonal, trace  # noqa: F401
 from .indexing import _C10_NAMES
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "ger", "addmm", "baddbmm",
-           "einsum", "tril", "triu", "sort", "argsort", "msort", "topk"]
-TENSOR_METHODS = [n for n in __all__ if n != "einsum"] + ["tril_", "triu_"]
+           "einsum", "tensordot", "tril", "triu", "sort", "argsort", "msort", "topk"] + \
+    _diagonal.__all__
+TENSOR_METHODS = [n for n in __all__ if n not in ("einsum", "tensordot")] + ["tril_", "triu_"]
 METHOD_ALIASES = {"__matmul__": "matmul", "__rmatmul__": "_rmatmul"}
 
 _WIDEN = {np.dtype(np.float16)}
@@ -337,6 +340,33 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1,
     _same_dtype(a, b)
     res = _add_product(input, batch1, batch2, beta, alpha, _prod(a, b), BaddbmmBackward0)
     return _write_out(res, out)
+
+
+def tensordot(a: Tensor, b: Tensor, dims=2, out=None) -> Tensor:
+    """Sum-products over the last ``dims`` dims of ``a`` and the first of ``b`` (or over the
+    listed dims), as one matrix product."""
+    from .shape import permute, reshape
+    if isinstance(dims, (int, np.integer)):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        da = list(range(a._data.ndim - dims, a._data.ndim))
+        db = list(range(dims))
+    else:
+        da, db = ([d] if isinstance(d, int) else list(d) for d in dims)
+    da = [_wrap(d, a._data.ndim) for d in da]
+    db = [_wrap(d, b._data.ndim) for d in db]
+    for x, y in zip(da, db):
+        if a._data.shape[x] != b._data.shape[y]:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size "
+                               f"{a._data.shape[x]} in dim {x} and second has size "
+                               f"{b._data.shape[y]} in dim {y}")
+    free_a = [d for d in range(a._data.ndim) if d not in da]
+    free_b = [d for d in range(b._data.ndim) if d not in db]
+    k = int(np.prod([a._data.shape[d] for d in da]))
+    left = reshape(permute(a, free_a + da), (-1, k))
+    right = reshape(permute(b, db + free_b), (k, -1))
+    shape = [a._data.shape[d] for d in free_a] + [b._data.shape[d] for d in free_b]
+    return _write_out(reshape(mm(left, right), shape), out)
 
 
 # ---------------------------------------------------------------------- einsum

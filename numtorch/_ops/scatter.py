@@ -7,8 +7,10 @@ import numpy as np
 from ._shape_util import _fresh, _wrap, _write_out, inplace_of
 from ._util import GRAD, Node, Tensor, record
 
-__all__ = ["gather", "scatter", "scatter_add", "index_select"]
-TENSOR_METHODS = __all__ + ["scatter_", "scatter_add_"]
+__all__ = ["gather", "scatter", "scatter_add", "index_select", "index_add", "index_copy",
+           "index_fill", "take_along_dim"]
+TENSOR_METHODS = __all__ + ["scatter_", "scatter_add_", "index_add_", "index_copy_",
+                            "index_fill_"]
 
 _INT_KINDS = "iu"
 
@@ -214,3 +216,163 @@ def index_select(input: Tensor, dim: int, index: Tensor, *, out=None) -> Tensor:
 
 scatter_ = inplace_of(scatter, "scatter_")
 scatter_add_ = inplace_of(scatter_add, "scatter_add_")
+
+
+# ---------------------------------------------------------------------- index_add / fill / copy
+def _index_vector(fn: str, input: Tensor, dim: int, index: Tensor) -> tuple:
+    a = input._data
+    axis = _wrap(dim, a.ndim)
+    idx = index._data
+    if idx.ndim > 1:
+        raise IndexError(f"{fn}(): Index is supposed to be a vector")
+    if idx.dtype.kind not in _INT_KINDS:
+        raise RuntimeError(f"{fn}(): Expected dtype int32/int64 for index")
+    idx = idx.reshape(-1)
+    size = a.shape[axis] if a.ndim else 1
+    lowest = -size if fn == "index_fill" else 0         # index_fill wraps negative indices
+    if idx.size and (int(idx.max()) >= size or int(idx.min()) < lowest):
+        bad = int(idx[(idx >= size) | (idx < lowest)][0])
+        msg = f"index {bad} is out of bounds for dimension {axis} with size {size}"
+        if fn == "index_add":
+            raise RuntimeError(msg)
+        raise IndexError(f"index_copy_(): {msg}" if fn == "index_copy" else msg)
+    return axis, (slice(None),) * axis + (idx,)
+
+
+class IndexAddBackward0(Node):
+    __slots__ = ("key", "alpha", "src_shape", "dtype")
+
+    def backward(self, g):
+        gs = g if self.next_functions[0][0] is not None else None
+        gv = None
+        if self.next_functions[1][0] is not None:
+            gv = g[self.key].reshape(self.src_shape)
+            if self.alpha != 1:
+                gv = (gv * self.alpha).astype(self.dtype, copy=False)
+        return gs, gv
+
+
+class IndexCopyBackward0(Node):
+    __slots__ = ("key", "src_shape")
+
+    def backward(self, g):
+        gs = gv = None
+        if self.next_functions[0][0] is not None:
+            gs = g.copy()
+            gs[self.key] = 0
+        if len(self.next_functions) > 1 and self.next_functions[1][0] is not None:
+            gv = g[self.key].reshape(self.src_shape)
+        return (gs, gv) if len(self.next_functions) > 1 else (gs,)
+
+
+class IndexFillBackward0(IndexCopyBackward0):
+    __slots__ = ()
+
+
+class IndexFillBackward1(Node):
+    __slots__ = ("key",)
+
+    def backward(self, g):
+        gs = None
+        if self.next_functions[0][0] is not None:
+            gs = g.copy()
+            gs[self.key] = 0
+        gv = None
+        if self.next_functions[1][0] is not None:
+            gv = np.asarray(g[self.key].sum(), dtype=g.dtype)
+        return gs, gv
+
+
+def _source_matches(fn: str, a: np.ndarray, axis: int, n: int, src: np.ndarray) -> None:
+    want = a.shape[:axis] + (n,) + a.shape[axis + 1:]
+    if src.shape != want and not (a.ndim == 0 and src.size == n):
+        raise RuntimeError(f"{fn}(): Source/destination tensor must have same slice shapes. "
+                           f"Destination slice shape: {list(a.shape[:axis] + a.shape[axis + 1:])} "
+                           f"at dimension {axis} and source slice shape: "
+                           f"{list(src.shape[:axis] + src.shape[axis + 1:])} at dimension 0.")
+
+
+def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
+    """A copy of ``input`` with ``alpha * source`` added at positions ``index`` of ``dim``
+    (repeated positions accumulate)."""
+    a = input._data
+    axis, key = _index_vector("index_add", input, dim, index)
+    src = source._data
+    _source_matches("index_add", a, axis, key[-1].size, src)
+    res = a.copy()
+    np.add.at(res if res.ndim else res.reshape(1), key if a.ndim else (key[-1],),
+              (src if alpha == 1 else src * alpha).astype(a.dtype, copy=False))
+    out = _fresh(input, res)
+    if GRAD.enabled and (input._requires_grad or source._requires_grad):
+        node = IndexAddBackward0()
+        node.key, node.alpha, node.src_shape, node.dtype = key, alpha, src.shape, src.dtype
+        record(out, node, input, source)
+    return out
+
+
+def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
+    """A copy of ``input`` with the slices of ``source`` written at positions ``index`` of
+    ``dim``."""
+    a = input._data
+    axis, key = _index_vector("index_copy", input, dim, index)
+    src = source._data
+    _source_matches("index_copy", a, axis, key[-1].size, src)
+    res = a.copy()
+    res[key] = src.astype(a.dtype, copy=False)
+    out = _fresh(input, res)
+    if GRAD.enabled and (input._requires_grad or source._requires_grad):
+        node = IndexCopyBackward0()
+        node.key, node.src_shape = key, src.shape
+        record(out, node, input, source)
+    return out
+
+
+def index_fill(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
+    """A copy of ``input`` with ``value`` (a scalar or 0-d tensor) at positions ``index`` of
+    ``dim``."""
+    a = input._data
+    axis, key = _index_vector("index_fill", input, dim, index)
+    vt = value if isinstance(value, Tensor) else None
+    if vt is not None and vt._data.ndim:
+        raise RuntimeError("index_fill_ only supports a 0-dimensional value tensor, but got "
+                           f"tensor with {vt._data.ndim} dimension(s).")
+    res = a.copy()
+    res[key] = np.asarray(vt._data if vt is not None else value).astype(a.dtype)
+    out = _fresh(input, res)
+    if GRAD.enabled and (input._requires_grad or (vt is not None and vt._requires_grad)):
+        if vt is None:
+            node = IndexFillBackward0()
+            node.key, node.src_shape = key, None
+            record(out, node, input)
+        else:
+            node = IndexFillBackward1()
+            node.key = key
+            record(out, node, input, vt)
+    return out
+
+
+def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None, *,
+                   out=None) -> Tensor:
+    """Values of ``input`` at ``indices`` along ``dim`` (broadcast against each other apart
+    from ``dim``), or of the flattened input when ``dim`` is None."""
+    from .shape import expand, reshape
+    if dim is None:
+        return _write_out(gather(reshape(input, (-1,)), 0, reshape(indices, (-1,))), out)
+    a, i = input._data, indices._data
+    if a.ndim != i.ndim:
+        raise RuntimeError("torch.take_along_dim(): input and indices should have the same "
+                           f"number of dimensions, but got {a.ndim} dimensions for input, and "
+                           f"{i.ndim} dimensions for indices")
+    axis = _wrap(dim, a.ndim)
+    a_shape = list(np.broadcast_shapes(a.shape[:axis] + (1,) + a.shape[axis + 1:],
+                                       i.shape[:axis] + (1,) + i.shape[axis + 1:]))
+    i_shape = list(a_shape)
+    a_shape[axis], i_shape[axis] = a.shape[axis], i.shape[axis]
+    src = input if list(a.shape) == a_shape else expand(input, a_shape)
+    idx = indices if list(i.shape) == i_shape else expand(indices, i_shape)
+    return _write_out(gather(src, axis, idx), out)
+
+
+index_add_ = inplace_of(index_add, "index_add_")
+index_copy_ = inplace_of(index_copy, "index_copy_")
+index_fill_ = inplace_of(index_fill, "index_fill_")

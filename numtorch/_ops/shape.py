@@ -22,10 +22,10 @@ from .join import (cat, chunk, concat, concatenate, hstack, split, stack, unbind
 __all__ = ["reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "permute", "transpose",
            "swapaxes", "swapdims", "t", "narrow", "select", "split", "chunk", "unbind", "cat",
            "concat", "concatenate", "stack", "hstack", "vstack", "flip", "roll", "clone",
-           "movedim", "moveaxis", "adjoint"]
+           "movedim", "moveaxis", "adjoint", "ravel", "tensor_split"]
 TENSOR_METHODS = [n for n in __all__ if n not in ("cat", "concat", "concatenate", "stack",
                                                    "hstack", "vstack")] + [
-    "view", "view_as", "reshape_as", "expand", "expand_as", "repeat", "contiguous"]
+    "view", "view_as", "reshape_as", "expand", "expand_as", "repeat", "contiguous", "unfold"]
 METHOD_ALIASES: dict = {}
 
 
@@ -558,6 +558,69 @@ def roll(input: Tensor, shifts, dims=None) -> Tensor:
     return out
 
 
+def ravel(input: Tensor) -> Tensor:
+    """The elements as a 1-D tensor (a view when contiguous, else of a contiguous copy)."""
+    return view(contiguous(input), (-1,))
+
+
+def tensor_split(input: Tensor, indices_or_sections, dim: int = 0) -> tuple:
+    """Views splitting ``dim`` into ``n`` near-equal parts (the first ``size % n`` one longer),
+    or at the given indices."""
+    a = input._data
+    d = _wrap(dim, a.ndim)
+    size = a.shape[d]
+    if isinstance(indices_or_sections, Tensor) and indices_or_sections._data.ndim == 0:
+        indices_or_sections = int(indices_or_sections)
+    if isinstance(indices_or_sections, (int, np.integer)):
+        n = int(indices_or_sections)
+        if n <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {n}")
+        small, extra = divmod(size, n)
+        bounds = [i * small + min(i, extra) for i in range(n + 1)]
+    else:
+        cuts = [int(i) for i in indices_or_sections]
+        bounds = [0] + cuts + [size]
+    parts = []
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        lo, hi = min(max(lo, 0), size), min(max(hi, 0), size)
+        parts.append(narrow(input, d, lo, max(hi - lo, 0)))
+    return tuple(parts)
+
+
+class UnfoldBackward0(Node):
+    __slots__ = ("shape", "axis", "size", "step")
+
+    def backward(self, g):
+        out = np.zeros(self.shape, dtype=g.dtype)
+        n = g.shape[self.axis]
+        pre = (slice(None),) * self.axis
+        for k in range(self.size):          # one vectorised add per window offset
+            out[pre + (slice(k, k + self.step * (n - 1) + 1, self.step),)] += g[..., k]
+        return (out,)
+
+
+def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
+    """A read-only view of all windows of ``size`` along ``dimension`` taken every ``step``;
+    the window becomes a new last dimension."""
+    a = input._data
+    d = _wrap(dimension, a.ndim)
+    length = a.shape[d] if a.ndim else 1
+    if size > length:
+        raise RuntimeError(f"maximum size for tensor at dimension {d} is {length} but size is "
+                           f"{size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    src = a if a.ndim else a.reshape(1)
+    windows = np.lib.stride_tricks.sliding_window_view(src, size, axis=d)
+    windows = windows[(slice(None),) * d + (slice(None, None, step),)]
+    out = _view(input, windows if a.ndim else windows.reshape(windows.shape[1:]))
+    if GRAD.enabled and input._requires_grad:
+        node = UnfoldBackward0()
+        node.shape, node.axis, node.size, node.step = a.shape, d, size, step
+        record(out, node, input)
+    return out
+
+
 def clone(input: Tensor, *, memory_format=None) -> Tensor:
     """A copy with its own memory, recorded for autograd."""
     out = _fresh(input, input._data.copy())
@@ -574,3 +637,10 @@ def contiguous(input: Tensor, memory_format=None) -> Tensor:
 
 
 install_properties(Tensor)
+
+
+from . import repeat as _repeat  # noqa: E402  (it builds on the ops above)
+
+__all__ += _repeat.__all__
+TENSOR_METHODS += _repeat.TENSOR_METHODS
+globals().update({n: getattr(_repeat, n) for n in _repeat.__all__})
