@@ -55,7 +55,8 @@ def copy_into(target: Tensor, source: Tensor) -> None:
 
 def parse_module_to(args: tuple, kwargs: dict) -> tuple[Any, Any]:
     """``(device, dtype)`` from ``Module.to``'s arguments (``non_blocking`` and
-    ``memory_format`` accepted and ignored), with torch's errors."""
+    ``memory_format`` accepted and ignored), with torch's errors and its warning for complex
+    dtypes."""
     if "copy" in kwargs:
         raise RuntimeError(".to() does not accept copy argument")
     kwargs = {k: v for k, v in kwargs.items() if k not in ("non_blocking", "memory_format")}
@@ -66,6 +67,16 @@ def parse_module_to(args: tuple, kwargs: dict) -> tuple[Any, Any]:
         if not cuda.is_available():
             raise RuntimeError("Cannot access accelerator device when none is available.")
     device, dtype, _ = _parse_to(args, kwargs)
+    if dtype is not None:
+        if not (dtype.is_floating_point or dtype.is_complex):
+            raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but got "
+                            f"desired dtype={dtype}")
+        if dtype.is_complex:
+            warnings.warn("Complex modules are a new feature under active development whose "
+                          "design may change, and some modules might not work as expected when "
+                          "using complex tensors as parameters or buffers. Please file an issue "
+                          "at https://github.com/pytorch/pytorch/issues/new?template=bug-report."
+                          "yml if a complex module does not work as expected.", stacklevel=3)
     return device, dtype
 
 
