@@ -170,3 +170,15 @@ def test_other_functional_activations_are_exported(name, kw):
         y.backward(T.tensor(rand(3, 5, seed=2)))
         return y, x.grad
     body()
+
+
+def test_relu_underscore_and_leaky_relu_underscore():
+    @differential(check_grad_fn=True)
+    def body(T):
+        x = T.tensor(rand(3, 4), requires_grad=True)
+        a, b = x * 1, x * 2
+        ra = T.nn.functional.relu_(a)
+        rb = T.nn.functional.leaky_relu_(b, 0.3)
+        (ra.sum() + rb.sum()).backward()
+        return ra is a, rb is b, ra, rb, x.grad
+    body()

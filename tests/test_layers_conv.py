@@ -164,3 +164,20 @@ def test_conv_weight_grad_when_columns_are_rebuilt(monkeypatch):
     monkeypatch.setattr(conv_impl, "_KEEP_COLS_BYTES", 0)
     check_layer(lambda T: T.nn.Conv2d(4, 6, 3, stride=2, padding=1, groups=2), [rand(2, 4, 9, 8)])
     check_layer(lambda T: T.nn.Conv1d(3, 4, 3), [rand(2, 3, 10)])
+
+
+def test_functional_forms_directly():
+    @differential(check_grad_fn=True, atol=1e-5)
+    def body(T):
+        F = T.nn.functional
+        x1 = T.tensor(rand(2, 4, 9), requires_grad=True)
+        w1 = T.tensor(rand(6, 2, 3), requires_grad=True)
+        x2 = T.tensor(rand(2, 4, 5, 5), requires_grad=True)
+        wt = T.tensor(rand(4, 3, 2, 2), requires_grad=True)
+        outs = [F.conv1d(x1, w1, None, 2, 1, 1, 2), F.conv_transpose2d(x2, wt, None, 2, 1, 1),
+                F.conv_transpose1d(x1, T.tensor(rand(4, 2, 3)), stride=2)]
+        sum(o.sum() for o in outs).backward()
+        return outs, x1.grad, w1.grad, x2.grad, wt.grad
+    body()
+    compare(lambda T: T.nn.functional.conv_transpose2d(T.ones(1, 3, 4, 4), T.ones(4, 2, 3, 3)),
+            match_message=True)

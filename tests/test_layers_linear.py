@@ -106,3 +106,12 @@ def test_linear_no_grad_records_nothing():
             y = m(T.ones(4, 3))
         return y.requires_grad, y.grad_fn is None
     body()
+
+
+@pytest.mark.parametrize("case", [
+    lambda T: T.nn.functional.bilinear(T.ones(2, 3), T.ones(2, 4), T.ones(5, 3, 3)),
+    lambda T: T.nn.functional.bilinear(T.ones(2, 2), T.ones(2, 4), T.ones(5, 3, 4)),
+    lambda T: T.nn.functional.bilinear(T.ones(2, 3), T.ones(3, 4), T.ones(5, 3, 4)),
+])
+def test_bilinear_error_types(case):
+    compare(case)
