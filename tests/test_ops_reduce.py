@@ -283,3 +283,13 @@ def test_complex_reductions():
         return (z.sum(), z.mean(0), z.prod(), z.cumsum(1), z.norm(), z.var(), z.std(1),
                 T.var_mean(z), T.std_mean(z, 0))
     compare(body)
+
+
+def test_empty_inputs():
+    def body(T):
+        e = T.ones(0, 3)
+        return (e.sum(0), e.mean(0), e.prod(0), e.amax(1), e.max(1), e.argmax(1), e.logsumexp(0),
+                e.norm(dim=0), e.var(0), e.cumsum(0), e.softmax(0), e.log_softmax(1), e.all(0),
+                e.any(1), e + T.ones(3), e.exp(), e.median(1), e.count_nonzero(0), e.std(),
+                T.tensor([]).var(), e.norm(float("inf"), dim=1))
+    compare(body)

@@ -655,6 +655,8 @@ def _softmax_common(input: Tensor, dim, dtype, name: str, log: bool) -> Tensor:
     xw = _work(x)
     if x.ndim == 0:
         r = np.zeros_like(xw) if log else np.ones_like(xw)
+    elif x.size == 0:
+        r = xw.copy()
     else:
         m = xw.max(axis=axis, keepdims=True)
         m = np.where(np.isfinite(m), m, 0)
