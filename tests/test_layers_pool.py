@@ -124,6 +124,12 @@ def test_structure(factory):
     lambda T: T.nn.functional.max_pool2d(T.ones(2, 3, 2, 2), 3),
     lambda T: T.nn.functional.max_pool2d(T.ones(5, 5), 3),
     lambda T: T.nn.functional.avg_pool2d(T.ones(2, 3, 5, 5), 3, padding=2),
+    lambda T: T.nn.functional.max_pool2d(T.ones(1, 1, 4, 4), 2, stride=0),
+    lambda T: T.nn.functional.max_pool2d(T.ones(1, 1, 4, 4), 2, stride=-1),
+    lambda T: T.nn.functional.max_pool2d(T.ones(1, 1, 4, 4), 0, stride=1),
+    lambda T: T.nn.functional.max_pool2d(T.ones(1, 1, 4, 4), 2, dilation=0),
+    lambda T: T.nn.functional.avg_pool2d(T.ones(1, 1, 4, 4), 2, stride=-1),
+    lambda T: T.nn.functional.adaptive_avg_pool2d(T.ones(4), 2),
 ])
 def test_pool_errors(case):
     compare(case, match_message=True)

@@ -30,9 +30,16 @@ def _pool_args(kernel_size, stride, padding, dilation, name: str):
         tuple_arg(stride, 2, "stride")
     p = tuple_arg(padding, 2, "padding")
     d = tuple_arg(dilation, 2, "dilation")
-    if any(v <= 0 for v in s):
-        raise RuntimeError(f"{name}: stride should be greater than zero, but got strideH: "
-                           f"{s[0]} strideW: {s[1]}")
+    if 0 in s:
+        raise RuntimeError("stride should not be zero")
+    if any(v <= 0 for v in k):
+        raise RuntimeError(f"kernel size should be greater than zero, but got kH: {k[0]} kW: "
+                           f"{k[1]}")
+    if any(v < 0 for v in s):
+        raise RuntimeError(f"stride should be greater than zero, but got dH: {s[0]} dW: {s[1]}")
+    if any(v <= 0 for v in d):
+        raise RuntimeError(f"dilation should be greater than zero, but got dilationH: {d[0]} "
+                           f"dilationW: {d[1]}")
     for pi, ki, di in zip(p, k, d):
         if pi > (di * (ki - 1) + 1) // 2:
             raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
