@@ -251,3 +251,56 @@ def test_containers_round_trip_state(T):
     sd = OrderedDict((k, v + 1) for k, v in model.state_dict().items())
     result = model.load_state_dict(sd)
     return repr(result), model.state_dict(), repr(model)
+
+
+# ------------------------------------------------------------------ random edit sequences
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+edits = st.lists(st.tuples(
+    st.sampled_from(["append", "insert", "extend", "pop", "del", "del_slice", "setitem",
+                     "iadd", "imul", "slice"]),
+    st.integers(-6, 6), st.integers(-6, 6)), max_size=10)
+
+
+def edit(T, container, op: str, i: int, j: int):
+    """One list-style edit of a Sequential or ModuleList; returns what it raised, if any."""
+    Act = zoo(T)["Act"]
+    try:
+        if op == "append":
+            container.append(zoo(T)["Affine"](1, abs(i) + 1))
+        elif op == "insert":
+            container.insert(i, Act())
+        elif op == "extend":
+            container.extend([Act() for _ in range(abs(j) % 3)])
+        elif op == "pop":
+            container.pop(i)
+        elif op == "del":
+            del container[i]
+        elif op == "del_slice":
+            del container[i:j]
+        elif op == "setitem":
+            container[i] = zoo(T)["Affine"](2, 2)
+        elif op == "iadd":
+            container += type(container)([Act()])
+        elif op == "imul" and isinstance(container, T.nn.Sequential):
+            container *= abs(j) % 3 + 1
+        elif op == "slice":
+            return ("slice", list(container[i:j].state_dict()))
+    except Exception as exc:  # noqa: BLE001 - the error is part of what is compared
+        return type(exc).__name__, str(exc).replace("numtorch.", "torch.")
+    return None
+
+
+@settings(max_examples=120, deadline=None, derandomize=True)
+@given(edits, st.sampled_from(["Sequential", "ModuleList"]))
+def test_random_edit_sequences_match_torch(ops, kind):
+    def body(T):
+        container = getattr(T.nn, kind)([zoo(T)["Affine"](1, k + 1) for k in range(3)]) \
+            if kind == "ModuleList" else T.nn.Sequential(*[zoo(T)["Affine"](1, k + 1)
+                                                         for k in range(3)])
+        results = [edit(T, container, *op) for op in ops]
+        return (results, list(container.state_dict()), repr(container), len(container),
+                [type(m).__name__ for m in container],
+                [n for n, _ in container.named_modules(remove_duplicate=False)])
+    compare(body)
