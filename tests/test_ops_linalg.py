@@ -400,3 +400,13 @@ DIAG_ERRORS = [
 @pytest.mark.parametrize("k", range(len(DIAG_ERRORS)))
 def test_diagonal_errors(k):
     compare(DIAG_ERRORS[k], match_message=True)
+
+
+@pytest.mark.parametrize("k", range(4))
+def test_matmul_operand_types(k):
+    def body(T):
+        x = T.ones(2, 2)
+        arr = np.ones((2, 2), dtype=np.float32)
+        return [lambda: arr @ x, lambda: x @ [[1.0, 2.0], [3.0, 4.0]], lambda: T.matmul(x, 3),
+                lambda: x @ arr][k]()
+    compare(body, match_message=True)

@@ -21,7 +21,7 @@ __all__ = ["matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "ger", "addmm",
            "einsum", "tensordot", "tril", "triu", "sort", "argsort", "msort", "topk"] + \
     _diagonal.__all__
 TENSOR_METHODS = [n for n in __all__ if n not in ("einsum", "tensordot")] + ["tril_", "triu_"]
-METHOD_ALIASES = {"__matmul__": "matmul", "__rmatmul__": "_rmatmul"}
+METHOD_ALIASES = {"__matmul__": "_matmul_operator", "__rmatmul__": "_rmatmul"}
 
 _WIDEN = {np.dtype(np.float16)}
 try:
@@ -163,6 +163,8 @@ def _matmul_error(a: np.ndarray, b: np.ndarray) -> RuntimeError:
 def matmul(input: Tensor, other: Tensor, *, out=None) -> Tensor:
     """The matrix product with torch's rules for every rank: 1-D operands are vectors, leading
     dimensions are batch dimensions and broadcast."""
+    if type(input) is not Tensor or type(other) is not Tensor:
+        _check_tensors("matmul", ("input", input), ("other", other))
     a, b = input._data, other._data
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
@@ -177,8 +179,27 @@ def matmul(input: Tensor, other: Tensor, *, out=None) -> Tensor:
     return _write_out(res, out)
 
 
-def _rmatmul(self: Tensor, other) -> Tensor:
-    return matmul(other, self)
+def _matmul_operator(self: Tensor, other):
+    """``self @ other``: tensors and NumPy arrays; anything else is Python's TypeError."""
+    if isinstance(other, Tensor):
+        return matmul(self, other)
+    if isinstance(other, np.ndarray):
+        from .creation import as_tensor
+        return matmul(self, as_tensor(other))
+    return NotImplemented
+
+
+def _rmatmul(self: Tensor, other):
+    if isinstance(other, Tensor):
+        return matmul(other, self)
+    return NotImplemented
+
+
+def _check_tensors(fn: str, *args) -> None:
+    for pos, (name, t) in enumerate(args, 1):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{fn}(): argument '{name}' (position {pos}) must be Tensor, not "
+                            f"{type(t).__name__}")
 
 
 def mm(input: Tensor, mat2: Tensor, *, out=None) -> Tensor:
