@@ -39,18 +39,19 @@ class Node:
     Nodes with several outputs set ``num_outputs`` and take one gradient argument per output.
     """
 
-    __slots__ = ("next_functions", "_saved", "_versions", "_freed", "_pre_hooks", "_hooks",
-                 "_retained", "_seq", "__weakref__", "__dict__")
+    __slots__ = ("next_functions", "_saved", "_versions", "_freed", "_seq", "__weakref__",
+                 "__dict__")
     num_outputs = 1
+    # hooks are rare: class-level None until registered (then stored in the instance dict)
+    _pre_hooks = None
+    _hooks = None
+    _retained = None
 
     def __init__(self, next_functions: tuple = ()) -> None:
         self._seq = next(_SEQUENCE)
         self.next_functions = next_functions
         self._saved = None
         self._freed = False
-        self._pre_hooks = None
-        self._hooks = None
-        self._retained = None
 
     def name(self) -> str:
         """The node's type name, as torch prints it (``MulBackward0``)."""
