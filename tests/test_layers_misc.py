@@ -195,3 +195,15 @@ def test_pad(pad, shape, kw, dtype):
 ])
 def test_pad_errors(case):
     compare(case, match_message=True)
+
+
+def test_layers_build_on_meta_device():
+    @differential
+    def body(T):
+        layers = [T.nn.Linear(3, 2, device="meta"), T.nn.Conv2d(1, 2, 3, device="meta"),
+                  T.nn.BatchNorm2d(3, device="meta"), T.nn.LayerNorm(3, device="meta"),
+                  T.nn.Embedding(5, 3, padding_idx=0, device="meta"),
+                  T.nn.PReLU(device="meta")]
+        return [[(n, str(t.device), tuple(t.shape)) for n, t in m.state_dict().items()]
+                for m in layers]
+    body()

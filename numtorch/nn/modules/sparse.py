@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ... import _ops
+from ..._device import META
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 from .. import functional as F
@@ -54,7 +55,7 @@ class Embedding(Module):
         self._fill_padding_idx_with_zero()
 
     def _fill_padding_idx_with_zero(self) -> None:
-        if self.padding_idx is not None:
+        if self.padding_idx is not None and self.weight._device is not META:
             with no_grad():
                 self.weight._data[self.padding_idx] = 0
                 self.weight._bump()
