@@ -590,7 +590,7 @@ class Tensor:
             return memo[id(self)]
         new = object.__new__(type(self))
         new.__dict__.update({k: v for k, v in self.__dict__.items()
-                             if k not in ("_data", "_grad", "_accum", "_vc", "_hooks")})
+                             if k not in _NOT_DEEPCOPIED})
         new._data = self._data.copy()
         new._vc = None
         new._accum = None
@@ -636,6 +636,9 @@ def _check_assigned_grad(t: "Tensor", value) -> None:
             f"attempting to assign a gradient of size '{list(value._data.shape)}' to a tensor of "
             f"size '{list(t._data.shape)}'. Please ensure that the gradient and the tensor are "
             "the same size")
+
+
+_NOT_DEEPCOPIED = frozenset(("_data", "_grad", "_accum", "_vc", "_hooks", "_post_acc_hooks"))
 
 
 def _meta_copy_error() -> NotImplementedError:
