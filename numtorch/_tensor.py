@@ -246,14 +246,15 @@ class Tensor:
         self._grad = None
 
     def _grad_accumulator(self):
+        """This leaf's AccumulateGrad node; the tensor keeps only a weak reference, so the node
+        (which references the tensor) lives exactly as long as some graph uses it."""
         if self.grad_fn is not None or not self._requires_grad:
             return None
-        acc = self._accum
+        ref = self._accum
+        acc = None if ref is None else ref()
         if acc is None:
-            acc = self._accum = AccumulateGrad(self)
-            if self._hooks:
-                for hook in self._hooks:
-                    acc._add_tensor_hook(0, hook)
+            acc = AccumulateGrad(self)
+            self._accum = weakref.ref(acc)
         return acc
 
     def retain_grad(self) -> None:
@@ -279,7 +280,9 @@ class Tensor:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is not None:
             return self.grad_fn._add_tensor_hook(self._output_nr, hook)
-        return self._grad_accumulator()._add_tensor_hook(0, hook)
+        if self._hooks is None:
+            self._hooks = {}
+        return RemovableHandle.add(self._hooks, (0, hook))
 
     def backward(self, gradient=None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs=None) -> None:
@@ -683,7 +686,8 @@ def edge(t: Tensor) -> tuple:
     if fn is not None:
         return (fn, t._output_nr)
     if t._requires_grad:
-        acc = t._accum
+        ref = t._accum
+        acc = None if ref is None else ref()
         if acc is None:
             acc = t._grad_accumulator()
         return (acc, 0)

@@ -166,6 +166,17 @@ class AccumulateGrad(Node):
         self._seq = -self._seq - 1  # sinks run after every other node
         self.variable = variable
 
+    @property
+    def _pre_hooks(self):
+        """The leaf's tensor hooks live on the tensor (this node may be rebuilt)."""
+        return self.variable._hooks
+
+    def _add_tensor_hook(self, output_nr, hook) -> "RemovableHandle":
+        t = self.variable
+        if t._hooks is None:
+            t._hooks = {}
+        return RemovableHandle.add(t._hooks, (output_nr, hook))
+
     def name(self) -> str:
         return "torch::autograd::AccumulateGrad"
 
