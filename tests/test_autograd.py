@@ -807,3 +807,27 @@ def test_functional_jacobian_and_vjp(T):
     out, v = T.autograd.functional.vjp(lambda a: (a * 3).sum(), x)
     out2, v2 = T.autograd.functional.vjp(lambda a, b: a * b, (x, w), T.ones(2, dtype=T.float64))
     return jac, single, out, v, out2, v2, x.requires_grad
+
+
+def test_leaves_and_graphs_form_no_reference_cycles():
+    import gc
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(20):
+            x = numtorch.tensor([1.0, 2.0], requires_grad=True)
+            x.register_hook(lambda g: g)
+            (x * x).sum().backward()
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+
+
+@differential
+def test_leaf_hooks_survive_across_graphs(T):
+    x = _x(T)
+    x.register_hook(lambda g: g * 10)
+    (x * 2).sum().backward()
+    first = x.grad.clone()
+    (x * 3).sum().backward()
+    return first, x.grad
