@@ -554,3 +554,25 @@ INDEX_OP_ERRORS = [
 @pytest.mark.parametrize("k", range(len(INDEX_OP_ERRORS)))
 def test_index_op_errors(k):
     compare(INDEX_OP_ERRORS[k], match_message=k in (1, 2, 3, 4, 5))
+
+
+@pytest.mark.parametrize("k", range(5))
+def test_in_place_changes_through_views_rewrite_the_base_history(k):
+    def body(T):
+        x = T.tensor(np.random.default_rng(0).standard_normal((3, 4)), requires_grad=True)
+        w = T.tensor(np.random.default_rng(1).standard_normal(2), requires_grad=True)
+        h = x * 2
+        view = [lambda: h[1], lambda: h[:, 1:3], lambda: h.t()[2], lambda: h[0], lambda: h[1:]][k]()
+        if k == 0:
+            view[1:3] = w * 3
+        elif k == 1:
+            view.masked_fill_(view > 0, 0.5)
+        elif k == 2:
+            view[[0, 2]] = w
+        elif k == 3:
+            view.index_add_(0, T.tensor([3, 3]), w)
+        else:
+            view.tril_()
+        weighted_backward(T, h)
+        return h, view, x.grad, w.grad
+    compare(body, check_grad_fn=True)

@@ -8,7 +8,7 @@ import numpy as np
 
 from .._device import CPU
 from .._tensor import Tensor
-from ._util import GRAD, check_inplace, finish_inplace
+from ._util import apply_inplace
 
 _NEW = object.__new__
 _index = operator.index
@@ -107,39 +107,18 @@ def _write_out(res: Tensor, out) -> Tensor:
     return _out(res, out)
 
 
-def refuse_view_inplace(base: Tensor) -> None:
-    """Raise for a recorded in-place change of a view: torch's error for views of leaves that
-    require grad; numtorch's own where torch would rewrite the base's history instead."""
-    if base._requires_grad and base.grad_fn is None:
-        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
-                           "in-place operation.")
-    from .elementwise import _refuse_view_inplace
-    _refuse_view_inplace()
-
-
 def inplace_of(op, name: str):
-    """The in-place method ``name`` of an out-of-place ``op``: refuses leaves that require grad
-    and views of tensors that require grad, records the op when needed, bumps the version."""
-    def method(self: Tensor, *args, **kwargs) -> Tensor:
-        others = any(isinstance(v, Tensor) and v._requires_grad
-                     for v in list(args) + list(kwargs.values()))
-        grad = check_inplace(self) or (GRAD.enabled and others)
-        if grad and self._base is not None:
-            refuse_view_inplace(self._base)
-        if grad:
-            from .elementwise import _snapshot
-            res = op(_snapshot(self), *args, **kwargs)
-        else:
-            prev = GRAD.enabled
-            GRAD.enabled = False
-            try:
-                res = op(self, *args, **kwargs)
-            finally:
-                GRAD.enabled = prev
-        if res._data.shape != self._data.shape:
-            raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the "
+    """The in-place method ``name`` of an out-of-place ``op`` (torch's leaf/dtype errors, version
+    bump, history adopted; on a view the base's history is rewritten as torch's CopySlices)."""
+    def checked(x: Tensor, *args, **kwargs) -> Tensor:
+        res = op(x, *args, **kwargs)
+        if res._data.shape != x._data.shape:
+            raise RuntimeError(f"output with shape {list(x._data.shape)} doesn't match the "
                                f"broadcast shape {list(res._data.shape)}")
-        return finish_inplace(self, res)
+        return res
+
+    def method(self: Tensor, *args, **kwargs) -> Tensor:
+        return apply_inplace(self, checked, *args, **kwargs)
     method.__name__ = name
     method.__doc__ = f"In-place :func:`{op.__name__}`; returns self."
     return method

@@ -8,8 +8,8 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import _NP2DT, Tensor, edge
-from ._shape_util import _fresh, _view, inplace_of, refuse_view_inplace
-from ._util import GRAD, Node, record, unbroadcast
+from ._shape_util import _fresh, _view, inplace_of
+from ._util import GRAD, Node, check_view_inplace, rebase_view, record, unbroadcast
 from . import scatter as _scatter
 
 __all__ = ["where", "nonzero", "argwhere", "masked_fill", "masked_select", "take"] + \
@@ -382,8 +382,7 @@ def setitem(self: Tensor, key, value) -> None:
     if grad:
         if self._requires_grad and self.grad_fn is None:
             raise RuntimeError(_LEAF_INPLACE if advanced else _LEAF_VIEW_INPLACE)
-        if self._base is not None:
-            refuse_view_inplace(self._base)
+        geometry = check_view_inplace(self) if self._base is not None else None
         prev_edge = edge(self)
     if not a.flags.writeable:
         raise RuntimeError("unsupported operation: more than one element of the written-to "
@@ -410,6 +409,8 @@ def setitem(self: Tensor, key, value) -> None:
         self.grad_fn = node
         self._output_nr = 0
         self._requires_grad = True
+        if geometry is not None:        # a view: the base's history is rewritten too
+            rebase_view(self, node, geometry)
 
 
 def _views_first(shape: tuple, np_key: tuple) -> bool:
