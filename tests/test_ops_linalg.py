@@ -410,3 +410,16 @@ def test_matmul_operand_types(k):
         return [lambda: arr @ x, lambda: x @ [[1.0, 2.0], [3.0, 4.0]], lambda: T.matmul(x, 3),
                 lambda: x @ arr][k]()
     compare(body, match_message=True)
+
+
+@pytest.mark.parametrize("sa,sb", MATMUL_SHAPES, ids=str)
+def test_matmul_on_the_meta_device_has_shapes_only(sa, sb):
+    def body(T):
+        a = T.empty(sa, device="meta", requires_grad=True)
+        b = T.empty(sb, device="meta")
+        out = a @ b
+        return out, out.device, out.clone(), out.t().contiguous() if out.ndim == 2 else out
+    compare(body)
+    import numtorch
+    big = numtorch.empty(4096, 4096, device="meta")
+    assert (big @ big)._data.strides == (0, 0)        # no data computed or stored

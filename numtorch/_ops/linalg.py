@@ -10,6 +10,7 @@ import string
 
 import numpy as np
 
+from .._device import META
 from .._tensor import _NP2DT, Tensor
 from ._util import GRAD, Node, record, unbroadcast
 from . import diagonal as _diagonal
@@ -171,7 +172,10 @@ def matmul(input: Tensor, other: Tensor, *, out=None) -> Tensor:
                            f"{a.ndim}D and {b.ndim}D")
     _same_dtype(a, b)
     try:
-        res = _prod(a, b)
+        if input._device is META or other._device is META:
+            res = _meta_product(a, b)
+        else:
+            res = _prod(a, b)
     except ValueError:
         raise _matmul_error(a, b) from None
     node_cls = _RANK_NODES.get((a.ndim, b.ndim)) or _batched_node(a, b)
@@ -187,6 +191,20 @@ def _matmul_operator(self: Tensor, other):
         from .creation import as_tensor
         return matmul(self, as_tensor(other))
     return NotImplemented
+
+
+def _meta_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """A data-free (zero-strided) array shaped like ``a @ b``; ValueError when they don't fit."""
+    a2 = a.shape if a.ndim > 1 else (1,) + a.shape
+    b2 = b.shape if b.ndim > 1 else b.shape + (1,)
+    if a2[-1] != b2[-2]:
+        raise ValueError("inner dimensions differ")
+    shape = np.broadcast_shapes(a2[:-2], b2[:-2]) + (a2[-2], b2[-1])
+    if b.ndim == 1:
+        shape = shape[:-1]
+    if a.ndim == 1:
+        shape = shape[:-2] + shape[-1:] if b.ndim > 1 else shape[:-1]
+    return np.broadcast_to(np.zeros((), dtype=a.dtype), shape)
 
 
 def _rmatmul(self: Tensor, other):

@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 from .. import _dtype as D
+from .._device import META
 from .._tensor import Tensor
 from ._shape_util import (_dim_error, _fresh, _index, _reshaped_view, _size_args, _view, _wrap,
                           infer_size)
@@ -623,7 +624,9 @@ def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
 
 def clone(input: Tensor, *, memory_format=None) -> Tensor:
     """A copy with its own memory, recorded for autograd."""
-    out = _fresh(input, input._data.copy())
+    a = input._data
+    out = _fresh(input, a.copy() if input._device is not META else
+                 np.broadcast_to(np.zeros((), dtype=a.dtype), a.shape))
     if GRAD.enabled and input._requires_grad:
         record(out, CloneBackward0(), input)
     return out
