@@ -9,7 +9,7 @@ from .. import _dtype as D
 from .._device import CPU
 from .._tensor import Tensor, edge, _NP2DT
 from ..autograd import grad_mode
-from ..autograd.graph import _SEQUENCE, Node
+from ..autograd.graph import _SEQUENCE, Node, saved_output
 
 __all__ = ["GRAD", "Node", "Tensor", "wrap", "record", "unbroadcast", "binary_operands",
            "as_tensor_arg", "float_array", "check_inplace", "finish_inplace", "NP2DT",
@@ -48,6 +48,12 @@ def record(out: Tensor, node: Node, *inputs: Tensor) -> Tensor:
         node.next_functions = tuple([edge(t) for t in inputs])
     node._seq = next(_SEQUENCE)  # newer than its inputs' nodes, whenever it was created
     out.grad_fn = node
+    saved = node._saved
+    if saved:
+        for s in saved:
+            if s is out:  # keep an alias, or node and output would form a reference cycle
+                node._saved = tuple([saved_output(s) if s is out else s for s in saved])
+                break
     out._requires_grad = True
     return out
 

@@ -123,7 +123,8 @@ class Node:
 
 
 def _modified_message(node: Node, t, version: int) -> str:
-    producer = t.grad_fn.name() if t.grad_fn is not None else "a leaf"
+    producer = t.grad_fn.name() if t.grad_fn is not None else \
+        getattr(t, "_saved_from", None) or "a leaf"
     return ("one of the variables needed for gradient computation has been modified by an inplace "
             f"operation: [{t.type()} {list(t.shape)}], which is output {t._output_nr} of "
             f"{producer}, is at version {t._version}; expected version {version} instead. Hint: "
@@ -198,6 +199,17 @@ def _tensor(arr):
         from .._tensor import _from_array
         _wrap = _from_array
     return _wrap(arr)
+
+
+def saved_output(t):
+    """What a node keeps of its own output: an alias sharing data and version counter but not
+    ``grad_fn`` (so output and node do not reference each other)."""
+    alias = _tensor(t._data)
+    if t._device is not alias._device:
+        alias._device = t._device
+    alias._vc = t._shared_vc()
+    alias._saved_from = t.grad_fn.name() if t.grad_fn is not None else None
+    return alias
 
 
 def _tensors(grads) -> tuple:
