@@ -831,3 +831,27 @@ def test_leaf_hooks_survive_across_graphs(T):
     first = x.grad.clone()
     (x * 3).sum().backward()
     return first, x.grad
+
+
+def test_saved_outputs_form_no_reference_cycles():
+    import gc
+    gc.collect()
+    gc.disable()
+    try:
+        x = numtorch.tensor([1.0, 2.0], requires_grad=True)
+        for _ in range(10):
+            y = x.exp().sigmoid().tanh()
+        del y
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+
+
+@differential(match_message=True)
+def test_saved_output_modified_in_place_names_producer(T):
+    x = _x(T)
+    y = x.exp()
+    z = y.sum() * 1
+    w = (y * 1).sum()
+    y.add_(1)
+    (z + w).backward()
