@@ -7,7 +7,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import grad_mode
-from .graph import _SEQUENCE, Node
+from .graph import _SEQUENCE, Node, saved_output
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable"]
 
@@ -215,5 +215,8 @@ def _record(cls, node: BackwardCFunction, args: tuple, outputs):
     if to_save:
         node._saved_mask = tuple(t is not None for t in to_save)
         node.save(*[t for t in to_save if t is not None])
+        own = {id(o) for o in result if isinstance(o, Tensor) and o.grad_fn is node}
+        if own:  # aliases for saved outputs: no node <-> output reference cycle
+            node._saved = tuple(saved_output(t) if id(t) in own else t for t in node._saved)
         node._to_save = ()
     return tuple(result) if is_tuple else result[0]
