@@ -150,3 +150,24 @@ def test_random_tensors(seed):
         vals = vals + 1j * rng.standard_normal(shape) * scale
     requires_grad = dtype.startswith(("float", "bfloat")) and rng.random() < 0.3
     _check(lambda T: T.tensor(vals, dtype=getattr(T, dtype), requires_grad=requires_grad))
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_tensors_with_options(seed):
+    rng = np.random.default_rng(2000 + seed)
+    opts = dict(precision=int(rng.integers(1, 7)), linewidth=int(rng.integers(30, 120)),
+                threshold=int(rng.integers(5, 200)), edgeitems=int(rng.integers(1, 4)))
+    shape = tuple(int(s) for s in rng.integers(1, 12, size=int(rng.integers(1, 4))))
+    vals = rng.standard_normal(shape) * 10.0 ** rng.integers(-3, 5)
+    dtype = str(rng.choice(["float32", "float64", "complex64", "int64"]))
+    if dtype == "int64":
+        vals = np.round(vals * 100).astype(np.int64)
+    elif dtype == "complex64":
+        vals = vals + 1j * rng.standard_normal(shape)
+    try:
+        torch.set_printoptions(**opts)
+        numtorch.set_printoptions(**opts)
+        _check(lambda T: T.tensor(vals, dtype=getattr(T, dtype)))
+    finally:
+        torch.set_printoptions(profile="default")
+        numtorch.set_printoptions(profile="default")
