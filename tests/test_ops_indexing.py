@@ -576,3 +576,30 @@ def test_in_place_changes_through_views_rewrite_the_base_history(k):
         weighted_backward(T, h)
         return h, view, x.grad, w.grad
     compare(body, check_grad_fn=True)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("include_self", [True, False])
+@pytest.mark.parametrize("reduce", ["sum", "mean", "amax", "amin"])
+def test_scatter_reduce(reduce, include_self, dtype):
+    def body(T):
+        base = T.tensor([[1.0, 5.0, 3.0, 2.0], [2.0, 2.0, 0.0, 7.0]], dtype=getattr(T, dtype),
+                        requires_grad=True)
+        src = T.tensor([[4.0, 5.0, 5.0], [2.0, 7.0, 7.0]], dtype=getattr(T, dtype),
+                       requires_grad=True)
+        idx = T.tensor([[0, 1, 1], [2, 2, 3]])
+        out = (base * 1).scatter_reduce(1, idx, src, reduce, include_self=include_self)
+        weighted_backward(T, out)
+        return out, base.grad, src.grad
+    compare(body, check_grad_fn=True)
+
+
+@differential
+def test_scatter_reduce_integers_prod_and_in_place(T):
+    x = T.tensor([[1, 5, 3]])
+    i = T.tensor([[0, 0, 2]])
+    s = T.tensor([[2, 2, 4]])
+    y = T.ones(3)
+    y.scatter_reduce_(0, T.tensor([0, 0, 1]), T.tensor([2.0, 3.0, 4.0]), "prod")
+    return x.scatter_reduce(1, i, s, "mean"), x.scatter_reduce(1, i, s, "amax", include_self=False), \
+        x.scatter_reduce(1, i, s, "prod"), x.scatter_reduce(1, i, s, "sum", include_self=False), y

@@ -7,10 +7,10 @@ import numpy as np
 from ._shape_util import _fresh, _wrap, _write_out, inplace_of
 from ._util import GRAD, Node, Tensor, record
 
-__all__ = ["gather", "scatter", "scatter_add", "index_select", "index_add", "index_copy",
-           "index_fill", "take_along_dim"]
-TENSOR_METHODS = __all__ + ["scatter_", "scatter_add_", "index_add_", "index_copy_",
-                            "index_fill_"]
+__all__ = ["gather", "scatter", "scatter_add", "scatter_reduce", "index_select", "index_add",
+           "index_copy", "index_fill", "take_along_dim"]
+TENSOR_METHODS = __all__ + ["scatter_", "scatter_add_", "scatter_reduce_", "index_add_",
+                            "index_copy_", "index_fill_"]
 
 _INT_KINDS = "iu"
 
@@ -218,6 +218,95 @@ scatter_ = inplace_of(scatter, "scatter_")
 scatter_add_ = inplace_of(scatter_add, "scatter_add_")
 
 
+# ---------------------------------------------------------------------- scatter_reduce
+_REDUCE_UFUNCS = {"sum": np.add, "mean": np.add, "prod": np.multiply, "amax": np.maximum,
+                  "amin": np.minimum}
+
+
+def _identity(reduce: str, dtype) -> object:
+    if reduce in ("sum", "mean"):
+        return 0
+    if reduce == "prod":
+        return 1
+    if dtype.kind == "f" or dtype.kind == "V":
+        return -np.inf if reduce == "amax" else np.inf
+    info = np.iinfo(dtype) if dtype.kind in "iu" else None
+    if info is None:
+        return reduce == "amin"
+    return info.min if reduce == "amax" else info.max
+
+
+class ScatterReduceBackward0(Node):
+    __slots__ = ("grid", "reduce", "include_self", "count", "src_shape", "index_shape")
+
+    def backward(self, g):
+        saved = self.saved_tensors_checked()
+        grid, reduce = self.grid, self.reduce
+        if reduce == "sum":
+            gs, gv = g, g[grid]
+            if not self.include_self:
+                gs = g.copy()
+                gs[grid] = 0
+        elif reduce == "mean":
+            scaled = g / self.count
+            gs, gv = scaled.astype(g.dtype, copy=False), scaled[grid].astype(g.dtype, copy=False)
+            if not self.include_self:
+                gs = gs.copy()
+                gs[grid] = 0
+        else:                  # amax/amin: shared evenly by every value equal to the result
+            self_t, src_t, out_t = saved
+            res = out_t._data
+            src = src_t._data[tuple(slice(0, n) for n in self.index_shape)]
+            hit_self = self_t._data == res      # counted even when excluded, as torch does
+            hit_src = src == res[grid]
+            ties = hit_self.astype(g.dtype)
+            np.add.at(ties, grid, hit_src.astype(g.dtype))
+            share = g / np.maximum(ties, 1)
+            gs, gv = (share * hit_self).astype(g.dtype), (share[grid] * hit_src).astype(g.dtype)
+            if not self.include_self:
+                gs[grid] = 0
+        full = np.zeros(self.src_shape, dtype=g.dtype)
+        full[tuple(slice(0, n) for n in gv.shape)] = gv
+        return gs, full
+
+
+def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
+                   include_self: bool = True) -> Tensor:
+    """A copy of ``input`` where the ``src`` values sent to each position by ``index`` along
+    ``dim`` are combined by ``reduce`` ('sum', 'prod', 'mean', 'amax', 'amin'), with the
+    input's own value unless ``include_self=False``."""
+    if reduce not in _REDUCE_UFUNCS:
+        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got "
+                           f"{reduce}")
+    a = input._data
+    axis = _wrap(dim, a.ndim)
+    idx = _check_index("scatter_reduce", index, a.shape, axis, src._data.shape)
+    grid = _index_grid(idx, axis)
+    vals = _src_part(src, src, idx.shape, a.dtype)
+    res = a.copy()
+    target = res if res.ndim else res.reshape(1)
+    if not include_self:
+        target[grid] = _identity(reduce, a.dtype)
+    _REDUCE_UFUNCS[reduce].at(target, grid, vals)
+    count = None
+    if reduce == "mean":
+        count = np.full(target.shape, 1 if include_self else 0, dtype=np.int64)
+        np.add.at(count, grid, 1)
+        count = np.maximum(count, 1)
+        target[...] = target // count if a.dtype.kind in "iu" else target / count
+    out = _fresh(input, res)
+    if GRAD.enabled and (input._requires_grad or src._requires_grad):
+        if reduce == "prod":
+            raise RuntimeError("numtorch does not differentiate scatter_reduce with "
+                               "reduce='prod' yet; use another reduction or detach() the inputs.")
+        node = ScatterReduceBackward0()
+        node.grid, node.reduce, node.include_self = grid, reduce, include_self
+        node.count, node.src_shape, node.index_shape = count, src._data.shape, idx.shape
+        node.save(input, src, out) if reduce in ("amax", "amin") else node.save()
+        record(out, node, input, src)
+    return out
+
+
 # ---------------------------------------------------------------------- index_add / fill / copy
 def _index_vector(fn: str, input: Tensor, dim: int, index: Tensor) -> tuple:
     a = input._data
@@ -373,6 +462,7 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None, *,
     return _write_out(gather(src, axis, idx), out)
 
 
+scatter_reduce_ = inplace_of(scatter_reduce, "scatter_reduce_")
 index_add_ = inplace_of(index_add, "index_add_")
 index_copy_ = inplace_of(index_copy, "index_copy_")
 index_fill_ = inplace_of(index_fill, "index_fill_")
