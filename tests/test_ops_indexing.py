@@ -603,3 +603,14 @@ def test_scatter_reduce_integers_prod_and_in_place(T):
     y.scatter_reduce_(0, T.tensor([0, 0, 1]), T.tensor([2.0, 3.0, 4.0]), "prod")
     return x.scatter_reduce(1, i, s, "mean"), x.scatter_reduce(1, i, s, "amax", include_self=False), \
         x.scatter_reduce(1, i, s, "prod"), x.scatter_reduce(1, i, s, "sum", include_self=False), y
+
+
+@differential(check_grad_fn=True)
+def test_in_place_index_ops_record_tensors_given_by_keyword(T):
+    src = T.tensor([[1.0, 2.0]], requires_grad=True)
+    h = T.zeros(2, 3)
+    h.scatter_(1, T.tensor([[2, 0]]), src=src * 2)
+    g = T.zeros(3, 2)
+    g.index_add_(0, T.tensor([1]), source=src, alpha=3)
+    weighted_backward(T, T.cat([h.reshape(-1), g.reshape(-1)]))
+    return h, g, src.grad

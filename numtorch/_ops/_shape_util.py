@@ -2,6 +2,7 @@
 (sharing memory and version counter) or as fresh tensors, size arguments and dim checks."""
 from __future__ import annotations
 
+import inspect
 import operator
 
 import numpy as np
@@ -117,7 +118,12 @@ def inplace_of(op, name: str):
                                f"broadcast shape {list(res._data.shape)}")
         return res
 
+    signature = inspect.signature(op)
+
     def method(self: Tensor, *args, **kwargs) -> Tensor:
+        if kwargs:          # tensors given by keyword must count when deciding to record
+            bound = signature.bind(self, *args, **kwargs)
+            args, kwargs = bound.args[1:], bound.kwargs
         return apply_inplace(self, checked, *args, **kwargs)
     method.__name__ = name
     method.__doc__ = f"In-place :func:`{op.__name__}`; returns self."
