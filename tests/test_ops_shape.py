@@ -381,6 +381,9 @@ ERRORS = [
     lambda T, x: T.zeros(2, 3, 4).H,
     lambda T, x: T.zeros(3).mH,
     lambda T, x: x.view(T.float64),
+    lambda T, x: x.t().view(T.float16),
+    lambda T, x: T.ones(3, 3).view(T.float64),
+    lambda T, x: T.tensor(1.0).view(T.float64),
 ]
 
 
@@ -510,3 +513,15 @@ MORE_ERRORS = [
 @pytest.mark.parametrize("k", range(len(MORE_ERRORS)))
 def test_repetition_errors(k):
     compare(MORE_ERRORS[k], match_message=True)
+
+
+@differential
+def test_view_as_another_dtype_shares_bytes_without_grad(T):
+    x = T.tensor([[1.0, -2.0, 3.0, 0.5]], requires_grad=True)
+    h = x.detach()
+    bits = h.view(T.int32)
+    halves = h.view(T.float16)
+    doubles = h.view(T.float64)
+    h[0, 0] = 4.0
+    return bits, halves.shape, doubles.shape, x.view(T.int32).requires_grad, \
+        (x * 1).view(T.float16).grad_fn is None, T.tensor([1, 0], dtype=T.uint8).view(T.bool)

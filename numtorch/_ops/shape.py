@@ -182,17 +182,28 @@ def view(input: Tensor, *shape) -> Tensor:
     return out
 
 
+_TYPE_WORDS = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+               "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+               "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+
+
 def _view_dtype(input: Tensor, dt: D.dtype) -> Tensor:
+    """The same bytes read as ``dt`` (never differentiable, as in torch)."""
     a = input._data
     target = D.to_numpy_dtype(dt)
-    if target.itemsize != a.itemsize and a.ndim and not a.flags.c_contiguous:
-        raise RuntimeError("self.stride(-1) must be 1 to view " + str(input.dtype) + " as " +
-                           str(dt) + " (different element sizes), but got " +
-                           str(input.stride(-1)))
-    out = _view(input, a.view(target))
-    if GRAD.enabled and input._requires_grad:
-        raise RuntimeError("numtorch does not differentiate through view(dtype); detach() first.")
-    return out
+    if target.itemsize != a.itemsize:
+        what = (f"to view {_TYPE_WORDS.get(input.dtype.name, input.dtype.name)} as "
+                f"{_TYPE_WORDS.get(dt.name, dt.name)} (different element sizes)")
+        if a.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 {what}")
+        if a.strides[-1] != a.itemsize and a.shape[-1] != 1:
+            raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got "
+                               f"{a.strides[-1] // a.itemsize}")
+        ratio = target.itemsize // a.itemsize
+        if target.itemsize > a.itemsize and a.shape[-1] % ratio:
+            raise RuntimeError(f"self.size(-1) must be divisible by {ratio} {what}, but got "
+                               f"{a.shape[-1]}")
+    return _view(input, a.view(target))
 
 
 def view_as(input: Tensor, other: Tensor) -> Tensor:
