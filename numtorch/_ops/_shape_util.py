@@ -9,7 +9,7 @@ import numpy as np
 
 from .._device import CPU
 from .._tensor import Tensor
-from ._util import apply_inplace
+from ._util import apply_inplace, out_into
 
 _NEW = object.__new__
 _index = operator.index
@@ -104,8 +104,7 @@ def _write_out(res: Tensor, out) -> Tensor:
     """``res``, or ``res`` copied into ``out`` when given."""
     if out is None:
         return res
-    from .elementwise import _out
-    return _out(res, out)
+    return out_into(res, out)
 
 
 def inplace_of(op, name: str):

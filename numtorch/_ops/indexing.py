@@ -9,7 +9,8 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import _NP2DT, Tensor, edge
 from ._shape_util import _fresh, _view, inplace_of
-from ._util import GRAD, Node, check_view_inplace, rebase_view, record, unbroadcast
+from ._util import (GRAD, Node, check_view_inplace, out_into, rebase_view, record,
+                    unbroadcast)
 from . import scatter as _scatter
 
 __all__ = ["where", "nonzero", "argwhere", "masked_fill", "masked_select", "take"] + \
@@ -508,8 +509,7 @@ def where(condition: Tensor, input=None, other=None, *, out=None):
         result.grad_fn = node
         result._requires_grad = True
     if out is not None:
-        from .elementwise import _out
-        return _out(result, out)
+        return out_into(result, out)
     return result
 
 
