@@ -131,7 +131,7 @@ def mmap_vs_numpy(path: str, rounds: int = 3) -> dict:
 
 _PEAK_SCRIPT = """
 import sys, tracemalloc, resource, time
-import numtorch
+import numtorch, numtorch.serialization
 rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 tracemalloc.start()
 t0 = time.perf_counter()
