@@ -207,3 +207,27 @@ def test_layers_build_on_meta_device():
         return [[(n, str(t.device), tuple(t.shape)) for n, t in m.state_dict().items()]
                 for m in layers]
     body()
+
+
+# ---------------------------------------------------------------------- normalize
+@pytest.mark.parametrize("kw", [{}, dict(p=1.0), dict(p=3.0, dim=0), dict(dim=-1),
+                                dict(dim=(1, 2)), dict(p=float("inf"), dim=2)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_normalize(kw, dtype):
+    @differential(check_grad_fn=True)
+    def body(T):
+        x = T.tensor(rand(3, 4, 5, dtype=dtype), requires_grad=True)
+        y = T.nn.functional.normalize(x, **kw)
+        y.backward(T.tensor(rand(3, 4, 5, dtype=dtype, seed=3)))
+        return y, x.grad
+    body()
+
+
+def test_normalize_zero_rows_use_eps_and_out():
+    @differential
+    def body(T):
+        x = T.tensor([[0.0, 0.0], [3.0, 4.0]])
+        out = T.empty(2, 2)
+        r = T.nn.functional.normalize(x, eps=1e-3, out=out)
+        return T.nn.functional.normalize(x, dim=1), r is out, out
+    body()

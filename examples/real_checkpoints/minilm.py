@@ -158,11 +158,23 @@ def build_bert(T, config: dict):
                 x = layer(x, mask_bias)
             return x
 
+    class Pooler(nn.Module):
+        """BERT's pooler (tanh of a dense layer on the first token); sentence embeddings
+        mean-pool the tokens instead, but the checkpoint carries its weights."""
+
+        def __init__(self):
+            super().__init__()
+            self.dense = nn.Linear(hidden, hidden)
+
+        def forward(self, tokens):
+            return T.tanh(self.dense(tokens[:, 0]))
+
     class Bert(nn.Module):
         def __init__(self):
             super().__init__()
             self.embeddings = Embeddings()
             self.encoder = Encoder()
+            self.pooler = Pooler()
 
         def forward(self, input_ids, attention_mask):
             bias = (1.0 - attention_mask[:, None, None, :].float()) * -1e4

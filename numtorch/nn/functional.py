@@ -27,7 +27,7 @@ from .._ops.activation import (celu, elu, elu_, hardsigmoid, hardswish,  # noqa:
 from ._functional.normalization import batch_norm, group_norm, layer_norm  # noqa: F401
 
 # ---------------------------------------------------------------------- layers: dropout, embedding, pad
-from ._functional.misc import dropout, embedding, pad  # noqa: F401
+from ._functional.misc import dropout, embedding, normalize, pad  # noqa: F401
 
 # --- losses and attention (see nn/_functional/loss.py, attention.py)
 from ._functional.loss import *  # noqa: F401,F403,E402

@@ -7,7 +7,7 @@ from ..._ops._util import check_inplace, finish_inplace
 from ...random import numpy_generator
 from ._common import GRAD, Node, Tensor, needs_grad, record, torch_dtype_name, wrap
 
-__all__ = ["dropout", "embedding", "pad"]
+__all__ = ["dropout", "embedding", "pad", "normalize"]
 
 
 # ---------------------------------------------------------------------- dropout
@@ -248,3 +248,15 @@ def _constant_pad(input: Tensor, pairs: list, value) -> Tensor:
         node.pairs, node.in_shape = pairs, x.shape
         record(res, node, input)
     return res
+
+
+# ---------------------------------------------------------------------- normalize
+def normalize(input: Tensor, p: float = 2.0, dim=1, eps: float = 1e-12,
+              out: Tensor | None = None) -> Tensor:
+    """``input`` divided by its ``p``-norm over ``dim`` (at least ``eps``); differentiable
+    unless ``out`` is given."""
+    from ..._ops.elementwise import div
+    denom = input.norm(p, dim, keepdim=True)
+    if out is None:
+        return input / denom.clamp_min(eps).expand_as(input)
+    return div(input, denom.clamp_min_(eps).expand_as(input), out=out)
