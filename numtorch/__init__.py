@@ -22,6 +22,7 @@ from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,
 from .random import (Generator, bernoulli, default_generator, get_rng_state, initial_seed,
                      manual_seed, multinomial, poisson, seed, set_rng_state)
 from ._printing import set_printoptions
+from ._parallel import get_num_threads, set_num_threads
 from ._legacy import (BFloat16Tensor, BoolTensor, ByteTensor, CharTensor, DoubleTensor,
                       FloatTensor, HalfTensor, IntTensor, LongTensor, ShortTensor, is_nonzero,
                       result_type, typename)
@@ -72,17 +73,6 @@ def use_deterministic_algorithms(mode: "builtins.bool", *, warn_only: "builtins.
 def are_deterministic_algorithms_enabled() -> "builtins.bool":
     """The flag set by ``use_deterministic_algorithms``."""
     return _deterministic[0]
-
-
-def get_num_threads() -> "builtins.int":
-    """Threads numtorch computes with (NumPy's BLAS manages its own; numtorch itself uses 1)."""
-    return 1
-
-
-def set_num_threads(n: "builtins.int") -> None:
-    """Accepted for compatibility; numtorch runs its Python on one thread."""
-    if n < 1:
-        raise RuntimeError("set_num_threads expects a positive integer")
 
 
 def _lazy_submodule(name: str):

@@ -15,6 +15,8 @@ __all__ = ["Adadelta"]
 class Adadelta(Optimizer):
     """Adadelta, as ``torch.optim.Adadelta`` (single-tensor reference math)."""
 
+    _ELEMENTWISE = True
+
     _GROUP_DEFAULTS = {"foreach": None, "maximize": False, "differentiable": False,
                        "capturable": False}
 

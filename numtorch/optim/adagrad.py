@@ -16,6 +16,8 @@ class Adagrad(Optimizer):
     """Adagrad, as ``torch.optim.Adagrad``; state is created for every parameter at
     construction, as torch does."""
 
+    _ELEMENTWISE = True
+
     _GROUP_DEFAULTS = {"foreach": None, "maximize": False, "differentiable": False,
                        "fused": None}
 

@@ -33,6 +33,8 @@ def check_common(lr, eps, weight_decay) -> None:
 class Adam(Optimizer):
     """Adam, as ``torch.optim.Adam`` (single-tensor reference math)."""
 
+    _ELEMENTWISE = True
+
     _GROUP_DEFAULTS = {"amsgrad": False, "maximize": False, "foreach": None,
                        "capturable": False, "differentiable": False,
                        "decoupled_weight_decay": False, "fused": None}

@@ -16,6 +16,8 @@ __all__ = ["Adamax"]
 class Adamax(Optimizer):
     """Adamax, as ``torch.optim.Adamax`` (single-tensor reference math)."""
 
+    _ELEMENTWISE = True
+
     _GROUP_DEFAULTS = {"foreach": None, "maximize": False, "differentiable": False,
                        "capturable": False}
 

@@ -15,6 +15,8 @@ __all__ = ["ASGD"]
 class ASGD(Optimizer):
     """ASGD, as ``torch.optim.ASGD`` (single-tensor reference math)."""
 
+    _ELEMENTWISE = True
+
     _GROUP_DEFAULTS = {"foreach": None, "maximize": False, "differentiable": False,
                        "capturable": False}
 

@@ -16,6 +16,8 @@ __all__ = ["NAdam"]
 class NAdam(Optimizer):
     """NAdam, as ``torch.optim.NAdam`` (single-tensor reference math)."""
 
+    _ELEMENTWISE = True
+
     _GROUP_DEFAULTS = {"maximize": False, "foreach": None, "capturable": False,
                        "differentiable": False, "decoupled_weight_decay": False}
     _SCALARS = (("step", 0.0), ("mu_product", 1.0))

@@ -19,6 +19,7 @@ from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import RemovableHandle
 from ..autograd.grad_mode import enable_grad
+from ._chunked import chunked_step
 from ._flat import ParamTarget, flat_plan
 from ._functional import full_state, real, scalar_state, sparse_check, zeros_state
 
@@ -327,6 +328,9 @@ class Optimizer:
     # arrays; the driver runs it once per small group laid out flat (``_flat.py``) or once per
     # parameter, with the same arithmetic either way.
     _SCALARS: tuple[tuple[str, float], ...] = (("step", 0.0),)
+    # True when ``_kernel`` computes each element from the same element of its inputs, so large
+    # parameters may be updated in chunks on several threads (``_chunked.py``)
+    _ELEMENTWISE = False
 
     def _array_keys(self, group: dict) -> tuple[str, ...]:
         raise NotImplementedError
@@ -393,9 +397,12 @@ class Optimizer:
         else:
             arrays = scalars = {}
         g = real(p._grad._data)
-        if group["maximize"]:
-            g = np.negative(g)
-        self._kernel(group, ParamTarget(real(p._data), fresh), g, arrays, scalars)
+        param = real(p._data)
+        if not (self._ELEMENTWISE and chunked_step(self._kernel, group, param, g, arrays,
+                                                   scalars, fresh, group["maximize"])):
+            if group["maximize"]:
+                g = np.negative(g)
+            self._kernel(group, ParamTarget(param, fresh), g, arrays, scalars)
         p._bump()
 
     def _run_closure(self, closure):

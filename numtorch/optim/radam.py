@@ -16,6 +16,8 @@ __all__ = ["RAdam"]
 class RAdam(Optimizer):
     """RAdam, as ``torch.optim.RAdam`` (single-tensor reference math)."""
 
+    _ELEMENTWISE = True
+
     _GROUP_DEFAULTS = {"foreach": None, "maximize": False, "differentiable": False,
                        "decoupled_weight_decay": False, "capturable": False}
 

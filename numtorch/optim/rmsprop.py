@@ -15,6 +15,8 @@ __all__ = ["RMSprop"]
 class RMSprop(Optimizer):
     """RMSprop, as ``torch.optim.RMSprop`` (single-tensor reference math)."""
 
+    _ELEMENTWISE = True
+
     _GROUP_DEFAULTS = {"momentum": 0, "centered": False, "foreach": None, "maximize": False,
                        "differentiable": False, "capturable": False}
 

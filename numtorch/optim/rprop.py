@@ -15,6 +15,8 @@ __all__ = ["Rprop"]
 class Rprop(Optimizer):
     """Rprop, as ``torch.optim.Rprop`` (single-tensor reference math)."""
 
+    _ELEMENTWISE = True
+
     _GROUP_DEFAULTS = {"foreach": None, "maximize": False, "differentiable": False,
                        "capturable": False}
 

@@ -1,0 +1,96 @@
+"""Large parameters are updated in chunks on several threads (``optim/_chunked.py``): the result
+must be bit-identical to one update over the whole tensor, and match torch."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import numtorch
+from numtorch.optim import _chunked, _flat
+from test_optim import CASES
+
+ELEMENTWISE = [(name, kw) for name, kw in CASES
+               if getattr(numtorch.optim, name)._ELEMENTWISE]
+# larger than a flat group (``_flat.py``), several chunks and a ragged last one
+N = max(_chunked.MIN_CHUNKED, _flat.MAX_FLAT_ELEMENTS) + _chunked.CHUNK + 123
+
+
+def _run(T, name, kw, steps=3, dtype=np.float32, complex_=False):
+    rng = np.random.default_rng(1)
+    shape = (N // 3, 3)
+    p0 = rng.standard_normal(shape).astype(dtype)
+    if complex_:
+        p0 = p0 + 1j * rng.standard_normal(shape).astype(dtype)
+    p = T.tensor(p0, requires_grad=True)
+    opt = getattr(T.optim, name)([p], **kw)
+    for i in range(steps):
+        g = rng.standard_normal(shape).astype(dtype)
+        if complex_:
+            g = g + 1j * rng.standard_normal(shape).astype(dtype)
+        p.grad = T.tensor(g)
+        opt.step()
+    state = {k: v.numpy().copy() if hasattr(v, "numpy") else v
+             for k, v in opt.state_dict()["state"].get(0, {}).items()}
+    return p.detach().numpy().copy(), state
+
+
+@pytest.mark.parametrize("name,kw", ELEMENTWISE, ids=[f"{n}-{kw}" for n, kw in ELEMENTWISE])
+def test_chunked_update_is_bit_identical_to_whole_tensor(name, kw, monkeypatch):
+    chunked = _run(numtorch, name, kw)
+    monkeypatch.setattr(_chunked, "MIN_CHUNKED", 1 << 62)
+    whole = _run(numtorch, name, kw)
+    np.testing.assert_array_equal(chunked[0], whole[0])
+    assert chunked[1].keys() == whole[1].keys()
+    for k in whole[1]:
+        np.testing.assert_array_equal(chunked[1][k], whole[1][k], err_msg=k)
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+@pytest.mark.parametrize("name,kw", [("Adam", {"lr": 0.01, "amsgrad": True}),
+                                     ("SGD", {"lr": 0.05, "momentum": 0.9, "nesterov": True}),
+                                     ("RMSprop", {"lr": 0.01, "centered": True,
+                                                  "maximize": True})])
+def test_chunked_update_matches_torch_for_any_thread_count(name, kw, threads):
+    import torch
+    before = numtorch.get_num_threads()
+    numtorch.set_num_threads(threads)
+    try:
+        actual = _run(numtorch, name, kw)
+    finally:
+        numtorch.set_num_threads(before)
+    expected = _run(torch, name, kw)
+    np.testing.assert_allclose(actual[0], expected[0], rtol=1e-5, atol=1e-6)
+    for k in expected[1]:
+        np.testing.assert_allclose(actual[1][k], expected[1][k], rtol=1e-5, atol=1e-6)
+
+
+def test_chunked_complex_and_float64_match_whole_tensor(monkeypatch):
+    kw = {"lr": 0.01, "weight_decay": 0.1}
+    runs = [_run(numtorch, "Adam", kw, dtype=np.float64), _run(numtorch, "Adam", kw,
+                                                               complex_=True)]
+    monkeypatch.setattr(_chunked, "MIN_CHUNKED", 1 << 62)
+    for got, (dt, cx) in zip(runs, [(np.float64, False), (np.float32, True)]):
+        want = _run(numtorch, "Adam", kw, dtype=dt, complex_=cx)
+        np.testing.assert_array_equal(got[0], want[0])
+
+
+def test_non_contiguous_state_falls_back_to_whole_tensor():
+    p = numtorch.zeros(N, 2, requires_grad=True)
+    opt = numtorch.optim.SGD([p], lr=0.1, momentum=0.9)
+    p.grad = numtorch.ones(N, 2)
+    opt.step()
+    opt.state[p]["momentum_buffer"] = numtorch.ones(2, N).t()  # a transposed (strided) buffer
+    p.grad = numtorch.ones(N, 2)
+    opt.step()
+    np.testing.assert_allclose(p.detach().numpy(), -0.1 - 0.1 * 1.9, rtol=1e-6)
+
+
+def test_set_num_threads_errors_match_torch():
+    import torch
+    for bad in (0, -2, 1.5, True):
+        for mod in (torch, numtorch):
+            with pytest.raises(RuntimeError) as info:
+                mod.set_num_threads(bad)
+            if mod is torch:
+                expected = str(info.value)
+        assert str(info.value) == expected
