@@ -15,17 +15,19 @@ import secrets
 import struct
 import zipfile
 import zlib
-from concurrent.futures import ThreadPoolExecutor
 from typing import BinaryIO, Iterable
 
 import numpy as np
 
+from .. import _parallel
+from ._crc import crc32_combine_pieces
 from ._storage import CheckpointError
 
 __all__ = ["write_archive", "ZipReader", "is_zip"]
 
 ALIGN = 64
 _CHUNK = 64 << 20
+_CRC_PIECE = 8 << 20
 _LOCAL = struct.Struct("<4sHHHHHIIIHH")
 _CENTRAL = struct.Struct("<4sHHHHHHIIIHHHHHII")
 _MAX32 = 0xFFFFFFFF
@@ -37,13 +39,13 @@ def is_zip(head: bytes) -> bool:
 
 
 class _ZipWriter:
-    """Streams stored records to ``f`` at 64-byte aligned offsets; CRCs computed alongside."""
+    """Streams stored records to ``f`` at 64-byte aligned offsets; the CRCs of large records
+    are computed in pieces on the worker threads while this thread writes."""
 
     def __init__(self, f: BinaryIO) -> None:
         self.f = f
         self.pos = 0
         self.entries: list[tuple[bytes, int, int, int]] = []  # name, crc, size, header offset
-        self._pool = ThreadPoolExecutor(1)
 
     def _write(self, data) -> None:
         mv = memoryview(data).cast("B") if not isinstance(data, bytes) else data
@@ -54,15 +56,18 @@ class _ZipWriter:
 
     def add(self, name: str, data) -> None:
         raw = name.encode("utf-8")
-        size = len(memoryview(data).cast("B")) if not isinstance(data, bytes) else len(data)
-        crc_job = self._pool.submit(zlib.crc32, data) if size > (1 << 20) else None
+        mv = memoryview(data).cast("B") if not isinstance(data, bytes) else data
+        size = len(mv)
+        crc_jobs = [_parallel.submit(zlib.crc32, mv[at:at + _CRC_PIECE])
+                    for at in range(0, size, _CRC_PIECE)] if size > _CRC_PIECE else None
         header_at = self.pos
         pad = (-(header_at + _LOCAL.size + len(raw) + 4)) % ALIGN
         extra = b"FB" + struct.pack("<H", pad) + b"Z" * pad
         self._write(_LOCAL.pack(b"PK\x03\x04", 0, 0x0808, 0, 0, 0, 0, 0, 0, len(raw), len(extra))
                     + raw + extra)
-        self._write(data)
-        crc = crc_job.result() if crc_job is not None else zlib.crc32(data)
+        self._write(mv)
+        crc = zlib.crc32(mv) if crc_jobs is None else \
+            crc32_combine_pieces([job.result() for job in crc_jobs], size, _CRC_PIECE)
         if size >= _MAX32:
             self._write(struct.pack("<4sIQQ", b"PK\x07\x08", crc, size, size))
         else:
@@ -93,7 +98,6 @@ class _ZipWriter:
         tail += struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, min(n, 0xFFFF), min(n, 0xFFFF),
                             min(len(cd), _MAX32), min(cd_start, _MAX32), 0)
         self._write(tail)
-        self._pool.shutdown()
 
 
 def serialization_id() -> str:
@@ -107,6 +111,10 @@ def write_archive(f: BinaryIO, archive: str, pickled: bytes, storages: Iterable,
 
     ``byteorder`` only labels the storages' bytes; they must already be in that order.
     """
+    storages = list(storages)
+    expect = getattr(f, "expect", None)
+    if expect is not None:  # lets an OutputFile choose how to write (see _atomic.py)
+        expect(len(pickled) + sum(memoryview(rec.data).nbytes for rec in storages))
     w = _ZipWriter(f)
     w.add(f"{archive}/data.pkl", pickled)
     w.add(f"{archive}/.format_version", b"1")
