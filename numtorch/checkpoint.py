@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import os
 import random
-import tempfile
 from typing import Any, Mapping
 
 import numpy as np
 
 from . import random as nt_random
+from ._atomic import atomic_write
 from ._tensor import Tensor, _from_array
 
 __all__ = ["save_checkpoint", "load_checkpoint", "capture_rng_state", "restore_rng_state",
@@ -71,39 +71,10 @@ def restore_rng_state(state: Mapping[str, Any],
 
 
 def atomic_save(obj: Any, path: str | os.PathLike) -> None:
-    """``numtorch.save(obj)`` to ``path`` atomically: write a temporary file in the same folder,
-    flush and fsync it, then rename it over ``path`` (and fsync the folder where possible)."""
-    from .serialization import save
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".",
-                               suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    _fsync_folder(folder)
-
-
-def _fsync_folder(folder: str) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    """``numtorch.save(obj)`` to ``path`` atomically and durably: a temporary file in the same
+    folder, synced, then renamed over ``path`` (the folder synced too)."""
+    from .serialization import _write
+    atomic_write(path, lambda f: _write(obj, f, "archive", 2, True))
 
 
 def save_checkpoint(path: str | os.PathLike, *, model=None, optimizer=None, scheduler=None,

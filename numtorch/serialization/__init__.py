@@ -10,9 +10,9 @@ from __future__ import annotations
 import io
 import os
 import pickle
-import tempfile
 from typing import Any, BinaryIO
 
+from .._atomic import atomic_write
 from ._pickler import CheckpointPickler, reduce_parameter, reduce_tensor
 from ._storage import CheckpointError
 from ._unpickler import (Placeholder, PlaceholderGlobal, add_safe_globals, clear_safe_globals,
@@ -28,9 +28,9 @@ __all__ = ["save", "load", "add_safe_globals", "clear_safe_globals", "get_safe_g
            "DEFAULT_PROTOCOL"]
 
 DEFAULT_PROTOCOL = 2
-# save() to a path fsyncs the temporary file before renaming it over the target, so the new
-# checkpoint survives a power loss too; set False to trade that for speed (the rename alone
-# still keeps the previous file intact when the process dies mid-save).
+# save() to a path syncs the temporary file before renaming it over the target, so the new
+# checkpoint survives a power loss too; set False to skip the syncs (the rename alone still
+# keeps the previous file intact when the process dies mid-save).
 fsync_on_save = True
 
 
@@ -59,35 +59,14 @@ def save(obj: Any, f, pickle_protocol: int = DEFAULT_PROTOCOL, _use_new_zipfile_
     to a temporary file in the same folder, synced, then renamed over the target.
     """
     if isinstance(f, (str, os.PathLike)):
-        path = os.fspath(f)
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp",
-                                   dir=folder)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                _write(obj, out, _archive_name(path), pickle_protocol,
-                       _use_new_zipfile_serialization)
-                out.flush()
-                if fsync_on_save:
-                    os.fsync(out.fileno())
-            os.chmod(tmp, 0o666 & ~_umask())
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        archive = _archive_name(f)
+        atomic_write(f, lambda out: _write(obj, out, archive, pickle_protocol,
+                                           _use_new_zipfile_serialization),
+                     durable=fsync_on_save)
         return
     if not hasattr(f, "write"):
         raise AttributeError(f"'{type(f).__name__}' object has no attribute 'write'")
     _write(obj, f, "archive", pickle_protocol, _use_new_zipfile_serialization)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _open(f):
