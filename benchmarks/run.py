@@ -30,6 +30,7 @@ class Workload:
     min_speedup: float | None = None
     number: int = 0  # calls per round; 0 = calibrate to ~0.2 s
     rounds: int = 7
+    before_round: Callable | None = None  # untimed, before every round of either module
 
 
 def _time_round(fn, number: int) -> float:
@@ -62,6 +63,8 @@ def measure(w: Workload) -> dict:
     times = {k: [] for k in fns}
     for _ in range(w.rounds):
         for k, fn in fns.items():
+            if w.before_round is not None:
+                w.before_round()
             times[k].append(_time_round(fn, number))
     med = {k: statistics.median(v) for k, v in times.items()}
     return {"name": w.name, "torch_s": med["torch"], "numtorch_s": med["numtorch"],
