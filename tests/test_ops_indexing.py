@@ -207,6 +207,10 @@ SET_ERRORS = [
     lambda T: T.ones(3, requires_grad=True).__setitem__(T.tensor([True, False, True]), 1.0),
     lambda T: T.zeros(3).__setitem__(5, 1.0),
     lambda T: T.zeros(3).__setitem__(slice(None, None, -1), 1.0),
+    # torch numbers dimensions among the advanced indices only
+    lambda T: T.ones(2, 3, 4).__setitem__((slice(None), T.tensor([5])), 1.0),
+    lambda T: T.ones(2, 3, 4).__setitem__((0, slice(None), T.tensor([5])), 1.0),
+    lambda T: T.ones(2, 3, 4).__setitem__((T.tensor([1]), T.tensor([5])), T.ones(4)),
 ]
 
 
@@ -232,6 +236,12 @@ GET_ERRORS = [
     lambda T, x: x[T.tensor([0, 5])],
     lambda T, x: x[:, T.tensor([-5])],
     lambda T, x: x[T.tensor([0., 1.])],
+    lambda T, x: x.reshape(3, 4, 1)[T.tensor([0]), :, T.tensor([5])],
+    lambda T, x: x[T.tensor([5]), T.tensor([0])],
+    lambda T, x: x[None, ..., T.tensor([5])],
+    lambda T, x: x.reshape(3, 2, 2)[1, :, T.tensor([5])],
+    lambda T, x: x.reshape(3, 2, 2)[T.ones(3, 2, dtype=T.bool), T.tensor([5])],
+    lambda T, x: x[T.tensor([[0], [1]]), T.tensor([1, 7, 9])],
 ]
 
 

@@ -394,6 +394,8 @@ DIAG_ERRORS = [
     lambda T: T.ones(3).trace(),
     lambda T: T.ones(2, 2, 2).diag(),
     lambda T: T.tensordot(T.ones(2, 3), T.ones(4, 5), 1),
+    lambda T: T.tensordot(T.ones(2, 3, 4), T.ones(4, 5), 2),
+    lambda T: T.tensordot(T.ones(2, 3, 4), T.ones(4, 5, 6), ([-1], [1])),
 ]
 
 

@@ -307,7 +307,36 @@ def _fancy(a: np.ndarray, np_key):
     try:
         return a[np_key]
     except IndexError as exc:
-        raise IndexError(str(exc).replace(" axis ", " dimension ")) from None
+        raise _index_bounds_error(a.shape, np_key, exc) from None
+
+
+def _index_bounds_error(shape: tuple, np_key, exc: IndexError) -> IndexError:
+    """torch's error for an out-of-range integer index array: it numbers dimensions among the
+    advanced indices (a k-dim mask counts k) and reports the first bad element."""
+    items = [k for k in (np_key if isinstance(np_key, tuple) else (np_key,))
+             if k is not None and type(k) is not bool]
+    widths = [0 if k is Ellipsis else (k.ndim if k.dtype.kind == "b" else 1)
+              if isinstance(k, np.ndarray) else 1 for k in items]
+    dim, position, arrays = 0, 0, []
+    for k, n in zip(items, widths):
+        if k is Ellipsis:
+            dim += len(shape) - sum(widths)
+        elif isinstance(k, np.ndarray):
+            if k.dtype.kind != "b":
+                arrays.append((k, position, shape[dim]))
+            dim, position = dim + n, position + n
+        else:
+            dim += 1
+    if not arrays:
+        return IndexError(str(exc).replace(" axis ", " dimension "))
+    full = np.broadcast_shapes(*(k.shape for k, _, _ in arrays))
+    bad = [np.broadcast_to((k < -n) | (k >= n), full).reshape(-1) for k, _, n in arrays]
+    first = int(np.argmax(np.logical_or.reduce(bad)))
+    for (k, pos, n), b in zip(arrays, bad):
+        if b[first]:
+            value = int(np.broadcast_to(k, full).reshape(-1)[first])
+            return IndexError(f"index {value} is out of bounds for dimension {pos} with size {n}")
+    return IndexError(str(exc).replace(" axis ", " dimension "))
 
 
 def _take_rows(self: Tensor, idx: np.ndarray) -> Tensor:
@@ -395,7 +424,7 @@ def setitem(self: Tensor, key, value) -> None:
     try:
         _assign(target, last, vt._data if vt is not None else value)
     except IndexError as exc:
-        raise IndexError(str(exc).replace(" axis ", " dimension ")) from None
+        raise _index_bounds_error(target.shape, last, exc) from None
     self._bump()
     if grad:
         if advanced:

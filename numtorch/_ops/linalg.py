@@ -388,17 +388,16 @@ def tensordot(a: Tensor, b: Tensor, dims=2, out=None) -> Tensor:
     if isinstance(dims, (int, np.integer)):
         if dims < 0:
             raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
-        da = list(range(a._data.ndim - dims, a._data.ndim))
-        db = list(range(dims))
+        given_a, given_b = list(range(-dims, 0)), list(range(dims))
     else:
-        da, db = ([d] if isinstance(d, int) else list(d) for d in dims)
-    da = [_wrap(d, a._data.ndim) for d in da]
-    db = [_wrap(d, b._data.ndim) for d in db]
-    for x, y in zip(da, db):
+        given_a, given_b = ([d] if isinstance(d, int) else list(d) for d in dims)
+    da = [_wrap(d, a._data.ndim) for d in given_a]
+    db = [_wrap(d, b._data.ndim) for d in given_b]
+    for x, y, gx, gy in zip(da, db, given_a, given_b):
         if a._data.shape[x] != b._data.shape[y]:
             raise RuntimeError(f"contracted dimensions need to match, but first has size "
-                               f"{a._data.shape[x]} in dim {x} and second has size "
-                               f"{b._data.shape[y]} in dim {y}")
+                               f"{a._data.shape[x]} in dim {gx} and second has size "
+                               f"{b._data.shape[y]} in dim {gy}")
     free_a = [d for d in range(a._data.ndim) if d not in da]
     free_b = [d for d in range(b._data.ndim) if d not in db]
     k = int(np.prod([a._data.shape[d] for d in da]))
