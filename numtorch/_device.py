@@ -10,6 +10,8 @@ import re
 
 import numpy as np
 
+from ._arg_errors import type_desc
+
 __all__ = ["device", "as_device", "array_module", "cuda_unavailable", "get_default_device",
            "set_default_device", "default_device"]
 
@@ -42,17 +44,18 @@ class device:
     def __new__(cls, type=None, index: int | None = None):  # noqa: A002 - torch's name
         if isinstance(type, device) and index is None:
             return type
+        if not isinstance(type, str):
+            if isinstance(type, int) and not isinstance(type, bool):
+                raise RuntimeError("Cannot access accelerator device when none is available.")
+            raise TypeError(
+                f"device() received an invalid combination of arguments - got "
+                f"({builtin_type(type).__name__}), but expected one of:\n"
+                " * (torch.device device)\n      didn't match because some of the arguments "
+                f"have invalid types: (!{type_desc(type)}!)\n * (str type, int index = -1)\n")
         key = (type, index)
         cached = _CACHE.get(key)
         if cached is not None:
             return cached
-        if isinstance(type, int) and not isinstance(type, bool):
-            raise RuntimeError("Cannot access accelerator device when none is available.")
-        if not isinstance(type, str):
-            raise TypeError(
-                f"device() received an invalid combination of arguments - got "
-                f"({builtin_type(type).__name__}), but expected one of:\n"
-                " * (torch.device device)\n * (str type, int index = -1)")
         kind, idx = _parse(type)
         if idx is not None and index is not None:
             raise RuntimeError(f"type (string) must not include an index because index was "

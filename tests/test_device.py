@@ -33,8 +33,9 @@ def test_device_comparisons(T):
 
 
 @pytest.mark.parametrize("args", [("gpu",), ("cuda:-1",), ("cuda:0", 1), ("cuda", -1), (None,),
-                                  ("cuda:x",), (" cpu",), ("CPU",), ("cuda:01",), (3,)],
-                         ids=range(10))
+                                  ("cuda:x",), (" cpu",), ("CPU",), ("cuda:01",), (3,), (2.5,),
+                                  ([1],)],
+                         ids=range(12))
 @differential(match_message=True)
 def test_device_errors(T, args):
     T.device(*args)

@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 from .. import _dtype as D
+from .._arg_errors import invalid_combination
 from .._device import META
 from .._tensor import Tensor
 from ._shape_util import (_dim_error, _fresh, _index, _reshaped_view, _size_args, _view, _wrap,
@@ -27,7 +28,7 @@ __all__ = ["reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "permute",
 TENSOR_METHODS = [n for n in __all__ if n not in ("cat", "concat", "concatenate", "stack",
                                                    "hstack", "vstack")] + [
     "view", "view_as", "reshape_as", "expand", "expand_as", "repeat", "contiguous", "unfold"]
-METHOD_ALIASES: dict = {}
+METHOD_ALIASES: dict = {"movedim": "_movedim_method", "moveaxis": "_moveaxis_method"}
 
 
 # ---------------------------------------------------------------------- nodes
@@ -331,14 +332,44 @@ def permute(input: Tensor, *dims) -> Tensor:
     return out
 
 
+_MOVEDIM_SIGNATURES = ([("int", "source"), ("int", "destination")],
+                       [("tuple of ints", "source"), ("tuple of ints", "destination")])
+
+
+def _check_movedim_args(name: str, args: tuple, method: bool) -> None:
+    """torch's parser error unless source and destination are both ints or both sequences."""
+    source, destination = args[-2:]
+    kinds = {type(a) is int or isinstance(a, np.integer) or
+             (isinstance(a, (tuple, list)) and "seq") for a in (source, destination)}
+    if kinds in ({True}, {"seq"}):
+        return
+    sigs = _MOVEDIM_SIGNATURES if method else [[("Tensor", "input")] + s
+                                               for s in _MOVEDIM_SIGNATURES]
+    raise invalid_combination(name, args[1:] if method else args, sigs)
+
+
+def _movedim_method(self: Tensor, source, destination) -> Tensor:
+    """Tensor.movedim (torch's parser errors name no input)."""
+    _check_movedim_args("movedim", (self, source, destination), True)
+    return movedim(self, source, destination)
+
+
+def _moveaxis_method(self: Tensor, source, destination) -> Tensor:
+    """Tensor.moveaxis (torch's parser errors name no input)."""
+    _check_movedim_args("moveaxis", (self, source, destination), True)
+    return movedim(self, source, destination)
+
+
+def moveaxis(input: Tensor, source, destination) -> Tensor:
+    """Alias of :func:`movedim`."""
+    _check_movedim_args("moveaxis", (input, source, destination), False)
+    return movedim(input, source, destination)
+
+
 def movedim(input: Tensor, source, destination) -> Tensor:
     """A view with dimension(s) ``source`` moved to ``destination``."""
     nd = input._data.ndim
-    if isinstance(source, int) != isinstance(destination, int):
-        raise TypeError("movedim() received an invalid combination of arguments - got (Tensor, "
-                        f"{type(source).__name__}, {type(destination).__name__}), but expected "
-                        "(Tensor input, int source, int destination) or (Tensor input, tuple of "
-                        "ints source, tuple of ints destination)")
+    _check_movedim_args("movedim", (input, source, destination), False)
     src = (source,) if isinstance(source, int) else tuple(source)
     dst = (destination,) if isinstance(destination, int) else tuple(destination)
     if len(src) != len(dst):
@@ -352,8 +383,6 @@ def movedim(input: Tensor, source, destination) -> Tensor:
         order.insert(d, s)
     return permute(input, order)
 
-
-moveaxis = movedim
 
 
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
