@@ -515,6 +515,18 @@ MORE_ERRORS = [
     lambda T: T.meshgrid(T.ones(2, 2), indexing="ij"),
 ]
 
+# torch's errors quote tensors as its C++ core prints them: every number format it picks
+# (integers, fixed, scaled, scientific, nan/inf), column groups and >2-d blocks
+QUOTED = [[[1.0, -2.0], [3.0, 4.0]], [[100.0, -2.5], [3.0, 4.0]], [[1e6, 2.5]], [[1e-5, 2.5]],
+          [[123456789.0, 2.0]], [[float("nan"), float("inf"), 1.0]], [[0.5, -1000.5]],
+          [[0.001, 0.002], [0.003, 0.004]], [[[0.001] * 12, [0.003] * 12]], [[1e-200, 1e-199]],
+          [[1e99, 1.5]], np.arange(30.0).reshape(2, 15) * 1000.5, np.ones((2, 2, 2, 2)),
+          np.zeros((2, 0)), np.random.default_rng(0).standard_normal((2, 3, 4)) * 1000]
+MORE_ERRORS += [lambda T, a=a: T.meshgrid(T.tensor(np.asarray(a, "float64")), indexing="ij")
+                for a in QUOTED]
+MORE_ERRORS += [lambda T, d=d: T.meshgrid(T.ones(2, 2, dtype=getattr(T, d)), indexing="ij")
+                for d in ("bool", "int64", "bfloat16", "float16", "complex64")]
+
 
 @pytest.mark.parametrize("k", range(len(MORE_ERRORS)))
 def test_repetition_errors(k):

@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 
+from .._printing_cpp import aten_str
 from ._shape_util import _fresh, _wrap
 from ._util import GRAD, Node, Tensor, record
 from .shape import expand, repeat, reshape
@@ -73,7 +74,7 @@ def meshgrid(*tensors, indexing: str | None = None) -> tuple:
     for t in tensors:
         if t._data.ndim > 1:
             raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but "
-                               f"got: {t}")
+                               f"got: {aten_str(t)}")
     sizes = [t._data.size for t in tensors]
     swap = indexing == "xy" and len(tensors) >= 2
     if swap:
