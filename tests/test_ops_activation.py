@@ -197,6 +197,25 @@ def test_activation_errors():
         assert_same(call(body, torch), call(body, numtorch), match_message=msg)
 
 
+@pytest.mark.parametrize("dtype", ["int64", "int32", "int16", "int8", "uint8", "bool"])
+def test_in_place_clamp_dtype_errors(dtype):
+    """Number bounds name the C++ type in torch's error, tensor bounds the scalar-type word."""
+    def body(T):
+        x = T.tensor([1, 0], dtype=getattr(T, dtype))
+        outcomes = []
+        for f in (lambda: x.clamp_(0.5, 1.5), lambda: x.clamp_(min=0.5), lambda: x.clip_(0.5),
+                  lambda: x.clamp_min_(0.5), lambda: x.clamp_max_(0.5),
+                  lambda: x.clamp_(T.tensor(0.5)), lambda: x.clamp_(0, 1),
+                  lambda: x.clamp(True), lambda: x.clamp(max=False), lambda: x.clamp(True, True),
+                  lambda: x.clamp(T.tensor(True))):
+            try:
+                outcomes.append(f().clone())
+            except (RuntimeError, NotImplementedError) as exc:
+                outcomes.append(f"{type(exc).__name__}: {exc}")
+        return outcomes
+    compare(body)
+
+
 def test_integer_activations():
     def body(T):
         x = T.tensor([-3, -1, 0, 2, 7])

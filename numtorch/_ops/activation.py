@@ -9,8 +9,9 @@ import math
 import numpy as np
 
 from .. import _dtype as D
-from ._util import (GRAD, Node, Tensor, apply_inplace, out_into as _out, record, result_dtype,
-                    scalar_operand, type_word, wrap)
+from .._tensor import _CPP_TYPE_NAMES
+from ._util import (GRAD, NP2DT, Node, Tensor, apply_inplace, out_into as _out, record,
+                    result_dtype, scalar_operand, type_word, wrap)
 from .elementwise import _fit
 from .reduce import normalize_dims
 
@@ -562,8 +563,11 @@ def clamp(input: Tensor, min=None, max=None, *, out=None, _clamp_node=ClampBackw
     for v in (min, max):
         if v is not None:
             rt = result_dtype(x.astype(rt, copy=False), v._data if isinstance(v, Tensor) else v)
-    if x.dtype.kind == "b" and rt.kind == "b":
-        raise NotImplementedError("\"clamp_scalar_cpu\" not implemented for 'Bool'")
+    if x.dtype.kind == "b" and rt.kind == "b" and not isinstance(min, Tensor) and \
+            not isinstance(max, Tensor):
+        kernel = "clamp" if min is not None and max is not None else \
+            "clamp_min" if min is not None else "clamp_max"
+        raise NotImplementedError(f"\"{kernel}_scalar_cpu\" not implemented for 'Bool'")
     xc = x.astype(rt, copy=False)
     lo = None if min is None else _bound(min, x, rt)
     hi = None if max is None else _bound(max, x, rt)
@@ -601,8 +605,23 @@ def clamp_max(input: Tensor, max) -> Tensor:
     return clamp(input, None, max, _clamp_node=ClampMaxBackward0)
 
 
+def _check_scalar_bounds_fit(input: Tensor, *bounds) -> None:
+    """torch's error (naming the C++ type) when number bounds promote an in-place clamp past
+    the tensor's dtype."""
+    x = input._data
+    rt = x.dtype
+    for v in bounds:
+        if v is not None and not isinstance(v, Tensor):
+            rt = result_dtype(x.astype(rt, copy=False), v)
+    if NP2DT[rt]._category > NP2DT[x.dtype]._category:
+        raise RuntimeError(f"result type {type_word(rt)} can't be cast to the desired output "
+                           f"type {_CPP_TYPE_NAMES[NP2DT[x.dtype].name]}")
+
+
 def clamp_(input: Tensor, min=None, max=None) -> Tensor:
     """In-place :func:`clamp`; returns self."""
+    if not isinstance(min, Tensor) and not isinstance(max, Tensor):
+        _check_scalar_bounds_fit(input, min, max)
     return apply_inplace(input, clamp, min, max)
 
 
@@ -611,11 +630,15 @@ clip_ = clamp_
 
 def clamp_min_(input: Tensor, min) -> Tensor:
     """In-place :func:`clamp_min`; returns self."""
+    if not isinstance(min, Tensor):
+        _check_scalar_bounds_fit(input, min)
     return apply_inplace(input, clamp_min, min)
 
 
 def clamp_max_(input: Tensor, max) -> Tensor:
     """In-place :func:`clamp_max`; returns self."""
+    if not isinstance(max, Tensor):
+        _check_scalar_bounds_fit(input, max)
     return apply_inplace(input, clamp_max, max)
 
 

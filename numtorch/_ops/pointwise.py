@@ -181,7 +181,7 @@ class AddcdivBackward0(AddcmulBackward0):
 def _addc(input, tensor1, tensor2, value, divide: bool):
     x, a, b = _three(input, tensor1, tensor2)
     if divide and a.dtype.kind in "biu":
-        raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future "
+        raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future  "
                            "release addcdiv will perform a true division of tensor1 and tensor2. "
                            "The historic addcdiv behavior can be implemented as (input + value * "
                            "torch.trunc(tensor1 / tensor2)).to(input.dtype) for integer inputs "
