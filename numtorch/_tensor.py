@@ -303,7 +303,9 @@ class Tensor:
 
     @property
     def data(self) -> "Tensor":
-        return self.detach()
+        """This data outside the graph with a version counter of its own (changes through it
+        are invisible to backward's checks, as in torch)."""
+        return _from_array(self._data, device=self._device)
 
     @data.setter
     def data(self, value: "Tensor") -> None:

@@ -254,11 +254,26 @@ def finish_inplace(t: Tensor, result: Tensor) -> Tensor:
     else:
         t._data = np.array(np.broadcast_to(result._data, t._data.shape), dtype=t._data.dtype)
     t._bump()
-    if result.grad_fn is not None:
-        t.grad_fn = result.grad_fn
+    node = result.grad_fn
+    if node is not None:
+        t.grad_fn = node
         t._output_nr = result._output_nr
         t._requires_grad = True
+        if node._saved:
+            _resave_output(node, result, t)
     return t
+
+
+def _resave_output(node: Node, result: Tensor, t: Tensor) -> None:
+    """When ``node`` saved its output ``result`` and that output was written into ``t``, it
+    keeps ``t`` instead, so later in-place changes of ``t`` are caught (as in torch)."""
+    saved = node._saved
+    for i, s in enumerate(saved):
+        if s._data is result._data:
+            alias = saved_output(t)
+            node._saved = saved[:i] + (alias,) + saved[i + 1:]
+            node._versions = node._versions[:i] + (t._version,) + node._versions[i + 1:]
+            return
 
 
 def check_inplace_shape(shape: tuple, result_shape: tuple) -> None:

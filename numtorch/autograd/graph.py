@@ -123,13 +123,27 @@ class Node:
 
 
 def _modified_message(node: Node, t, version: int) -> str:
-    producer = t.grad_fn.name() if t.grad_fn is not None else \
-        getattr(t, "_saved_from", None) or "a leaf"
+    producer = t.grad_fn.name() if t.grad_fn is not None else getattr(t, "_saved_from", None)
+    which = "" if producer is None else \
+        f", which is output {t._output_nr} of {_short_name(producer)},"
+    hint = ("the backtrace further above shows the operation that failed to compute its gradient. "
+            "The variable in question was changed in there or anywhere later. Good luck!"
+            if ANOMALY.enabled else
+            "enable anomaly detection to find the operation that failed to compute its gradient, "
+            "with torch.autograd.set_detect_anomaly(True, check_nan=False).")
     return ("one of the variables needed for gradient computation has been modified by an inplace "
-            f"operation: [{t.type()} {list(t.shape)}], which is output {t._output_nr} of "
-            f"{producer}, is at version {t._version}; expected version {version} instead. Hint: "
-            f"the operation that failed was {node.name()}; avoid changing its inputs in place, "
-            "or clone() them before the in-place operation.")
+            f"operation: [{t.type()} {list(t.shape)}]{which} is at version {t._version}; expected "
+            f"version {version} instead. Hint: {hint} (numtorch: the operation that failed was "
+            f"{node.name()}; avoid changing its inputs in place, or clone() them first.)")
+
+
+def _short_name(name: str) -> str:
+    """A node's name as torch's version-counter error shows it: ``MulBackward0`` -> ``Mul``,
+    ``ClampBackward1`` -> ``Clamp1``, ``SqBackward`` -> ``Sq``; others unchanged."""
+    head, sep, number = name.rpartition("Backward")
+    if not sep or not head or (number and not number.isdigit()):
+        return name
+    return head + ("" if number == "0" else number)
 
 
 class RemovableHandle:
@@ -209,6 +223,7 @@ def saved_output(t):
         alias._device = t._device
     alias._vc = t._shared_vc()
     alias._saved_from = t.grad_fn.name() if t.grad_fn is not None else None
+    alias._output_nr = t._output_nr
     return alias
 
 
