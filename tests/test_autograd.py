@@ -896,3 +896,25 @@ def test_function_saving_its_output_forms_no_cycle():
         assert _autograd_garbage() == []
     finally:
         gc.enable()
+
+
+@differential
+def test_leaf_grad_is_laid_out_like_the_leaf(T):
+    """Gradients arriving transposed or permuted are stored contiguously (like a dense leaf's
+    own layout; contiguous for leaves with gaps); retained grads are contiguous."""
+    rng = np.random.default_rng(0)
+    data = [T.tensor(rng.standard_normal(s)) for s in ((2, 3), (4, 3), (3, 2), (4, 6), (2, 3, 4))]
+    w = data[0].clone().requires_grad_()
+    (data[1] @ w.t()).sum().backward()
+    strides = [w.grad.stride(), w.grad.view(-1)]
+    p = data[0].clone().requires_grad_()
+    (p.permute(1, 0) * data[2]).sum().backward()
+    leaves = [data[2].t().requires_grad_(), data[3][:, ::2].requires_grad_(),
+              data[4].permute(2, 0, 1).requires_grad_()]
+    for leaf in leaves:
+        (leaf.t() * 1 if leaf.dim() == 2 else leaf.permute(1, 2, 0) * 1).sum().backward()
+        strides.append((leaf.stride(), leaf.grad.stride()))
+    y = data[0].clone().requires_grad_().t() * 1
+    y.retain_grad()
+    (y.t() * data[0]).sum().backward()
+    return strides, p.grad.stride(), p.grad, y.stride(), y.grad.stride(), y.grad

@@ -263,10 +263,10 @@ def _store_retained(node: Node, grads: list) -> None:
         g = grads[output_nr]
         if t is None or g is None:
             continue
-        if t._grad is None:
+        if t._grad is None:       # a contiguous copy, as torch's retain_grad makes
             shape = t._data.shape
             grad = _tensor(np.array(g if g.shape == shape else np.broadcast_to(g, shape),
-                                    dtype=t._data.dtype))
+                                    dtype=t._data.dtype, order="C"))
         else:
             grad = _tensor((t._grad._data + g).astype(t._data.dtype, copy=False))
         if t._device is not grad._device:
@@ -280,9 +280,7 @@ def _accumulate_leaf(node: AccumulateGrad, grad) -> None:
     data = t._data
     g = t._grad
     if g is None:
-        if grad.shape != data.shape:
-            grad = np.broadcast_to(grad, data.shape)
-        g = _tensor(np.array(grad, dtype=data.dtype))
+        g = _tensor(_new_leaf_grad(grad, data))
         if t._device is not g._device:
             g._device = t._device
         t._grad = g
@@ -296,6 +294,28 @@ def _accumulate_leaf(node: AccumulateGrad, grad) -> None:
     if t._post_acc_hooks:
         for hook in list(t._post_acc_hooks.values()):
             hook(t)
+
+
+def _new_leaf_grad(grad: np.ndarray, data: np.ndarray) -> np.ndarray:
+    """A leaf's first ``.grad``: a copy laid out like the leaf when the leaf is dense (a
+    permuted layout kept), else contiguous, as torch's AccumulateGrad makes it."""
+    if grad.shape != data.shape:
+        grad = np.broadcast_to(grad, data.shape)
+    if data.flags.c_contiguous or not _dense(data):
+        return np.array(grad, dtype=data.dtype, order="C")
+    out = np.empty_like(data)
+    np.copyto(out, grad, casting="unsafe")
+    return out
+
+
+def _dense(a: np.ndarray) -> bool:
+    """Whether ``a``'s elements fill its memory without gaps or overlaps (in any order)."""
+    expect = a.itemsize
+    for stride, n in sorted((st, n) for st, n in zip(a.strides, a.shape) if n != 1):
+        if stride != expect:
+            return False
+        expect *= n
+    return True
 
 
 def _root_node(t):
