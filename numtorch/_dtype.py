@@ -66,14 +66,32 @@ float8_e4m3fn = dtype("float8_e4m3fn", ml_dtypes.float8_e4m3fn, "Float8_e4m3fnSt
                       "F8_E4M3", 2, 0)
 float8_e5m2 = dtype("float8_e5m2", ml_dtypes.float8_e5m2, "Float8_e5m2Storage", "F8_E5M2", 2, 0)
 
+
+def _opaque(name: str, base: str) -> np.dtype:
+    """A NumPy dtype of its own for a torch dtype NumPy lacks (holds the raw bytes)."""
+    return np.dtype([(name, base)])
+
+
+# dtypes torch stores (untyped storages) but computes little with: loaded, saved, viewed
+float8_e4m3fnuz = dtype("float8_e4m3fnuz", ml_dtypes.float8_e4m3fnuz, None, "F8_E4M3FNUZ", 2, 0)
+float8_e5m2fnuz = dtype("float8_e5m2fnuz", ml_dtypes.float8_e5m2fnuz, None, "F8_E5M2FNUZ", 2, 0)
+float8_e8m0fnu = dtype("float8_e8m0fnu", getattr(ml_dtypes, "float8_e8m0fnu", None) or
+                       _opaque("float8_e8m0fnu", "u1"), None, "F8_E8M0", 2, 0)
+float4_e2m1fn_x2 = dtype("float4_e2m1fn_x2", _opaque("float4_e2m1fn_x2", "u1"), None, None, 2, 0)
+complex32 = dtype("complex32", np.dtype([("real", "<f2"), ("imag", "<f2")]), None, None, 3, 1)
+bits8 = dtype("bits8", _opaque("bits8", "u1"), None, None, 1, 0)
+bits16 = dtype("bits16", _opaque("bits16", "<u2"), None, None, 1, 0)
+
 ALL_DTYPES = (bool_, uint8, int8, int16, int32, int64, uint16, uint32, uint64, float16, bfloat16,
-              float32, float64, complex64, complex128, float8_e4m3fn, float8_e5m2)
+              float32, float64, complex64, complex128, float8_e4m3fn, float8_e5m2,
+              float8_e4m3fnuz, float8_e5m2fnuz, float8_e8m0fnu, float4_e2m1fn_x2, complex32,
+              bits8, bits16)
 
 _BY_NAME = {d.name: d for d in ALL_DTYPES}
 _BY_NP = {d.np: d for d in ALL_DTYPES}
-_BY_NP.update({d.np.type: d for d in ALL_DTYPES})
-_BY_STORAGE = {d.storage_name: d for d in ALL_DTYPES}
-_BY_SAFETENSORS = {d.safetensors_code: d for d in ALL_DTYPES}
+_BY_NP.update({d.np.type: d for d in ALL_DTYPES if d.np.fields is None})
+_BY_STORAGE = {d.storage_name: d for d in ALL_DTYPES if d.storage_name}
+_BY_SAFETENSORS = {d.safetensors_code: d for d in ALL_DTYPES if d.safetensors_code}
 
 # torch aliases
 ALIASES = {"float": float32, "double": float64, "half": float16, "long": int64, "int": int32,

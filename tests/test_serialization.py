@@ -15,7 +15,7 @@ import pytest
 import torch
 
 import numtorch
-from harness import assert_same
+from harness import assert_same, compare
 
 rng = np.random.default_rng(0)
 MAT = rng.standard_normal((4, 6)).astype(np.float32)
@@ -251,7 +251,20 @@ def test_file_objects_and_pathlike(tmp_path):
     with open(tmp_path / "f.pt", "wb") as f:
         torch.save(views(torch), f)
     with open(tmp_path / "f.pt", "rb") as f:
-        assert_identical(views(torch), numtorch.load(f, mmap=True))
+        assert_identical(views(torch), numtorch.load(f))
+
+
+@pytest.mark.parametrize("kind", ["bytesio", "file"])
+def test_mmap_needs_a_path_like_torch(kind, tmp_path):
+    path = tmp_path / "f.pt"
+    torch.save(views(torch), path)
+
+    def body(T):
+        if kind == "bytesio":
+            return T.load(io.BytesIO(path.read_bytes()), mmap=True)
+        with open(path, "rb") as f:
+            return T.load(f, mmap=True)
+    compare(body, match_message=True)
 
 
 def test_whole_module_needs_weights_only_false(tmp_path):

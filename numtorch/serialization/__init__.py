@@ -10,15 +10,18 @@ from __future__ import annotations
 import io
 import os
 import pickle
+import warnings
 from typing import Any, BinaryIO
 
 from .._atomic import atomic_write
+from ._allowlist import (add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals,
+                         weights_only_message)
 from ._pickler import CheckpointPickler, reduce_parameter, reduce_tensor
 from ._storage import CheckpointError
-from ._unpickler import (Placeholder, PlaceholderGlobal, add_safe_globals, clear_safe_globals,
-                         get_safe_globals, safe_globals, unsafe_globals_in_pickle)
+from ._unpickler import Placeholder, PlaceholderGlobal, unsafe_globals_in_pickle
 from . import torch_zip as _zip
 from . import torch_legacy as _legacy
+from . import torch_tar as _tar
 from ._loader import load_zip as _load_zip, map_file as _map_file
 from .safetensors import load_safetensors, safe_open, save_safetensors
 
@@ -86,31 +89,59 @@ def _size(f) -> int:
     return end - pos
 
 
-def load(f, map_location=None, pickle_module=None, *, weights_only: bool = True,
-         mmap: bool = False, unknown_globals: str = "error", **pickle_load_args) -> Any:
+def _is_path(f) -> bool:
+    return isinstance(f, (str, os.PathLike))
+
+
+def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None = None,
+         mmap: bool | None = None, unknown_globals: str = "error", **pickle_load_args) -> Any:
     """Load an object saved with ``torch.save``/``numtorch.save`` from ``f``.
 
-    ``weights_only=True`` (default) resolves only allow-listed globals and never runs code from
-    the file; ``unknown_globals="placeholder"`` loads other globals as inert ``Placeholder``s.
-    ``mmap=True`` maps the file so tensors are read only when touched. TorchScript archives load
-    as a dict of their tensors (their code is never run).
+    ``weights_only=True`` (the default unless a ``pickle_module`` is given) resolves only
+    allow-listed globals and never runs code from the file; ``unknown_globals="placeholder"``
+    loads other globals as inert ``Placeholder``s. ``mmap=True`` maps the file (a path) so
+    tensors are read only when touched. TorchScript archives load as a dict of their tensors
+    (their code is never run).
     """
-    if pickle_module is not None and weights_only:
+    if weights_only is None:
+        weights_only = pickle_module is None
+    if weights_only and pickle_module is not None:
         raise RuntimeError("Can not safely load weights when explicit pickle_module is specified")
+    if pickle_load_args and weights_only:
+        warnings.warn("pickle_load_args only works if `weights_only=False`.")
+    pickle_load_args.setdefault("encoding", "utf-8")
+    try:
+        return _load(f, map_location, bool(weights_only), bool(mmap), unknown_globals,
+                     pickle_load_args)
+    except pickle.UnpicklingError as exc:
+        if not weights_only:
+            raise
+        raise pickle.UnpicklingError(weights_only_message(str(exc))) from None
+
+
+def _load(f, map_location, weights_only: bool, mmap: bool, unknown_globals: str,
+          pickle_load_args: dict) -> Any:
     fh, owned = _open(f)
     try:
         start = fh.tell()
-        head = fh.read(64)
+        head = fh.read(512)
         fh.seek(start)
         size = _size(fh)
         if not head:
             raise CheckpointError("the checkpoint file is empty")
         if _zip.is_zip(head):
-            return _load_zip_file(fh, size, map_location, weights_only, mmap, unknown_globals,
-                                  pickle_load_args)
+            return _load_zip_file(fh, size, map_location, weights_only,
+                                  mmap and _mmap_path(f), unknown_globals, pickle_load_args)
+        if mmap:
+            raise _legacy.mmap_refused(f)
+        if _tar.is_tar(head):
+            if weights_only:
+                raise RuntimeError(_tar.WEIGHTS_ONLY_REFUSED)
+            return _tar.load_tar(fh, map_location=map_location, unknown_globals=unknown_globals,
+                                 pickle_load_args=pickle_load_args)
         if _legacy.is_legacy(head):
             return _legacy.load_legacy(fh, size, map_location=map_location,
-                                       weights_only=weights_only, mmap=mmap,
+                                       weights_only=weights_only,
                                        unknown_globals=unknown_globals,
                                        pickle_load_args=pickle_load_args)
         raise CheckpointError(
@@ -121,15 +152,21 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool = True,
             fh.close()
 
 
+def _mmap_path(f) -> bool:
+    if not _is_path(f):
+        raise ValueError("f must be a file path in order to use the mmap argument")
+    return True
+
+
 def _load_zip_file(fh, size, map_location, weights_only, mmap, unknown_globals, pickle_load_args):
     if fh.tell() != 0:
         fh = io.BytesIO(fh.read())
         size = len(fh.getvalue())
-    mapped = _map_file(fh) if mmap else None
     reader = _zip.ZipReader(fh, size)
     if reader.has("constants.pkl"):
         from .torchscript import load_torchscript
         return load_torchscript(reader, map_location=map_location)
+    mapped = _map_file(fh) if mmap else None
     return _load_zip(reader, map_location=map_location, weights_only=weights_only,
                      mmap_file=mapped, unknown_globals=unknown_globals,
                      pickle_load_args=pickle_load_args)
@@ -139,14 +176,16 @@ def get_unsafe_globals_in_checkpoint(f) -> list[str]:
     """The globals a checkpoint needs that ``weights_only=True`` would refuse (nothing is run)."""
     fh, owned = _open(f)
     try:
+        start = fh.tell()
         head = fh.read(64)
-        fh.seek(0)
+        fh.seek(start)
         size = _size(fh)
         if _zip.is_zip(head):
+            if start:
+                fh, size = io.BytesIO(fh.read()), size
             return unsafe_globals_in_pickle(_zip.ZipReader(fh, size).read("data.pkl"))
         if _legacy.is_legacy(head):
-            data = fh.read()
-            return unsafe_globals_in_pickle(_legacy_main_pickle(data))
+            return unsafe_globals_in_pickle(_legacy_main_pickle(fh.read()))
         raise CheckpointError("not a PyTorch checkpoint")
     finally:
         if owned:
@@ -157,8 +196,11 @@ def _legacy_main_pickle(data: bytes) -> bytes:
     import pickletools
     pos = 0
     for _ in range(3):  # magic number, protocol version, sys_info
-        for op, _arg, at in pickletools.genops(io.BytesIO(data[pos:])):
-            if op.name == "STOP":
-                pos += at + 1
-                break
+        try:
+            for op, _arg, at in pickletools.genops(io.BytesIO(data[pos:])):
+                if op.name == "STOP":
+                    pos += at + 1
+                    break
+        except Exception as exc:  # noqa: BLE001 - a malformed header
+            raise CheckpointError(f"cannot scan the legacy header: {exc}") from None
     return data[pos:]

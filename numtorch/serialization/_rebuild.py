@@ -20,7 +20,8 @@ __all__ = ["rebuild_tensor_v2", "rebuild_tensor_v3", "rebuild_tensor", "rebuild_
            "rebuild_parameter_with_state", "rebuild_meta_tensor_no_storage",
            "rebuild_from_type_v2", "TypeMarker", "TENSOR_TYPE", "PARAMETER_TYPE",
            "numpy_scalar", "numpy_dtype", "numpy_reconstruct", "check_numpy_dtype_state",
-           "check_numpy_array_state"]
+           "check_numpy_array_state", "numpy_frombuffer", "empty_bytes", "TENSOR_FUNCS",
+           "TENSOR_INTERNALS", "user_attributes"]
 
 
 class TypeMarker:
@@ -110,6 +111,18 @@ def rebuild_parameter(data, requires_grad, backward_hooks) -> Tensor:
     return _parameter(data, requires_grad)
 
 
+# attributes numtorch keeps on a tensor itself: a checkpoint's state may never set them
+TENSOR_INTERNALS = frozenset(("_data", "_device", "_vc", "_requires_grad", "_grad", "_output_nr",
+                              "_base", "_accum", "_hooks", "_retains_grad", "_post_acc_hooks",
+                              "_is_param", "_is_buffer", "grad_fn"))
+
+
+def user_attributes(t: Tensor) -> dict:
+    """The Python attributes a user set on ``t`` (what torch pickles as the tensor's state)."""
+    return {k: v for k, v in t.__dict__.items()
+            if k not in TENSOR_INTERNALS and not hasattr(Tensor, k)}
+
+
 def _set_state(obj, state) -> None:
     dict_state, slots_state = state if isinstance(state, tuple) and len(state) == 2 else \
         (state, None)
@@ -119,8 +132,8 @@ def _set_state(obj, state) -> None:
         if not isinstance(part, dict):
             raise CheckpointError(f"invalid serialized tensor state {type(part).__name__}")
         for k, v in part.items():
-            if not isinstance(k, str) or not k.isidentifier() or k.startswith("_") or \
-                    hasattr(type(obj), k):
+            if not isinstance(k, str) or not k.isidentifier() or k.startswith("__") or \
+                    k in TENSOR_INTERNALS or hasattr(type(obj), k):
                 raise CheckpointError(f"refusing to set attribute {k!r} from a checkpoint")
             obj.__dict__[k] = v
 
@@ -148,21 +161,21 @@ def rebuild_meta_tensor_no_storage(dtype, size, stride, requires_grad) -> Tensor
 
 def rebuild_from_type_v2(func, new_type, args, state):
     """``torch._tensor._rebuild_from_type_v2``: a tensor rebuilt by ``func`` plus attributes."""
-    if func not in _TENSOR_FUNCS:
+    if func not in TENSOR_FUNCS:
         raise CheckpointError(f"_rebuild_from_type_v2: {func!r} is not a tensor rebuild function")
     if not isinstance(args, tuple):
         raise CheckpointError("_rebuild_from_type_v2: args must be a tuple")
+    if new_type not in (TENSOR_TYPE, PARAMETER_TYPE):
+        raise CheckpointError(f"_rebuild_from_type_v2: unsupported tensor type {new_type!r}")
     ret = func(*args)
     if new_type is PARAMETER_TYPE and not getattr(ret, "_is_param", False):
         ret = _parameter(ret, ret.requires_grad)
-    elif new_type not in (TENSOR_TYPE, PARAMETER_TYPE):
-        raise CheckpointError(f"_rebuild_from_type_v2: unsupported tensor type {new_type!r}")
     if state:
         _set_state(ret, state)
     return ret
 
 
-_TENSOR_FUNCS = (rebuild_tensor, rebuild_tensor_v2, rebuild_tensor_v3, rebuild_parameter,
+TENSOR_FUNCS = (rebuild_tensor, rebuild_tensor_v2, rebuild_tensor_v3, rebuild_parameter,
                  rebuild_parameter_with_state, rebuild_meta_tensor_no_storage)
 
 # ---------------------------------------------------------------------------------- NumPy
@@ -185,14 +198,29 @@ def numpy_dtype(name, align=False, copy=True) -> np.dtype:
     return np.dtype(name, align=False, copy=True)  # a fresh object: BUILD may set its byte order
 
 
+_TIME_UNITS = frozenset((b"Y", b"M", b"W", b"D", b"h", b"m", b"s", b"ms", b"us", b"ns", b"ps",
+                         b"fs", b"as", b"generic"))
+
+
+def _check_dtype_metadata(inst: np.dtype, meta) -> None:
+    if meta is None or isinstance(meta, dict):
+        return
+    if inst.kind in "mM" and isinstance(meta, tuple) and len(meta) == 2 and \
+            (meta[0] is None or isinstance(meta[0], dict)) and isinstance(meta[1], tuple) and \
+            len(meta[1]) == 4 and meta[1][0] in _TIME_UNITS and \
+            all(type(x) is int and 0 < x < 1 << 31 for x in meta[1][1:]):
+        return  # datetime64/timedelta64: (metadata, (unit, multiplier, 1, 1))
+    raise CheckpointError("numpy.dtype: invalid metadata in dtype state")
+
+
 def check_numpy_dtype_state(inst: np.dtype, state) -> None:
     """Validate the BUILD state NumPy pickles for a dtype (byte order; no fields, no objects)."""
     if not (isinstance(state, tuple) and len(state) in (8, 9) and state[0] in (3, 4) and
             state[1] in ("<", ">", "|", "=") and state[2] is None and state[3] is None and
             state[4] is None and all(type(x) is int for x in state[5:8])):
         raise CheckpointError(f"numpy.dtype: refusing dtype state {state!r}")
-    if len(state) == 9 and state[8] is not None and not isinstance(state[8], dict):
-        raise CheckpointError("numpy.dtype: invalid metadata in dtype state")
+    if len(state) == 9:
+        _check_dtype_metadata(inst, state[8])
 
 
 def numpy_scalar(dtype, data=None):
@@ -229,6 +257,23 @@ def check_numpy_array_state(inst: np.ndarray, state) -> None:
                               f"of {dt}, got {len(raw) if isinstance(raw, bytes) else type(raw)}")
 
 
-def ordered_dict(*args):
-    """``collections.OrderedDict`` called from a pickle: only with no or list-of-pairs args."""
-    return OrderedDict(*args)
+def numpy_frombuffer(buf, dtype, shape, order):
+    """``numpy._core.numeric._frombuffer`` (protocol 5 arrays): an array over in-band bytes."""
+    dt = _plain_numpy_dtype(dtype, "numpy array")
+    if not isinstance(buf, (bytes, bytearray)) or not isinstance(shape, tuple) or \
+            not all(type(s) is int and s >= 0 for s in shape) or order not in ("C", "F"):
+        raise CheckpointError("numpy _frombuffer: invalid buffer, shape or order")
+    n = 1
+    for s in shape:
+        n *= s
+    if len(buf) != n * dt.itemsize:
+        raise CheckpointError(f"numpy _frombuffer: expected {n * dt.itemsize} bytes for shape "
+                              f"{shape} of {dt}, got {len(buf)}")
+    return np.frombuffer(buf, dtype=dt).reshape(shape, order=order)
+
+
+def empty_bytes(*args) -> bytes:
+    """``bytes()`` as protocol 2 pickles ``b""`` (NumPy's empty arrays); nothing else."""
+    if args == () or len(args) == 1 and isinstance(args[0], (bytes, bytearray)):
+        return bytes(*args)
+    raise CheckpointError("bytes(): only bytes() and bytes(<bytes>) load from a checkpoint")

@@ -12,12 +12,21 @@ import numpy as np
 from .. import _dtype as D
 from .._device import CPU, device as Device
 
-__all__ = ["CheckpointError", "StorageType", "LoadedStorage", "tensor_view", "storage_type",
-           "UNTYPED"]
+__all__ = ["CheckpointError", "Passthrough", "StorageType", "LoadedStorage", "tensor_view", "storage_type",
+           "UNTYPED", "byteswap_storage", "meta_bytes"]
 
 
 class CheckpointError(RuntimeError):
     """A checkpoint file is corrupt, truncated, or not a checkpoint; says what and where."""
+
+
+class Passthrough(Exception):
+    """Carries an error of user code (``map_location``, allow-listed classes) or one of torch's
+    own errors out of an unpickler unchanged; ``exc`` is the error itself."""
+
+    def __init__(self, exc: BaseException) -> None:
+        super().__init__(exc)
+        self.exc = exc
 
 
 class StorageType:
@@ -40,7 +49,7 @@ class StorageType:
                               "come only from the checkpoint's records")
 
 
-_TYPES = {d.storage_name: StorageType(d.storage_name, d) for d in D.ALL_DTYPES}
+_TYPES = {d.storage_name: StorageType(d.storage_name, d) for d in D.ALL_DTYPES if d.storage_name}
 UNTYPED = StorageType("UntypedStorage", None)
 _TYPES["UntypedStorage"] = UNTYPED
 _TYPES["TypedStorage"] = StorageType("TypedStorage", None)
@@ -55,10 +64,12 @@ class LoadedStorage:
     """Bytes of one storage from a checkpoint, with the dtype its persistent id named.
 
     ``data`` is a 1-D uint8 NumPy array; ``location`` the device string saved with it
-    (``'cpu'``, ``'cuda:0'``); ``device`` where its tensors are placed after ``map_location``.
+    (``'cpu'``, ``'cuda:0'``); ``device`` where its tensors are placed after ``map_location``;
+    ``swap`` whether its bytes are still big-endian (an untyped storage learns its dtype from
+    the first tensor that views it).
     """
 
-    __slots__ = ("data", "dtype", "location", "device", "key")
+    __slots__ = ("data", "dtype", "location", "device", "key", "swap")
 
     def __init__(self, data: np.ndarray, dtype, location: str, key: str) -> None:
         self.data = data
@@ -66,6 +77,7 @@ class LoadedStorage:
         self.location = location
         self.device = CPU
         self.key = key
+        self.swap = False
 
     # the small part of torch's storage API a map_location callable uses
     def nbytes(self) -> int:
@@ -136,8 +148,18 @@ def tensor_view(storage: LoadedStorage, dtype, offset, size, stride) -> np.ndarr
         raise CheckpointError(
             f"{what}: a tensor of size {size} with strides {stride} at offset {offset} needs "
             f"{(last + 1) * item} bytes but the storage holds {buf.size}; the file is corrupt")
+    if storage.device.type == "meta":  # shape and dtype only, no memory
+        return np.broadcast_to(np.zeros((), dtype=dtype.np), size)
+    if storage.swap:
+        storage.data = buf = byteswap_storage(buf, dtype)
+        storage.swap = False
     return np.ndarray(size, dtype=dtype.np, buffer=buf, offset=int(offset) * item,
                       strides=tuple(s * item for s in stride))
+
+
+def meta_bytes(nbytes: int) -> np.ndarray:
+    """Stand-in bytes of a storage mapped to the meta device: its size, no memory."""
+    return np.broadcast_to(np.zeros(1, dtype=np.uint8), (nbytes,))
 
 
 def byteswap_storage(data: np.ndarray, dtype) -> np.ndarray:

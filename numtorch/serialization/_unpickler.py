@@ -1,149 +1,34 @@
 """Unpicklers for checkpoints: an allow-list one that never runs a checkpoint's code, and a trusting one.
 
-``WeightsUnpickler`` (``weights_only=True``) resolves a global only when it is on the allow-list
-(torch's tensor rebuilders, storage classes, dtypes, ``torch.Size``, ``torch.device``,
-``OrderedDict``, plain containers, safe NumPy rebuilders) or was added with
-``add_safe_globals``; calls (REDUCE, NEWOBJ, INST, OBJ) and BUILD run only on those, each with
-validated arguments. With ``unknown_globals="placeholder"`` any other global loads as an inert
-``Placeholder`` recording its name, arguments and state. ``TrustingUnpickler``
-(``weights_only=False``) imports what the file names, mapping ``torch.*`` onto numtorch.
+``WeightsUnpickler`` (``weights_only=True``) resolves a global only when ``_allowlist`` allows
+it; calls (REDUCE, NEWOBJ, INST, OBJ) and BUILD run only on those, each with validated
+arguments. With ``unknown_globals="placeholder"`` any other global (and any tensor numtorch
+cannot build) loads as an inert ``Placeholder`` recording its name, arguments and state.
+``TrustingUnpickler`` (``weights_only=False``) imports what the file names, ``torch.*`` mapped
+onto numtorch; it never imports torch itself.
 """
 from __future__ import annotations
 
-import _compat_pickle
 import codecs
 import contextlib
-import io
 import pickle
-import pickletools
+import sys
 from collections import Counter, OrderedDict
-from typing import Any, Callable, Iterable
+from typing import Callable
 
 import numpy as np
 
 from .. import _dtype as D
-from .._device import device as Device
-from .._tensor import Size
 from . import _rebuild as R
-from ._storage import CheckpointError, storage_type
+from ._allowlist import (ALLOWED, BLOCKED_MODULES, TORCH_ONLY, add_safe_globals, allowed_global,
+                         clear_safe_globals, get_safe_globals, refusal_message, safe_globals,
+                         unsupported_torch_global, user_allowed)
+from ._scan import mapped_global, pickle_globals
+from ._storage import CheckpointError, Passthrough
 
 __all__ = ["WeightsUnpickler", "TrustingUnpickler", "Placeholder", "PlaceholderGlobal",
            "add_safe_globals", "clear_safe_globals", "get_safe_globals", "safe_globals",
-           "allowed_global", "unsafe_globals_in_pickle"]
-
-UNSAFE_MESSAGE = (
-    "In PyTorch 2.6, we changed the default value of the `weights_only` argument in `torch.load` "
-    "from `False` to `True`. Re-running `torch.load` with `weights_only` set to `False` will likely "
-    "succeed, but it can result in arbitrary code execution. Do it only if you got the file from "
-    "a trusted source.")
-
-
-def _build_allowed() -> dict[str, Any]:
-    rc: dict[str, Any] = {
-        "collections.OrderedDict": OrderedDict,
-        "collections.Counter": Counter,
-        "torch.nn.parameter.Parameter": R.PARAMETER_TYPE,
-        "torch.Size": Size,
-        "torch.Tensor": R.TENSOR_TYPE,
-        "torch.device": Device,
-        "_codecs.encode": codecs.encode,
-        "builtins.bytearray": bytearray,
-        "builtins.set": set,
-        "builtins.frozenset": frozenset,
-        "builtins.complex": complex,
-        "builtins.slice": slice,
-        "builtins.range": range,
-        "torch._utils._rebuild_tensor": R.rebuild_tensor,
-        "torch._utils._rebuild_tensor_v2": R.rebuild_tensor_v2,
-        "torch._utils._rebuild_tensor_v3": R.rebuild_tensor_v3,
-        "torch._utils._rebuild_parameter": R.rebuild_parameter,
-        "torch._utils._rebuild_parameter_with_state": R.rebuild_parameter_with_state,
-        "torch._utils._rebuild_meta_tensor_no_storage": R.rebuild_meta_tensor_no_storage,
-        "torch._tensor._rebuild_from_type_v2": R.rebuild_from_type_v2,
-    }
-    for d in D.ALL_DTYPES:
-        rc[f"torch.{d.name}"] = d
-        rc[f"torch.{d.storage_name}"] = storage_type(d.storage_name)
-        rc[f"torch.cuda.{d.storage_name}"] = storage_type(d.storage_name)
-    for name in ("UntypedStorage", "TypedStorage"):
-        rc[f"torch.storage.{name}"] = storage_type(name)
-        rc[f"torch.{name}"] = storage_type(name)
-    return rc
-
-
-ALLOWED: dict[str, Any] = _build_allowed()
-
-# NumPy objects common in the wild, rebuilt by numtorch's own validating code (beyond torch)
-NUMPY_ALLOWED: dict[str, Any] = {"numpy.dtype": R.numpy_dtype, "numpy.ndarray": np.ndarray}
-for _core in ("numpy.core.multiarray", "numpy._core.multiarray"):
-    NUMPY_ALLOWED[f"{_core}.scalar"] = R.numpy_scalar
-    NUMPY_ALLOWED[f"{_core}._reconstruct"] = R.numpy_reconstruct
-
-_USER_ALLOWED: dict[str, Any] = {}
-
-
-def _qualname(obj) -> str:
-    return f"{obj.__module__}.{obj.__qualname__}"
-
-
-def add_safe_globals(safe_globals: list) -> None:
-    """Allow these globals (objects, or ``(object, "module.name")`` pairs) under weights_only."""
-    for g in safe_globals:
-        if isinstance(g, tuple):
-            if len(g) != 2 or not isinstance(g[1], str):
-                raise ValueError(f"Expected tuple of (obj, str) for safe global, got {g!r}")
-            _USER_ALLOWED[g[1]] = g[0]
-        else:
-            _USER_ALLOWED[_qualname(g)] = g
-
-
-def get_safe_globals() -> list:
-    """The globals added with ``add_safe_globals`` (objects, or (object, name) when renamed)."""
-    return [obj if name == _qualname(obj) else (obj, name) for name, obj in _USER_ALLOWED.items()]
-
-
-def clear_safe_globals() -> None:
-    """Forget every global added with ``add_safe_globals``."""
-    _USER_ALLOWED.clear()
-
-
-@contextlib.contextmanager
-def safe_globals(safe_globals: list):
-    """Context manager: allow these globals under weights_only inside the ``with`` block."""
-    saved = dict(_USER_ALLOWED)
-    add_safe_globals(safe_globals)
-    try:
-        yield
-    finally:
-        _USER_ALLOWED.clear()
-        _USER_ALLOWED.update(saved)
-
-
-def allowed_global(full_name: str, numpy_ok: bool = True):
-    """The object a checkpoint global resolves to under weights_only, or None when refused."""
-    obj = ALLOWED.get(full_name)
-    if obj is None and numpy_ok:
-        obj = NUMPY_ALLOWED.get(full_name)
-    if obj is None:
-        obj = _USER_ALLOWED.get(full_name)
-    return obj
-
-
-def unsupported_global_message(full_name: str) -> str:
-    """torch's weights_only refusal message for ``full_name``, in numtorch's names."""
-    shown = full_name[len("builtins."):] if full_name.startswith("builtins.") else full_name
-    name = full_name.rsplit(".", 1)[-1]
-    return (
-        "Weights only load failed. This file can still be loaded, to do so you have two options, "
-        "do those steps only if you trust the source of the checkpoint. "
-        f"\n\t(1) {UNSAFE_MESSAGE}\n\t(2) Alternatively, to load with `weights_only=True` please "
-        "check the recommended steps in the following error message.\n\tWeightsUnpickler error: "
-        f"Unsupported global: GLOBAL {shown} was not an allowed global by default. Please use "
-        f"`numtorch.serialization.add_safe_globals([{name}])` or the "
-        f"`numtorch.serialization.safe_globals([{name}])` context manager to allowlist this "
-        "global if you trust this class/function. Or pass unknown_globals=\"placeholder\" to "
-        "numtorch.load to read the tensors and load this global as an inert Placeholder without "
-        "running any of its code.")
+           "allowed_global", "unsafe_globals_in_pickle", "storage_placeholder"]
 
 
 class PlaceholderGlobal:
@@ -194,7 +79,11 @@ class Placeholder:
         return f"Placeholder({self.global_name}, args={self.args!r}, state={self.state!r})"
 
 
-_GLOBAL_OPS = {pickle.GLOBAL[0], pickle.INST[0]}
+def storage_placeholder(stype: PlaceholderGlobal, pid: tuple, raw: np.ndarray) -> Placeholder:
+    """A storage of a class numtorch cannot build: its persistent id, ``state`` its bytes."""
+    p = Placeholder(stype, tuple(pid[2:]))
+    p.state = raw
+    return p
 
 
 def _wrap_error(exc: BaseException, record: str) -> Exception:
@@ -205,60 +94,126 @@ def _wrap_error(exc: BaseException, record: str) -> Exception:
     return CheckpointError(f"record '{record}': corrupt pickle ({type(exc).__name__}: {exc})")
 
 
+@contextlib.contextmanager
+def _user_code():
+    """Errors raised in here come from code the user trusted: they reach the caller as is."""
+    try:
+        yield
+    except (CheckpointError, Passthrough):
+        raise
+    except Exception as exc:  # noqa: BLE001 - the user's own error
+        raise Passthrough(exc) from exc
+
+
+_TEXT_CODECS = frozenset(("latin1", "latin-1", "latin_1", "iso-8859-1", "iso8859-1", "utf-8",
+                          "utf8", "ascii"))
+
+
+def _check_builtin_args(func, args: tuple) -> None:
+    """Arguments of the allow-listed builtins as pickles pass them (no huge allocations)."""
+    ok = True
+    if func is bytearray:
+        ok = args == () or (len(args) == 1 and isinstance(args[0], (bytes, bytearray))) or \
+            (len(args) == 2 and isinstance(args[0], str) and args[1] in _TEXT_CODECS)
+    elif func is codecs.encode:
+        ok = len(args) in (1, 2, 3) and isinstance(args[0], str) and \
+            all(isinstance(a, str) for a in args[1:]) and (len(args) < 2 or
+                                                           args[1] in _TEXT_CODECS)
+    elif func in (set, Counter, OrderedDict):
+        ok = args == () or (len(args) == 1 and isinstance(args[0], (list, tuple, dict, set,
+                                                                   frozenset)))
+    elif func is complex:
+        ok = len(args) <= 2 and all(type(a) in (int, float, str) for a in args)
+    if not ok:
+        raise CheckpointError(f"refusing {getattr(func, '__name__', func)}{args!r:.80} from a "
+                              "checkpoint: not the arguments a pickle passes")
+
+
+def _has_placeholder(args) -> bool:
+    for a in args:
+        if isinstance(a, (Placeholder, PlaceholderGlobal)):
+            return True
+        if type(a) is tuple and _has_placeholder(a):
+            return True
+    return False
+
+
 class WeightsUnpickler(pickle._Unpickler):
     """The ``weights_only=True`` unpickler: allow-listed globals only, no code from the file."""
 
     dispatch = dict(pickle._Unpickler.dispatch)
 
     def __init__(self, file, *, persistent_load: Callable, numpy_ok: bool = True,
-                 placeholders: bool = False, encoding: str = "ASCII", record: str = "data.pkl"):
+                 placeholders: bool = False, encoding: str = "utf-8", record: str = "data.pkl"):
         super().__init__(file, encoding=encoding)
         self.persistent_load = persistent_load
         self._numpy_ok = numpy_ok
         self._placeholders = placeholders
         self._record = record
-        self._callables: set[int] = set()
+        self._names: dict[int, str] = {}  # id of each resolved global -> its checkpoint name
         self._keep: list = []
 
     def load(self):
         try:
             return super().load()
-        except (CheckpointError, pickle.UnpicklingError):
+        except (CheckpointError, pickle.UnpicklingError, Passthrough):
             raise
         except Exception as exc:  # noqa: BLE001 - any failure in a hostile pickle is a corrupt file
             raise _wrap_error(exc, self._record) from exc
 
     def find_class(self, module: str, name: str):
-        if self.proto < 3:  # Python 2 names written by protocol 2 (__builtin__.set ...)
-            if (module, name) in _compat_pickle.NAME_MAPPING:
-                module, name = _compat_pickle.NAME_MAPPING[(module, name)]
-            elif module in _compat_pickle.IMPORT_MAPPING:
-                module = _compat_pickle.IMPORT_MAPPING[module]
+        if not isinstance(module, str) or not isinstance(name, str):
+            raise pickle.UnpicklingError("STACK_GLOBAL requires str")
+        module, name = mapped_global(module, name)
         full = f"{module}.{name}"
-        obj = allowed_global(full, self._numpy_ok)
+        obj = None if module in BLOCKED_MODULES else allowed_global(full, self._numpy_ok)
         if obj is None:
-            if not self._placeholders:
-                raise pickle.UnpicklingError(unsupported_global_message(full))
-            obj = PlaceholderGlobal(module, name)
-        self._callables.add(id(obj))
+            if self._placeholders:
+                obj = PlaceholderGlobal(module, name)
+            elif full in TORCH_ONLY:
+                raise unsupported_torch_global(full)
+            else:
+                raise pickle.UnpicklingError(refusal_message(module, full))
+        self._names[id(obj)] = full
         self._keep.append(obj)
         return obj
 
     def _check_callable(self, func, op: str):
-        if id(func) not in self._callables or not callable(func) or isinstance(func, D.dtype):
+        if id(func) not in self._names or not callable(func) or isinstance(func, D.dtype):
             raise pickle.UnpicklingError(
                 f"Weights only load failed: {op} on {func!r}, which is not an allowed global")
 
-    def load_reduce(self):
-        stack = self.stack
-        args = stack.pop()
-        func = stack[-1]
-        self._check_callable(func, "REDUCE")
+    def _rebuild_placeholder(self, func, args):
+        """In placeholder mode: a tensor numtorch cannot build, as a Placeholder (else None)."""
+        if func is R.rebuild_from_type_v2 and len(args) == 4 and \
+                isinstance(args[1], PlaceholderGlobal) and type(args[2]) is tuple:
+            inner = self._rebuild_placeholder(args[0], args[2])
+            p = Placeholder(args[1], (args[0](*args[2]) if inner is None else inner,))
+            p.state = args[3]
+            return p
+        if _has_placeholder(args):
+            return Placeholder(PlaceholderGlobal(*self._names[id(func)].rsplit(".", 1)), args)
+        return None
+
+    def _call(self, func, args, op: str):
+        self._check_callable(func, op)
         if not isinstance(args, tuple):
-            raise pickle.UnpicklingError("REDUCE arguments must be a tuple")
+            raise pickle.UnpicklingError(f"{op} arguments must be a tuple")
         if func is np.ndarray or func is R.PARAMETER_TYPE or func is R.TENSOR_TYPE:
             raise pickle.UnpicklingError(f"Weights only load failed: cannot call {func!r}")
-        stack[-1] = func(*args)
+        if self._placeholders and (func in R.TENSOR_FUNCS or func is R.rebuild_from_type_v2):
+            result = self._rebuild_placeholder(func, args)
+            if result is not None:
+                return result
+        _check_builtin_args(func, args)
+        if user_allowed(func):
+            with _user_code():
+                return func(*args)
+        return func(*args)
+
+    def load_reduce(self):
+        args = self.stack.pop()
+        self.stack[-1] = self._call(self.stack[-1], args, "REDUCE")
 
     dispatch[pickle.REDUCE[0]] = load_reduce
 
@@ -268,10 +223,11 @@ class WeightsUnpickler(pickle._Unpickler):
                 R.rebuild_parameter(args[0] if args else None, True, None)
         if isinstance(cls, PlaceholderGlobal):
             return cls(*args, **kwargs)
-        if isinstance(cls, type) and id(cls) in self._callables and \
-                cls in _USER_ALLOWED.values():
-            return cls.__new__(cls, *args, **kwargs)
-        if cls in (OrderedDict, Counter, set, frozenset, bytearray) and id(cls) in self._callables:
+        if isinstance(cls, type) and id(cls) in self._names and user_allowed(cls):
+            with _user_code():
+                return cls.__new__(cls, *args, **kwargs)
+        if cls in (OrderedDict, Counter, set, bytearray) and id(cls) in self._names:
+            _check_builtin_args(cls, tuple(args))
             return cls.__new__(cls, *args, **kwargs)
         raise pickle.UnpicklingError(
             "Can only create new object for nn.Parameter or classes allowlisted via "
@@ -292,8 +248,7 @@ class WeightsUnpickler(pickle._Unpickler):
     dispatch[pickle.NEWOBJ_EX[0]] = load_newobj_ex
 
     def _instantiate(self, klass, args):
-        self._check_callable(klass, "INST/OBJ")
-        self.append(klass(*args))
+        self.append(self._call(klass, tuple(args), "INST/OBJ"))
 
     def load_build(self):
         state = self.stack.pop()
@@ -311,8 +266,9 @@ class WeightsUnpickler(pickle._Unpickler):
         elif t is np.ndarray:
             R.check_numpy_array_state(inst, state)
             inst.__setstate__(state)
-        elif t in _USER_ALLOWED.values():
-            _build_user(inst, state)
+        elif user_allowed(t):
+            with _user_code():
+                _build_user(inst, state)
         else:
             raise pickle.UnpicklingError(
                 "Can only build Tensor, Parameter, OrderedDict or types allowlisted via "
@@ -324,7 +280,7 @@ class WeightsUnpickler(pickle._Unpickler):
         obj = self.stack[-1]
         if type(obj) is Placeholder:
             return obj
-        if type(obj) not in kinds and type(obj) not in _USER_ALLOWED.values():
+        if type(obj) not in kinds and not user_allowed(type(obj)):
             raise pickle.UnpicklingError(f"Can only {op} to {kinds[0].__name__}s, but got "
                                          f"{type(obj)}")
         return obj
@@ -383,71 +339,71 @@ def _build_user(inst, state) -> None:
             setattr(inst, k, v)
 
 
+class _NoTorch:
+    """A meta path finder that refuses to import torch (numtorch never does)."""
+
+    def __init__(self, wanted: str) -> None:
+        self.wanted = wanted
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch" or name.startswith("torch."):
+            raise ImportError(f"the checkpoint needs {self.wanted}, which imports torch; "
+                              "numtorch never imports torch")
+        return None
+
+
 class TrustingUnpickler(pickle.Unpickler):
     """The ``weights_only=False`` unpickler: imports what the file names (runs its code).
 
-    torch's rebuild functions and classes map onto numtorch; other ``torch.X`` names onto
-    ``numtorch.X`` when numtorch has them.
+    torch's rebuild functions and classes map onto numtorch, other ``torch.X`` names onto
+    ``numtorch.X``; a ``torch`` name numtorch lacks is a clear error, never an import of torch.
     """
 
-    def __init__(self, file, *, persistent_load: Callable, **kwargs):
+    def __init__(self, file, *, persistent_load: Callable, record: str = "data.pkl", **kwargs):
+        kwargs.setdefault("encoding", "utf-8")
         super().__init__(file, **kwargs)
         self.persistent_load = persistent_load
+        self._record = record
+
+    def load(self):
+        try:
+            return super().load()
+        except (CheckpointError, pickle.UnpicklingError, Passthrough):
+            raise
+        except Exception as exc:  # noqa: BLE001 - a malformed file or its own code failed
+            raise _wrap_error(exc, self._record) from exc
 
     def find_class(self, module: str, name: str):
         full = f"{module}.{name}"
         obj = ALLOWED.get(full)
-        if obj is R.PARAMETER_TYPE or obj is R.TENSOR_TYPE:
-            obj = None
-        if obj is not None:
+        if obj is not None and obj is not R.PARAMETER_TYPE and obj is not R.TENSOR_TYPE:
             return obj
-        if module == "torch" or module.startswith("torch."):
+        try:
+            if module == "torch" or module.startswith("torch."):
+                return self._numtorch_global(module, name)
+            finder = _NoTorch(full)
+            sys.meta_path.insert(0, finder)
             try:
-                return super().find_class("numtorch" + module[5:], name)
-            except (ImportError, AttributeError):
-                pass
-        return super().find_class(module, name)
+                return super().find_class(module, name)
+            finally:
+                sys.meta_path.remove(finder)
+        except (ImportError, AttributeError) as exc:
+            raise Passthrough(exc) from exc
 
-
-def pickle_globals(data: bytes) -> list[str]:
-    """Every global a pickle names (``module.name``), in order of first use, without loading it."""
-    found: list[str] = []
-    strings: list[str] = []
-    memo: dict = {}
-    n_memo = 0
-    last = None  # the string the previous opcode pushed, if any
-    try:
-        ops = list(pickletools.genops(io.BytesIO(data)))
-    except Exception as exc:  # noqa: BLE001
-        raise CheckpointError(f"cannot scan the pickle: {exc}") from exc
-    for op, arg, _ in ops:
-        name = op.name
-        pushed = None
-        if name in ("GLOBAL", "INST"):
-            g = arg.replace(" ", ".")
-            if g not in found:
-                found.append(g)
-        elif name == "STACK_GLOBAL":
-            g = ".".join(strings[-2:]) if len(strings) >= 2 else "<unknown>.<unknown>"
-            if g not in found:
-                found.append(g)
-        elif "UNICODE" in name or name in ("STRING", "BINSTRING", "SHORT_BINSTRING"):
-            pushed = str(arg)
-        elif name == "MEMOIZE":
-            memo[n_memo] = last
-            n_memo += 1
-            pushed = last
-        elif name in ("BINPUT", "LONG_BINPUT", "PUT"):
-            memo[arg] = last
-            pushed = last
-        elif name in ("BINGET", "LONG_BINGET", "GET"):
-            pushed = memo.get(arg)
-        if pushed is not None and name not in ("MEMOIZE", "BINPUT", "LONG_BINPUT", "PUT"):
-            strings.append(pushed)
-        last = pushed
-    return found
+    def _numtorch_global(self, module: str, name: str):
+        full = f"{module}.{name}"
+        try:
+            return super().find_class("numtorch" + module[5:], name)
+        except (ImportError, AttributeError):
+            pass
+        error = unsupported_torch_global(full)
+        if error is None:
+            error = CheckpointError(f"the checkpoint needs {full}, which numtorch does not have "
+                                    "(numtorch never imports torch)")
+        raise error
 
 
 def unsafe_globals_in_pickle(data: bytes) -> list[str]:
     """The globals of a pickle that ``weights_only=True`` loading would refuse."""
-    return [g for g in pickle_globals(data) if allowed_global(g) is None]
+    return [g for g in pickle_globals(data)
+            if g.split(".", 1)[0] in BLOCKED_MODULES or allowed_global(g) is None]

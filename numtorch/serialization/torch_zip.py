@@ -159,15 +159,32 @@ class ZipReader:
         return [k[n:] for k in self.infos if k.startswith(self.prefix)]
 
     def read(self, name: str) -> bytes:
+        """A record's bytes; CRCs are not checked (torch never does, and files saved with
+        ``set_crc32_options(False)`` hold none)."""
         full = self.prefix + name
         info = self.infos.get(full)
         if info is None:
             raise CheckpointError(f"record '{full}' is missing from the checkpoint")
         try:
-            return self.zf.read(info)
+            where = self.locate(name)
+            if where is not None:
+                out = np.empty(where[1], dtype=np.uint8)
+                read_into(self.f, where[0], out, full)
+                return out.tobytes()
+            with self.zf.open(info) as member:
+                member._expected_crc = None
+                return member.read()
+        except CheckpointError:
+            raise
         except Exception as exc:  # noqa: BLE001 - any zip parsing failure means a corrupt file
             raise CheckpointError(f"record '{full}' is corrupt: {type(exc).__name__}: {exc}") \
                 from None
+
+    def is_stored(self, name: str) -> bool:
+        """Whether the record ``name`` exists and is stored uncompressed (readable in place)."""
+        info = self.infos.get(self.prefix + name)
+        return info is not None and info.compress_type == zipfile.ZIP_STORED and \
+            not info.flag_bits & 1
 
     def stored_size(self, name: str) -> int | None:
         """Size of a stored record's bytes (from the central directory); None when compressed."""
@@ -211,8 +228,8 @@ class ZipReader:
         return start, info.file_size
 
 
-def read_into(f: BinaryIO, offset: int, out: np.ndarray) -> None:
-    """Fill ``out`` (uint8) with the bytes of ``f`` at ``offset``."""
+def read_into(f: BinaryIO, offset: int, out: np.ndarray, record: str = "") -> None:
+    """Fill ``out`` (uint8) with the bytes of ``f`` at ``offset`` (those of ``record``)."""
     mv = memoryview(out)
     fd = _fileno(f)
     n = len(mv)
@@ -225,7 +242,8 @@ def read_into(f: BinaryIO, offset: int, out: np.ndarray) -> None:
             f.seek(offset + done)
             got = f.readinto(chunk)
         if not got:
-            raise CheckpointError(f"file ends early at offset {offset + done}; truncated")
+            where = f"record '{record}': " if record else ""
+            raise CheckpointError(f"{where}file ends early at offset {offset + done}; truncated")
         done += got
 
 

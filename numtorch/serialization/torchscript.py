@@ -11,35 +11,11 @@ import io
 from collections import OrderedDict
 
 from .._tensor import Tensor
-from ._loader import check_pid, make_unpickler, restore_location
-from ._storage import CheckpointError, LoadedStorage
+from ._loader import ZipStorages, make_unpickler, read_byteorder, run_unpickler
 from ._unpickler import Placeholder
 from . import torch_zip as Z
 
 __all__ = ["load_torchscript"]
-
-
-class _Storages:
-    def __init__(self, reader: Z.ZipReader, restore) -> None:
-        self.reader = reader
-        self.restore = restore
-        self.cache: dict = {}
-
-    def persistent_load(self, pid) -> LoadedStorage:
-        stype, key, location, numel = check_pid(pid, "TorchScript pickle")
-        nbytes = numel * (1 if stype.dtype is None else stype.dtype.itemsize)
-        st = self.cache.get((key, stype.dtype))
-        if st is None:
-            name = f"data/{key}" if self.reader.has(f"data/{key}") else f"constants/{key}"
-            raw = bytearray(self.reader.read(name))
-            if len(raw) < nbytes:
-                raise CheckpointError(f"record '{self.reader.prefix}{name}' holds {len(raw)} "
-                                      f"bytes but its storage needs {nbytes}")
-            import numpy as np
-            st = LoadedStorage(np.frombuffer(raw, dtype=np.uint8), stype.dtype, location, key)
-            st = self.restore(st, location)
-            self.cache[(key, stype.dtype)] = st
-        return st
 
 
 def _collect(obj, prefix: str, out: OrderedDict, seen: set) -> None:
@@ -71,14 +47,24 @@ def _collect(obj, prefix: str, out: OrderedDict, seen: set) -> None:
 
 
 def load_torchscript(reader: Z.ZipReader, map_location=None) -> "OrderedDict[str, Tensor]":
-    """The tensors of a TorchScript archive by attribute path; constants as ``constants.<i>``."""
-    storages = _Storages(reader, restore_location(map_location))
+    """The tensors of a TorchScript archive by attribute path; constants as ``constants.<i>``.
+
+    ``data.pkl`` names its storages under ``data/``, ``constants.pkl`` under ``constants/``
+    (each numbered from 0).
+    """
     out: OrderedDict = OrderedDict()
-    for record, prefix in (("data.pkl", ""), ("constants.pkl", "constants")):
+    byteorder = read_byteorder(reader)
+    for record, folder, prefix in (("data.pkl", "data", ""),
+                                   ("constants.pkl", "constants", "constants")):
         if not reader.has(record):
             continue
-        unpickler = make_unpickler(io.BytesIO(reader.read(record)), storages.persistent_load,
-                                   weights_only=True, unknown_globals="placeholder",
-                                   record=reader.prefix + record, pickle_load_args={})
-        _collect(unpickler.load(), prefix, out, set())
+        storages = ZipStorages(reader, map_location, byteorder, None, folder=folder,
+                               placeholders=True)
+        try:
+            unpickler = make_unpickler(io.BytesIO(reader.read(record)), storages.persistent_load,
+                                       weights_only=True, unknown_globals="placeholder",
+                                       record=reader.prefix + record, pickle_load_args={})
+            _collect(run_unpickler(unpickler), prefix, out, set())
+        finally:
+            storages.close()
     return out
