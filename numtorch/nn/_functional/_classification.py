@@ -11,7 +11,8 @@ import numpy as np
 
 from ..._tensor import Tensor, _from_array
 from ..._ops._util import GRAD, Node, record
-from ._loss_util import (MEAN, NONE, SUM, compute_dtype, refuse_grad, resolve_reduction,
+from ._argcheck import check_tensors
+from ._loss_util import (MEAN, NONE, SUM, compute_dtype, promote, refuse_grad, resolve_reduction,
                          type_word)
 
 __all__ = ["cross_entropy", "nll_loss"]
@@ -56,9 +57,11 @@ class _Layout:
 def _check_input(input: Tensor) -> None:
     if input._data.ndim == 0:
         raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but got 1)")
-    kind = input._data.dtype.kind
-    if kind not in "fV":
-        raise NotImplementedError('"log_softmax_lastdim_kernel_impl" not implemented for '
+
+
+def _check_floating(input: Tensor, kernel: str) -> None:
+    if input._data.dtype.kind not in "fV":
+        raise NotImplementedError(f'"{kernel}" not implemented for '
                                   f"'{type_word(input._data.dtype)}'")
 
 
@@ -88,6 +91,7 @@ def _check_index_target(input: Tensor, target: Tensor, weight: Tensor | None) ->
     if target._data.dtype not in (np.int64, np.uint8):
         raise RuntimeError("expected target dtype to be Long or Byte, but got "
                            f"{type_word(target._data.dtype)}")
+    _check_floating(input, "nll_loss_out_frame")
     if weight is not None and weight._data.dtype != input._data.dtype:
         raise RuntimeError(f"expected scalar type {type_word(input._data.dtype)} but found "
                            f"{type_word(weight._data.dtype)}")
@@ -237,10 +241,13 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     Raises torch's errors for mismatched shapes, wrong target dtypes, out-of-range classes and
     bad ``label_smoothing``.
     """
+    check_tensors("cross_entropy_loss", ("input", input), ("target", target), ("weight", weight),
+                  optional=1)
     red = resolve_reduction(size_average, reduce, reduction)
     _check_input(input)
     if tuple(target.shape) == tuple(input.shape):
         return _cross_entropy_probs(input, target, weight, ignore_index, red, label_smoothing)
+    _check_floating(input, "log_softmax_lastdim_kernel_impl")
     if label_smoothing > 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
                            f"{label_smoothing}")
@@ -296,13 +303,15 @@ def _cross_entropy_probs(input: Tensor, target: Tensor, weight, ignore_index: in
     if target._data.dtype.kind not in "fV":
         raise RuntimeError("Expected floating point type for target with class probabilities, "
                            f"got {type_word(target._data.dtype)}")
+    _check_floating(input, "log_softmax_lastdim_kernel_impl")
     if ignore_index >= 0:
         raise RuntimeError("ignore_index is not supported for floating point target")
     if label_smoothing > 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
                            f"{label_smoothing}")
     layout = _Layout(tuple(input.shape))
-    out_dtype = np.result_type(input._data.dtype, target._data.dtype)
+    out_dtype = promote(input._data.dtype, target._data.dtype,
+                        *(() if weight is None else (weight._data.dtype,)))
     cdt = compute_dtype(out_dtype)
     x = layout.to_rows(input._data.astype(cdt, copy=False))
     tg = layout.to_rows(target._data.astype(cdt, copy=False))
@@ -340,6 +349,8 @@ def _cross_entropy_probs(input: Tensor, target: Tensor, weight, ignore_index: in
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
              ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of class indices ``target`` under log-probabilities ``input``."""
+    check_tensors("nll_loss_nd", ("input", input), ("target", target), ("weight", weight),
+                  optional=1)
     red = resolve_reduction(size_average, reduce, reduction)
     _check_index_target(input, target, weight)
     refuse_grad("nll_loss_forward", "weight", weight)

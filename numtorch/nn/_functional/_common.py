@@ -7,7 +7,10 @@ from ..._ops._util import GRAD, Node, record, wrap  # noqa: F401
 from ..._tensor import Tensor, _from_array  # noqa: F401
 
 _TYPE_WORDS = {"float32": "float", "float64": "double", "float16": "c10::Half",
-               "bfloat16": "c10::BFloat16", "int64": "long int", "int32": "int"}
+               "bfloat16": "c10::BFloat16", "int64": "long int", "int32": "int",
+               "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+               "bool": "bool", "complex64": "c10::complex<float>",
+               "complex128": "c10::complex<double>"}
 
 
 def tuple_arg(value, n: int, name: str = "") -> tuple:
@@ -39,9 +42,11 @@ def wants(node: Node, i: int) -> bool:
     return node.next_functions[i][0] is not None
 
 
-def dtype_word(arr: np.ndarray) -> str:
-    """The C++ type name torch uses in dtype-mismatch messages (``float``, ``double``)."""
-    return _TYPE_WORDS.get(str(arr.dtype), str(arr.dtype))
+def dtype_word(arr) -> str:
+    """The C++ type name torch uses in dtype-mismatch messages (``float``, ``double``) for an
+    array or a NumPy dtype."""
+    name = str(getattr(arr, "dtype", arr))
+    return _TYPE_WORDS.get(name, name)
 
 
 def torch_dtype_name(arr: np.ndarray) -> str:

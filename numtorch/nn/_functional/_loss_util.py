@@ -8,7 +8,8 @@ import numpy as np
 from ..._ops._util import GRAD
 from ..._tensor import Tensor
 
-__all__ = ["reduction_enum", "resolve_reduction", "type_word", "compute_dtype", "reduce_loss",
+__all__ = ["reduction_enum", "resolve_reduction", "type_word", "promote", "compute_dtype",
+           "reduce_loss",
            "warn_target_size", "refuse_grad", "NONE", "MEAN", "SUM"]
 
 NONE, MEAN, SUM = 0, 1, 2
@@ -56,6 +57,16 @@ def type_word(np_dtype) -> str:
     """torch's scalar type word for a NumPy dtype ('Float', 'Long' ...)."""
     name = np.dtype(np_dtype).name
     return _WORDS.get(name, name)
+
+
+def promote(*np_dtypes) -> np.dtype:
+    """torch's type promotion of tensors' NumPy dtypes (bfloat16 with an integer stays
+    bfloat16, unlike NumPy)."""
+    from ... import _dtype as D
+    result = D.from_numpy_dtype(np_dtypes[0])
+    for other in np_dtypes[1:]:
+        result = D.promote_types(result, D.from_numpy_dtype(other))
+    return result.np
 
 
 def compute_dtype(np_dtype):

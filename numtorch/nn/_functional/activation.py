@@ -7,7 +7,9 @@ import warnings
 import numpy as np
 
 from ..._ops._util import check_inplace, finish_inplace, float_array
+from ._argcheck import check_tensors, not_tensor, touch
 from ._common import Node, Tensor, needs_grad, record, wants, wrap
+from ._dtype_checks import check_prelu_dtypes, not_implemented_unless_float
 
 __all__ = ["relu", "relu_", "leaky_relu", "leaky_relu_", "prelu", "gelu", "silu", "tanh",
            "sigmoid", "softmax", "log_softmax", "erf_array"]
@@ -32,7 +34,10 @@ class ReluBackward0(Node):
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """``max(x, 0)`` elementwise."""
-    x = input._data
+    try:
+        x = input._data
+    except AttributeError:
+        raise not_tensor("relu_" if inplace else "relu", "input", 1, input) from None
     out = np.maximum(x, 0) if x.dtype.kind != "b" else x.copy()
     res = wrap(out.astype(x.dtype, copy=False), input)
     if needs_grad(input):
@@ -68,6 +73,8 @@ class LeakyReluBackward1(LeakyReluBackward0):
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """``x`` where positive, ``negative_slope * x`` elsewhere."""
+    if not isinstance(input, Tensor):
+        raise not_tensor("leaky_relu_" if inplace else "leaky_relu", "input", 1, input)
     x = input._data
     out = np.where(x > 0, x, x * np.asarray(negative_slope, dtype=x.dtype))
     res = wrap(out.astype(x.dtype, copy=False), input)
@@ -102,18 +109,22 @@ class PreluKernelBackward0(Node):
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """``x`` where positive, ``weight * x`` elsewhere; ``weight`` has 1 or C (dim 1) entries."""
+    check_tensors("prelu", ("input", input), ("weight", weight))
     x, w = input._data, weight._data
+    check_prelu_dtypes(x.dtype, w.dtype)
+    c = w.size
+    if c != 1:
+        if x.ndim == 0:
+            raise RuntimeError("Not allow zero-dim input tensor.")
+        channels = x.shape[1] if x.ndim >= 2 else 1
+        if c != channels:
+            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found "
+                               f"parameter numbers = {c} and channel size = {channels}.")
     if w.ndim > 1:
         raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
                            f"ndim = {w.ndim}")
-    c = w.size
-    if c != 1:
-        if x.ndim == 0 or (x.shape[1] if x.ndim >= 2 else x.shape[0]) != c:
-            got = x.shape[1] if x.ndim >= 2 else (x.shape[0] if x.ndim else 1)
-            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found "
-                               f"parameter numbers = {c} and channel size = {got}.")
-    ch = 1 if x.ndim >= 2 else 0
-    wshape = (1,) * x.ndim if c == 1 else tuple(c if i == ch else 1 for i in range(x.ndim))
+    not_implemented_unless_float("prelu_cpu", x.dtype)
+    wshape = (1,) * x.ndim if c == 1 else tuple(c if i == 1 else 1 for i in range(x.ndim))
     out = np.where(x > 0, x, x * w.reshape(wshape))
     res = wrap(out, input)
     if needs_grad(input, weight):
@@ -185,6 +196,8 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """Gaussian error linear unit ``x * Phi(x)`` (``approximate="tanh"``: tanh formula)."""
     if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")
+    if not isinstance(input, Tensor):
+        raise not_tensor("gelu", "input", 1, input)
     x = float_array(input._data)
     if approximate == "tanh":
         out = 0.5 * x * (1 + np.tanh(_GELU_C * (x + 0.044715 * x ** 3)))
@@ -215,6 +228,8 @@ class SiluBackward0(Node):
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * sigmoid(x)``."""
+    if not isinstance(input, Tensor):
+        raise not_tensor("silu_" if inplace else "silu", "input", 1, input)
     x = float_array(input._data)
     res = wrap((x * _sigmoid(x)).astype(x.dtype, copy=False), input)
     if needs_grad(input):
@@ -228,12 +243,16 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
 
 def tanh(input: Tensor) -> Tensor:
     """Hyperbolic tangent."""
+    if not isinstance(input, Tensor):
+        touch(input, "tanh")  # torch's F.tanh is input.tanh()
     import numtorch
     return numtorch.tanh(input)
 
 
 def sigmoid(input: Tensor) -> Tensor:
     """Logistic sigmoid."""
+    if not isinstance(input, Tensor):
+        touch(input, "sigmoid")  # torch's F.sigmoid is input.sigmoid()
     import numtorch
     return numtorch.sigmoid(input)
 
@@ -247,6 +266,9 @@ def _softmax_dim(name: str, ndim: int, stacklevel: int = 4) -> int:
 
 def _prepare_softmax(input: Tensor, dim, dtype, name: str):
     from ..._dtype import to_numpy_dtype
+    if not isinstance(input, Tensor):
+        # torch's wrapper reads input.dim() (no dim given), then calls input.softmax(...)
+        touch(input, "dim" if dim is None else name)
     x = input._data
     if dim is None:
         dim = _softmax_dim(name, x.ndim)

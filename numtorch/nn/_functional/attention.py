@@ -14,6 +14,7 @@ import numpy as np
 from ..._tensor import Tensor, _from_array
 from ..._ops._util import GRAD, Node, record, unbroadcast
 from ...random import numpy_generator
+from ._argcheck import check_tensors
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
 
@@ -114,8 +115,10 @@ def _attention(q: Tensor, k: Tensor, v: Tensor, bias: Tensor | None, causal: boo
             mask = numpy_generator(None).random(probs.shape) >= dropout_p
             keep = mask.astype(probs.dtype) * probs.dtype.type(1.0 / (1.0 - dropout_p))
         dropped = probs * keep
-    out = _from_array(np.matmul(dropped, va), device=q._device)
-    weights = _from_array(dropped, device=q._device) if need_weights else None
+    # ml_dtypes' bfloat16 matmul computes (and returns) float32: results in the query's dtype
+    out = _from_array(np.matmul(dropped, va).astype(qa.dtype, copy=False), device=q._device)
+    weights = _from_array(dropped.astype(qa.dtype, copy=False), device=q._device) \
+        if need_weights else None
     inputs = (q, k, v) if bias is None else (q, k, v, bias)
     if GRAD.enabled and any(t._requires_grad for t in inputs):
         flat = q._data.ndim == 2 and k._data.ndim == 2 and v._data.ndim == 2
@@ -138,6 +141,9 @@ def _float_mask(mask: Tensor, dtype) -> Tensor:
     if mask._data.dtype == np.bool_:
         return _from_array(np.where(mask._data, dtype.type(0), dtype.type(-np.inf)),
                            device=mask._device)
+    if mask._data.dtype != dtype:  # a float32 mask with a lower-precision query
+        from ..._dtype import from_numpy_dtype
+        return mask.to(from_numpy_dtype(dtype))
     return mask
 
 
@@ -150,7 +156,7 @@ def _check_sdpa(query: Tensor, key: Tensor, value: Tensor, attn_mask, is_causal:
                            f"query.dtype: {_cpp_name(query)} key.dtype: {_cpp_name(key)} and "
                            f"value.dtype: {_cpp_name(value)} instead.")
     if attn_mask is not None and attn_mask.dtype != query.dtype and \
-            attn_mask._data.dtype != np.bool_ and attn_mask._data.dtype.kind != "f":
+            attn_mask._data.dtype not in (np.bool_, np.float32):
         raise RuntimeError("Expected attn_mask dtype to be bool or float or to match query "
                            f"dtype, but got attn_mask.dtype: {_cpp_name(attn_mask)} and  "
                            f"query.dtype: {_cpp_name(query)} instead.")
@@ -170,6 +176,8 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     to the scores. Rows where nothing may be attended give zeros. ``dropout_p`` always applies
     (as torch's functional form does).
     """
+    check_tensors("scaled_dot_product_attention", ("query", query), ("key", key),
+                  ("value", value), ("attn_mask", attn_mask), optional=1)
     _check_sdpa(query, key, value, attn_mask, is_causal)
     gqa = 1
     if query.dim() >= 3 and key.shape[-3] != query.shape[-3]:

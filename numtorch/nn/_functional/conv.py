@@ -10,7 +10,11 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+import warnings
+
+from ._argcheck import CONV_OVERLOADS, check_tensors, invalid_combination
 from ._common import Node, Tensor, needs_grad, record, tuple_arg, wants, wrap
+from ._dtype_checks import check_conv_bias_dtype, check_conv_weight_dtype
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
 
@@ -84,7 +88,7 @@ class ConvolutionBackward0(Node):
     """Gradient of a (transposed) convolution with respect to input, weight and bias."""
 
     __slots__ = ("cols", "pads", "stride", "dilation", "groups", "in_shape", "one_d",
-                 "transposed", "out_hw", "has_bias", "full_shape")
+                 "transposed", "out_hw", "has_bias", "full_shape", "bias_dtype")
 
     def backward(self, g):
         x, w = self.saved_tensors_checked()[:2]
@@ -102,6 +106,8 @@ class ConvolutionBackward0(Node):
         if self.has_bias and wants(self, 2):
             if gb is None:
                 gb = g.sum(axis=(0, 2, 3))
+            if self.bias_dtype is not None:
+                gb = gb.astype(self.bias_dtype)
         else:
             gb = None
         if self.one_d:
@@ -163,31 +169,31 @@ class ConvolutionBackward0(Node):
 
 # ---------------------------------------------------------------------- argument checks
 def _check_dims(input: Tensor, weight: Tensor, bias, nd: int, name: str) -> bool:
-    """Validate ranks and dtypes; returns whether the input is batched."""
+    """Validate the input's rank (and a plain convolution's bias dtype, which torch checks
+    next); returns whether the input is batched."""
     x = input._data
     if x.ndim not in (nd + 1, nd + 2):
         raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to "
                            f"{name}, but got input of size: {list(x.shape)}")
-    if weight._data.dtype != x.dtype:
-        from ._common import dtype_word
-        raise RuntimeError(f"expected scalar type {_cap(dtype_word(x))} but found "
-                           f"{_cap(dtype_word(weight._data))}")
-    if bias is not None and bias._data.dtype != x.dtype:
-        from ._common import dtype_word
-        raise RuntimeError(f"expected scalar type {_cap(dtype_word(x))} but found "
-                           f"{_cap(dtype_word(bias._data))}")
+    if bias is not None and not name.startswith("conv_transpose"):
+        check_conv_bias_dtype(x.dtype, bias._data.dtype)
     return x.ndim == nd + 2
 
 
-def _cap(word: str) -> str:
-    return word[0].upper() + word[1:]
+_warned_asymmetric_same = False
 
 
 def _same_pads(kernel: tuple, dilation: tuple) -> tuple:
+    global _warned_asymmetric_same
     pads = []
     for k, d in zip(kernel, dilation):
         total = d * (k - 1)
         pads += [total // 2, total - total // 2]
+    if not _warned_asymmetric_same and any(a != b for a, b in zip(pads[::2], pads[1::2])):
+        _warned_asymmetric_same = True  # torch warns once per process
+        warnings.warn("Using padding='same' with even kernel lengths and odd dilation may "
+                      "require a zero-padded copy of the input be created", UserWarning,
+                      stacklevel=5)
     return tuple(pads)
 
 
@@ -242,6 +248,7 @@ def _conv(input: Tensor, weight: Tensor, bias, stride, padding, dilation, groups
         kk = f"({eff[0]} x {eff[1]})" if not one_d else f"({eff[1]})"
         raise RuntimeError(f"Calculated padded input size per channel: {got}. Kernel size: {kk}. "
                            "Kernel size can't be greater than actual input size")
+    check_conv_weight_dtype(x.dtype, w.dtype, None if bias is None else bias._data.dtype, False)
     oh = _out_size(hp, kernel[0], stride[0], dilation[0])
     ow = _out_size(wp, kernel[1], stride[1], dilation[1])
     fold = bias is not None
@@ -251,6 +258,8 @@ def _conv(input: Tensor, weight: Tensor, bias, stride, padding, dilation, groups
     if fold:
         w3 = np.concatenate([w3, bias._data.reshape(groups, o // groups, 1)], axis=2)
     out = np.matmul(w3, cols).reshape(x.shape[0], o, oh, ow)
+    if out.dtype != x.dtype:  # ml_dtypes' bfloat16 matmul returns float32
+        out = out.astype(x.dtype)
     if one_d:
         out = out[:, :, 0, :]
     if not batched:
@@ -260,7 +269,7 @@ def _conv(input: Tensor, weight: Tensor, bias, stride, padding, dilation, groups
         node = ConvolutionBackward0()
         node.pads, node.stride, node.dilation, node.groups = pads, stride, dilation, groups
         node.in_shape, node.one_d, node.transposed = x.shape[2:], one_d, False
-        node.full_shape, node.has_bias = xp.shape, bias is not None
+        node.full_shape, node.has_bias, node.bias_dtype = xp.shape, bias is not None, None
         # keep the columns for the weight gradient unless they are large (then rebuilt)
         node.cols = cols if weight._requires_grad and cols.nbytes <= _KEEP_COLS_BYTES else None
         inputs = (input, weight) if bias is None else (input, weight, bias)
@@ -309,17 +318,46 @@ def _record_unbatched(res, node, inputs):
     return record(res, node, *inputs)
 
 
+_CONV_DEFAULTS = (None, 1, 0, 1, 1)  # of bias, stride, padding, dilation, groups
+
+
+def conv_argument_error(name: str, args: tuple, given: int | None = None) -> TypeError:
+    """torch's TypeError for a non-tensor input, weight or bias of ``conv1d``/``conv2d``, listing
+    the first ``given`` arguments (default: up to the last one that differs from its default,
+    since a Python function cannot tell a default from the same value passed explicitly)."""
+    if given is None:
+        given = len(args)
+        while given > 2 and _is_default(args[given - 1], _CONV_DEFAULTS[given - 3]):
+            given -= 1
+    return invalid_combination(name, args[:given], {}, CONV_OVERLOADS)
+
+
+def _is_default(value, default) -> bool:
+    return value is default or (type(value) is int and value == default)
+
+
+def _tensor_arguments(input, weight, bias) -> bool:
+    return isinstance(input, Tensor) and isinstance(weight, Tensor) and (
+        bias is None or isinstance(bias, Tensor))
+
+
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
            dilation=1, groups: int = 1) -> Tensor:
     """2-D convolution (cross-correlation) of ``(N, C, H, W)`` or ``(C, H, W)`` input.
 
     ``padding`` is an int, a pair, ``"valid"`` or ``"same"`` (stride 1 only)."""
+    if not _tensor_arguments(input, weight, bias):
+        raise conv_argument_error("conv2d", (input, weight, bias, stride, padding, dilation,
+                                             groups))
     return _conv(input, weight, bias, stride, padding, dilation, groups, one_d=False)
 
 
 def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
            dilation=1, groups: int = 1) -> Tensor:
     """1-D convolution of ``(N, C, L)`` or ``(C, L)`` input."""
+    if not _tensor_arguments(input, weight, bias):
+        raise conv_argument_error("conv1d", (input, weight, bias, stride, padding, dilation,
+                                             groups))
     return _conv(input, weight, bias, stride, padding, dilation, groups, one_d=True)
 
 
@@ -328,6 +366,7 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
                     one_d: bool) -> Tensor:
     nd = 1 if one_d else 2
     name = "conv_transpose1d" if one_d else "conv_transpose2d"
+    check_tensors(name, ("input", input), ("weight", weight), ("bias", bias), optional=1)
     batched = _check_dims(input, weight, bias, nd, name)
     x, w = input._data, weight._data
     if not batched:
@@ -352,6 +391,9 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
         raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected "
                            f"input{shown} to have {w.shape[0]} channels, but got {cin} channels "
                            "instead")
+    bias_data = None if bias is None else bias._data
+    if check_conv_weight_dtype(x.dtype, w.dtype, None if bias is None else bias_data.dtype, True):
+        bias_data = bias_data.astype(x.dtype)
     kernel = w.shape[2:]
     cog = w.shape[1]
     full = tuple((sz - 1) * s + d * (k - 1) + 1 + op
@@ -363,16 +405,18 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
     oh, ow = full[0] - 2 * pads[0], full[1] - 2 * pads[1]
     out = outp[:, :, pads[0]:pads[0] + oh, pads[1]:pads[1] + ow]
     if bias is not None:
-        out = out + bias._data[:, None, None]
+        out = out + bias_data[:, None, None]
     if one_d:
         out = out[:, :, 0, :]
     if not batched:
         out = out[0]
-    res = wrap(np.ascontiguousarray(out), input)
+    res = wrap(np.ascontiguousarray(out, dtype=x.dtype), input)
     if needs_grad(input, weight, bias):
         node = ConvolutionBackward0()
         node.pads, node.stride, node.dilation, node.groups = pads, stride, dilation, groups
         node.one_d, node.transposed, node.has_bias, node.cols = one_d, True, bias is not None, None
+        node.bias_dtype = None if bias_data is None or bias_data is bias._data else \
+            bias._data.dtype
         node.save(input, weight)
         inputs = (input, weight) if bias is None else (input, weight, bias)
         if not batched:

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import GRAD, Node, Tensor, dtype_word, needs_grad, record, wants, wrap
+from ._argcheck import check_tensors
+from ._common import GRAD, Node, Tensor, needs_grad, record, wants, wrap
+from ._dtype_checks import check_bilinear_dtypes, check_linear_dtypes
 
 __all__ = ["linear", "bilinear"]
 
@@ -49,30 +51,49 @@ def _node_for(ndim: int, has_bias: bool) -> Node:
 
 
 def _check_linear(x: np.ndarray, w: np.ndarray, b) -> None:
-    if w.dtype != x.dtype:
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
-                           f"{dtype_word(x)} != {dtype_word(w)}")
-    if x.ndim == 0 or w.ndim != 2 or x.shape[-1] != w.shape[1]:
-        rows = x.size // x.shape[-1] if x.ndim and x.shape[-1] else 1
-        cols = x.shape[-1] if x.ndim else 1
+    """torch's errors for operands ``linear`` cannot multiply, in its order: ranks, then with a
+    bias ``addmm``'s dtype checks before the shapes, without one ``matmul``'s after them."""
+    if x.ndim == 0 or w.ndim == 0:
+        raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are "
+                           f"{x.ndim}D and {w.ndim}D")
+    if w.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {w.ndim}D")
+    if b is not None:
+        check_linear_dtypes(x.dtype, w.dtype, b.dtype)
+        if w.ndim == 1 and x.ndim > 1:
+            raise RuntimeError("mat2 must be a matrix, got 1-D tensor")
+    if x.shape[-1] != w.shape[-1]:
+        rows = x.size // x.shape[-1] if x.shape[-1] else int(np.prod(x.shape[:-1]))
         wr, wc = (w.shape[1], w.shape[0]) if w.ndim == 2 else (w.shape[0], 1)
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{cols} and "
-                           f"{wr}x{wc})")
-    if b is not None and b.dtype != x.dtype:
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
-                           f"{dtype_word(x)} != {dtype_word(b)}")
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{x.shape[-1]} "
+                           f"and {wr}x{wc})")
+    check_linear_dtypes(x.dtype, w.dtype, None)
+
+
+def _vector_weight(input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+    """``linear`` with a 1-D weight: a matrix-vector (or dot) product, as torch computes it."""
+    from ... import _ops
+    out = _ops.linalg.matmul(input, weight)
+    return out if bias is None else out + bias
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``input @ weight.T + bias`` over the last dimension of ``input``."""
-    x, w = input._data, weight._data
-    b = None if bias is None else bias._data
-    if w.dtype != x.dtype or x.ndim == 0 or w.ndim != 2 or x.shape[-1] != w.shape[1]:
+    try:
+        x, w = input._data, weight._data
+        b = None if bias is None else bias._data
+    except AttributeError:
+        check_tensors("linear", ("input", input), ("weight", weight), ("bias", bias), optional=1)
+        raise
+    if w.dtype != x.dtype or x.ndim == 0 or w.ndim != 2 or x.shape[-1] != w.shape[1] or (
+            b is not None and b.dtype != x.dtype):
         _check_linear(x, w, b)
+        if w.ndim == 1:
+            return _vector_weight(input, weight, bias)
     out = np.matmul(x, w.T)
+    if out.dtype != x.dtype:  # ml_dtypes' bfloat16 matmul returns float32
+        out = out.astype(x.dtype)
     if b is not None:
-        if b.dtype != out.dtype:
-            _check_linear(x, w, b)
         try:
             out += b
         except ValueError:
@@ -127,7 +148,10 @@ ViewBackwardBilinear = type("ViewBackward0", (BilinearBackward,), {"__slots__": 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor,
              bias: Tensor | None = None) -> Tensor:
     """``y[o] = x1 @ weight[o] @ x2 + bias[o]`` over the last dimension of both inputs."""
+    check_tensors("bilinear", ("input1", input1), ("input2", input2), ("weight", weight),
+                  ("bias", bias), optional=1)
     x1, x2, w = input1._data, input2._data, weight._data
+    check_bilinear_dtypes(x1.dtype, x2.dtype, w.dtype, None if bias is None else bias._data.dtype)
     if w.ndim != 3:
         raise RuntimeError(f"bilinear(): weight must be 3D, but got {w.ndim}D")
     if x1.shape[:-1] != x2.shape[:-1]:
@@ -142,7 +166,7 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor,
                            f"{x2.shape[-1]} but expected {j}")
     a, b_ = x1.reshape(-1, i), x2.reshape(-1, j)
     tmp = np.matmul(a, w.transpose(1, 0, 2).reshape(i, o * j)).reshape(-1, o, j)
-    out = np.matmul(tmp, b_[:, :, None])[:, :, 0]
+    out = np.matmul(tmp, b_[:, :, None])[:, :, 0].astype(x1.dtype, copy=False)
     if bias is not None:
         out = out + bias._data
     res = wrap(out.reshape(x1.shape[:-1] + (o,)), input1)

@@ -12,8 +12,9 @@ import numpy as np
 
 from ..._tensor import Tensor, _from_array
 from ..._ops._util import GRAD, Node, binary_operands, record, unbroadcast
+from ._argcheck import check_tensors, touch
 from ._classification import cross_entropy, nll_loss
-from ._loss_util import (MEAN, NONE, SUM, compute_dtype, reduce_loss, reduction_enum,
+from ._loss_util import (MEAN, NONE, SUM, compute_dtype, promote, reduce_loss, reduction_enum,
                          refuse_grad, resolve_reduction, type_word, warn_target_size)
 
 __all__ = ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy", "nll_loss",
@@ -30,6 +31,15 @@ def broadcast_shape(a: tuple, b: tuple) -> tuple:
         dim = next(i for i in reversed(range(n)) if pa[i] != pb[i] and 1 not in (pa[i], pb[i]))
         raise RuntimeError(f"The size of tensor a ({pa[dim]}) must match the size of tensor b "
                            f"({pb[dim]}) at non-singleton dimension {dim}") from None
+
+
+def _check_pair(input, target) -> None:
+    """torch's losses first compare ``target.size()`` with ``input.size()``: a non-tensor fails
+    there with whatever Python raises for it."""
+    if not isinstance(target, Tensor):
+        touch(target, "size", name="target", position=2)
+    if not isinstance(input, Tensor):
+        touch(input, "size")
 
 
 def _node_class(cache: dict, base: type, name: str) -> type:
@@ -127,6 +137,16 @@ def _weighted_reduction(reduction: str) -> int:
     return {"none": NONE, "mean": MEAN, "sum": SUM}[reduction]
 
 
+def _huber_dtype(input: Tensor, promoted: np.dtype, weight) -> np.dtype:
+    """huber_loss's result dtype: the input's (the weight then promotes it); torch's error when
+    the promoted operands cannot be stored there."""
+    own = input._data.dtype
+    if own.kind in "biu" and promoted.kind not in "biu":
+        raise RuntimeError(f"result type {type_word(promoted)} can't be cast to the desired "
+                           f"output type {type_word(own)}")
+    return own if weight is None else promote(own, weight._data.dtype)
+
+
 def _pointwise_loss(kind: str, input: Tensor, target: Tensor, reduction: str, red, param=None,
                     weight: Tensor | None = None) -> Tensor:
     """Shared body of the regression losses (``red`` is the enum, or None when weighted)."""
@@ -137,6 +157,10 @@ def _pointwise_loss(kind: str, input: Tensor, target: Tensor, reduction: str, re
     if weight is not None and weight._data.shape != in_shape:
         raise ValueError("Weights and input must have the same size.")
     a, b, out_dtype = _result_arrays(input, target)
+    if kind == "huber":  # torch's huber_loss writes into a tensor of the input's dtype
+        out_dtype = _huber_dtype(input, out_dtype, weight)
+    elif weight is not None:
+        out_dtype = promote(out_dtype, weight._data.dtype)
     loss_fn, _, kernel = _KINDS[kind]
     if out_dtype.kind in "biu":
         if kernel is not None:
@@ -171,6 +195,7 @@ def _pointwise_loss(kind: str, input: Tensor, target: Tensor, reduction: str, re
 def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
              reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """Mean squared error (optionally weighted; weighted mean divides by the weights' sum)."""
+    _check_pair(input, target)
     red = resolve_reduction(size_average, reduce, reduction) if weight is None else None
     return _pointwise_loss("mse", input, target, reduction, red, None, weight)
 
@@ -178,6 +203,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
 def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """Mean absolute error (optionally weighted; weighted mean divides by the weights' sum)."""
+    _check_pair(input, target)
     red = resolve_reduction(size_average, reduce, reduction) if weight is None else None
     return _pointwise_loss("l1", input, target, reduction, red, None, weight)
 
@@ -185,6 +211,7 @@ def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """Quadratic below ``beta``, linear above (L1 when ``beta`` is 0)."""
+    _check_pair(input, target)
     red = resolve_reduction(size_average, reduce, reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
@@ -196,6 +223,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:
     """Quadratic below ``delta``, ``delta``-scaled linear above (optionally weighted)."""
+    _check_pair(input, target)
     red = reduction_enum(reduction) if weight is None else None
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
@@ -226,6 +254,8 @@ def _check_bce_inputs(input: Tensor, target: Tensor, weight: Tensor | None):
                          f"size ({input.size()}) is deprecated. Please ensure they have the same "
                          "size.")
     if weight is not None:
+        if not isinstance(weight, Tensor):  # torch's wrapper reads weight.size()
+            touch(weight, "size", function="binary_cross_entropy", name="weight", position=3)
         try:
             np.broadcast_shapes(tuple(target.shape), tuple(weight.shape))
         except ValueError:
@@ -244,6 +274,7 @@ def _check_bce_inputs(input: Tensor, target: Tensor, weight: Tensor | None):
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                          size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """Binary cross entropy of probabilities ``input``; each log is clamped at -100 as torch."""
+    _check_pair(input, target)
     red = resolve_reduction(size_average, reduce, reduction)
     _check_bce_inputs(input, target, weight)
     refuse_grad("binary_cross_entropy", "weight", weight)
@@ -305,16 +336,23 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
                                      pos_weight: Tensor | None = None) -> Tensor:
     """Sigmoid plus binary cross entropy in one numerically stable step (``pos_weight`` scales
     the positive term)."""
+    _check_pair(input, target)
+    check_tensors("binary_cross_entropy_with_logits", ("input", input), ("target", target),
+                  ("weight", weight), ("pos_weight", pos_weight), optional=2)
     red = resolve_reduction(size_average, reduce, reduction)
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"Target size ({target.size()}) must be the same as input size "
                          f"({input.size()})")
     refuse_grad("binary_cross_entropy_with_logits", "weight", weight)
     refuse_grad("binary_cross_entropy_with_logits", "pos_weight", pos_weight)
+    if input._data.dtype.kind not in "fV":
+        raise NotImplementedError('"log_sigmoid_cpu" not implemented for '
+                                  f"'{type_word(input._data.dtype)}'")
     if target._data.dtype.kind in "biu":
-        raise RuntimeError(f"result type {type_word(compute_dtype(input._data.dtype))} can't be "
-                           f"cast to the desired output type {type_word(target._data.dtype)}")
-    x, t, out_dtype = _result_arrays(input, target)
+        raise RuntimeError(f"result type {type_word(input._data.dtype)} can't be cast to the "
+                           f"desired output type {type_word(target._data.dtype)}")
+    x, t, _ = _result_arrays(input, target)
+    out_dtype = target._data.dtype  # torch computes (1 - target).mul_(input)...: in place
     pw = None
     if pos_weight is not None:
         broadcast_shape(tuple(pos_weight.shape), tuple(target.shape))
@@ -368,6 +406,7 @@ _KL_NAMES = {"none": "SubBackward0", "mean": "MeanBackward0", "sum": "SumBackwar
 def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
            reduction: str = "mean", log_target: bool = False) -> Tensor:
     """Kullback-Leibler divergence of log-probabilities ``input`` from ``target``."""
+    check_tensors("kl_div", ("input", input), ("target", target))
     if size_average is not None or reduce is not None:
         red = resolve_reduction(size_average, reduce, reduction)
         reduction = ("none", "mean", "sum")[red]

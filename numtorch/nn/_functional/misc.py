@@ -5,6 +5,7 @@ import numpy as np
 
 from ..._ops._util import check_inplace, finish_inplace
 from ...random import numpy_generator
+from ._argcheck import check_tensors, not_tensor, touch
 from ._common import GRAD, Node, Tensor, needs_grad, record, torch_dtype_name, wrap
 
 __all__ = ["dropout", "embedding", "pad", "normalize"]
@@ -26,6 +27,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
     only; identity otherwise). Draws from numtorch's default generator."""
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not isinstance(input, Tensor):
+        raise not_tensor("dropout_" if inplace else "dropout", "input", 1, input)
     if not training or p == 0.0:
         return input
     x = input._data
@@ -75,11 +78,24 @@ def _embedding_renorm(weight: Tensor, idx: np.ndarray, max_norm: float, norm_typ
     weight._bump()
 
 
+def _embedding_argument_error(input, weight, padding_idx, max_norm) -> None:
+    """What torch raises for a non-tensor ``input`` (indices) or ``weight``: its wrapper reads
+    ``weight.size(0)`` to check a non-zero ``padding_idx`` and calls ``input.contiguous()``
+    with ``max_norm`` before the argument parser sees them."""
+    if padding_idx is not None and padding_idx != 0 and not isinstance(weight, Tensor):
+        touch(weight, "size", 0, function="embedding", name="weight")
+    if max_norm is not None and not isinstance(input, Tensor):
+        touch(input, "contiguous", function="embedding", name="indices", position=2)
+    check_tensors("embedding", ("weight", weight), ("indices", input))
+
+
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
               max_norm: float | None = None, norm_type: float = 2.0,
               scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Rows of ``weight`` selected by the integer ``input``; no gradient reaches row
     ``padding_idx``; with ``max_norm``, looked-up rows are renormalised in place first."""
+    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
+        _embedding_argument_error(input, weight, padding_idx, max_norm)
     num = weight._data.shape[0]
     if padding_idx is not None:
         if padding_idx >= num or padding_idx < -num:
@@ -171,6 +187,8 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
     """Pad the last ``len(pad) // 2`` dimensions: ``pad`` lists (before, after) pairs starting
     from the last dimension. Modes: constant (negative pads crop), reflect, replicate,
     circular."""
+    if not isinstance(input, Tensor):
+        raise not_tensor("pad", "input", 1, input)
     pad = tuple(int(p) for p in pad)
     x = input._data
     if len(pad) % 2:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._argcheck import check_tensors, not_tensor, touch
 from ._common import Node, Tensor, needs_grad, record, wants, wrap
+from ._dtype_checks import check_mixed_dtypes, check_norm_dtypes, not_implemented_unless_float
 
 __all__ = ["batch_norm", "layer_norm", "group_norm"]
 
@@ -75,9 +77,26 @@ def _update_running(buf: Tensor, value: np.ndarray, momentum: float) -> None:
     buf._bump()
 
 
-def _check_running(name: str, t, c: int) -> None:
-    if t is not None and t._data.size != c:
+def _check_feature_count(name: str, t, c: int, training: bool) -> None:
+    if t is None:
+        if not training:
+            raise RuntimeError(f"{name} must be defined in evaluation mode")
+    elif t._data.size != c:
         raise RuntimeError(f"{name} should contain {c} elements not {t._data.size}")
+
+
+def _dtype(t) -> np.dtype | None:
+    return None if t is None else t._data.dtype
+
+
+def _check_batch_norm_arguments(input, running_mean, running_var, weight, bias,
+                                training: bool) -> None:
+    if not isinstance(input, Tensor):
+        if training:  # torch's wrapper reads input.size() first
+            touch(input, "size", function="batch_norm")
+        raise not_tensor("batch_norm", "input", 1, input)
+    check_tensors("batch_norm", ("input", input), ("weight", weight), ("bias", bias),
+                  ("running_mean", running_mean), ("running_var", running_var), optional=4)
 
 
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
@@ -85,6 +104,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
                training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """Normalise each channel (dim 1) with batch statistics (training, updating the running
     statistics in place) or the running ones (evaluation)."""
+    _check_batch_norm_arguments(input, running_mean, running_var, weight, bias, training)
     x = input._data
     if x.ndim < 2:
         raise ValueError(f"Expected 2D or higher input (got {x.ndim}D input)") if x.ndim else \
@@ -96,8 +116,14 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if count == 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input "
                              f"size {input.shape}")
-    _check_running("running_mean", running_mean, c)
-    _check_running("running_var", running_var, c)
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        _check_feature_count(name, t, c, training or name in ("weight", "bias"))
+    not_implemented_unless_float("batch_norm", x.dtype)
+    stats = (running_mean, running_var, weight, bias) if training else None
+    check_norm_dtypes(x.dtype, (_dtype(weight), _dtype(bias), _dtype(running_mean),
+                                _dtype(running_var)),
+                      None if stats is None else tuple(_dtype(t) for t in stats))
     bshape = (1, c) + (1,) * (x.ndim - 2)
     if training:
         mean = _mean(x, axes)
@@ -109,8 +135,6 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             _update_running(running_var, var * (count / (count - 1)), momentum)
         invstd = (1.0 / np.sqrt(var + eps)).astype(x.dtype).reshape(bshape)
     else:
-        if running_mean is None or running_var is None:
-            raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
         centered = x - running_mean._data.reshape(bshape).astype(x.dtype, copy=False)
         invstd = (1.0 / np.sqrt(running_var._data + eps)).astype(x.dtype).reshape(bshape)
     xhat = centered * invstd
@@ -155,7 +179,10 @@ class NativeLayerNormBackward0(_NormBackward):
 def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalise over the trailing ``normalized_shape`` dimensions."""
+    check_tensors("layer_norm", ("input", input), None, ("weight", weight), ("bias", bias),
+                  optional=2)
     x = input._data
+    check_mixed_dtypes(x.dtype, (_dtype(weight), _dtype(bias)))  # torch checks this first
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else \
         tuple(int(s) for s in normalized_shape)
     nd = len(shape)
@@ -168,6 +195,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
             raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got "
                                f"{name} of shape {list(t.shape)} and normalized_shape = "
                                f"{list(shape)}")
+    check_norm_dtypes(x.dtype, (_dtype(weight), _dtype(bias)), kernel="LayerNormKernelImpl")
     axes = tuple(range(x.ndim - nd, x.ndim))
     mean = _mean(x, axes)
     centered = x - mean
@@ -210,14 +238,29 @@ class NativeGroupNormBackward0(_NormBackward):
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalise each of ``num_groups`` channel groups per sample; affine per channel."""
+    if not isinstance(input, Tensor):
+        touch(input, "dim", function="group_norm")  # torch's wrapper reads input.dim() first
     x = input._data
     if x.ndim < 2:
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
                            f"{x.ndim}")
     n, c = x.shape[:2]
+    per_group = [n * c // num_groups, num_groups] + list(x.shape[2:])
+    if int(np.prod(per_group[:1] + per_group[2:])) == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size "
+                         f"{per_group}")
+    check_tensors("group_norm", ("input", input), None, ("weight", weight), ("bias", bias),
+                  optional=2)
     if c % num_groups:
         raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, "
                            f"but got input of shape {list(x.shape)} and num_groups={num_groups}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and (t._data.ndim != 1 or t._data.size != c):
+            shown = [0] if weight is None else list(weight.shape)  # torch prints the weight's
+            raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of "
+                               f"channels in input, but got {name} of shape {shown} and input "
+                               f"of shape {list(x.shape)}")
+    check_norm_dtypes(x.dtype, (_dtype(weight), _dtype(bias)), kernel="GroupNormKernelImpl")
     xg = x.reshape(n, num_groups, -1)
     mean = _mean(xg, 2)
     centered = xg - mean

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from ._argcheck import not_tensor, touch
 from ._common import Node, Tensor, needs_grad, record, tuple_arg, wrap
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
@@ -160,6 +161,9 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
                ceil_mode: bool = False, return_indices: bool = False):
     """Maximum over ``kernel_size`` windows of ``(N, C, H, W)`` or ``(C, H, W)`` input; with
     ``return_indices`` also the flat ``H*W`` index of each maximum."""
+    if not isinstance(input, Tensor):
+        raise not_tensor("max_pool2d_with_indices" if return_indices else "max_pool2d", "input",
+                         1, input)
     k, s, p, d = _pool_args(kernel_size, stride, padding, dilation, "max_pool2d")
     x, batched = _prepare(input, "max_pool2d")
     oh, ow = _sizes(x, k, s, p, d, ceil_mode)
@@ -200,6 +204,9 @@ def _flat_indices(arg_h, arg_w, width, k, s, p, d, out_hw) -> np.ndarray:
 def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
                ceil_mode: bool = False, return_indices: bool = False):
     """Maximum over windows of ``(N, C, L)`` or ``(C, L)`` input."""
+    if not isinstance(input, Tensor):
+        raise not_tensor("max_pool1d_with_indices" if return_indices else "max_pool1d", "input",
+                         1, input)
     one = lambda v: (1, v) if isinstance(v, int) else (1,) + tuple(v)  # noqa: E731
     st = None if stride is None or (not isinstance(stride, int) and not stride) else one(stride)
     x = input.unsqueeze(-2)
@@ -245,6 +252,8 @@ def _avg_divisor(h, w, k, s, p, out_hw, count_include_pad, divisor_override, dty
 def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
     """Average over ``kernel_size`` windows of ``(N, C, H, W)`` or ``(C, H, W)`` input."""
+    if not isinstance(input, Tensor):
+        raise not_tensor("avg_pool2d", "input", 1, input)
     k, s, p, d = _pool_args(kernel_size, stride, padding, 1, "avg_pool2d")
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
@@ -271,6 +280,8 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
 def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True) -> Tensor:
     """Average over windows of ``(N, C, L)`` or ``(C, L)`` input."""
+    if not isinstance(input, Tensor):
+        raise not_tensor("avg_pool1d", "input", 1, input)
     one = lambda v: (1, v) if isinstance(v, int) else (1,) + tuple(v)  # noqa: E731
     st = None if stride is None or (not isinstance(stride, int) and not stride) else one(stride)
     r = avg_pool2d(input.unsqueeze(-2), one(kernel_size), st,
@@ -300,6 +311,8 @@ def _averaging_matrix(size: int, out: int, dtype) -> np.ndarray:
 
 def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     """Average pooling to a fixed ``output_size`` (int or pair; None keeps that dimension)."""
+    if not isinstance(input, Tensor):
+        touch(input, "size", function="adaptive_avg_pool2d")  # torch's wrapper: input.size()
     x = input._data
     if x.ndim not in (3, 4):
         raise RuntimeError(f"adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got "
@@ -324,5 +337,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
 
 def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
     """Average pooling of ``(N, C, L)`` input to ``output_size`` positions."""
+    if not isinstance(input, Tensor):
+        raise not_tensor("adaptive_avg_pool1d", "input", 1, input)
     size = output_size if isinstance(output_size, int) else output_size[0]
     return adaptive_avg_pool2d(input.unsqueeze(-2), (1, size)).squeeze(-2)

@@ -5,6 +5,7 @@ from ... import _ops
 from ..._tensor import Tensor
 from .. import functional as F
 from .. import init
+from .._functional._argcheck import not_tensor
 from ..parameter import Parameter
 from .module import Module
 
@@ -109,6 +110,8 @@ class Tanh(Module):
     """Hyperbolic tangent."""
 
     def forward(self, input: Tensor) -> Tensor:
+        if not isinstance(input, Tensor):  # torch's layer calls torch.tanh, not F.tanh
+            raise not_tensor("tanh", "input", 1, input)
         return F.tanh(input)
 
 
@@ -116,6 +119,8 @@ class Sigmoid(Module):
     """Logistic sigmoid."""
 
     def forward(self, input: Tensor) -> Tensor:
+        if not isinstance(input, Tensor):  # torch's layer calls torch.sigmoid
+            raise not_tensor("sigmoid", "input", 1, input)
         return F.sigmoid(input)
 
 

@@ -7,6 +7,7 @@ from ... import _ops
 from ..._tensor import Tensor
 from .. import functional as F
 from .. import init
+from .._functional.conv import conv_argument_error
 from ..parameter import Parameter
 from .module import Module
 
@@ -129,6 +130,9 @@ class _Conv(_ConvNd):
 
     def _conv_forward(self, input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
         fn = F.conv2d if self._nd == 2 else F.conv1d
+        if not isinstance(input, Tensor) and self.padding_mode == "zeros":
+            raise conv_argument_error(fn.__name__, (input, weight, bias, self.stride,
+                                                    self.padding, self.dilation, self.groups), 7)
         if self.padding_mode != "zeros":
             padded = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
             return fn(padded, weight, bias, self.stride, 0, self.dilation, self.groups)

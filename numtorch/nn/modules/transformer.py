@@ -18,6 +18,7 @@ from ..._tensor import Tensor, _from_array
 from ...autograd import grad_mode
 from .. import functional as F
 from .. import init
+from .._functional._argcheck import touch
 from ..parameter import Parameter
 from .activation import GELU, ReLU
 from .container import ModuleList
@@ -115,6 +116,9 @@ class MultiheadAttention(Module):
                                              "attn_mask", query.dtype)
         attn_mask = F._canonical_mask(attn_mask, "attn_mask", None, "", query.dtype,
                                       check_other=False)
+        for x in (key, value):
+            if not isinstance(x, Tensor):  # torch then reads query/key/value.is_nested
+                touch(x, "is_nested", call=False, function="multi_head_attention_forward")
         if self.batch_first and is_batched:
             if key is value:
                 if query is key:
