@@ -242,6 +242,9 @@ GET_ERRORS = [
     lambda T, x: x.reshape(3, 2, 2)[1, :, T.tensor([5])],
     lambda T, x: x.reshape(3, 2, 2)[T.ones(3, 2, dtype=T.bool), T.tensor([5])],
     lambda T, x: x[T.tensor([[0], [1]]), T.tensor([1, 7, 9])],
+    lambda T, x: x[T.tensor([0, 1]), T.tensor([0, 1, 2])],
+    lambda T, x: x[T.tensor([True, False, True]), T.tensor([0, 1])],
+    lambda T, x: x.reshape(3, 2, 2)[T.tensor([[True, False]] * 3), T.tensor([0, 1])],
 ]
 
 

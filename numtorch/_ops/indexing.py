@@ -10,7 +10,7 @@ from .. import _dtype as D
 from .._tensor import _NP2DT, Tensor, edge
 from ._shape_util import _fresh, _view, inplace_of
 from ._util import (GRAD, Node, check_view_inplace, out_into, rebase_view, record,
-                    unbroadcast)
+                    refresh_views, unbroadcast)
 from . import scatter as _scatter
 
 __all__ = ["where", "nonzero", "argwhere", "masked_fill", "masked_select", "take"] + \
@@ -327,6 +327,14 @@ def _index_bounds_error(shape: tuple, np_key, exc: IndexError) -> IndexError:
             dim, position = dim + n, position + n
         else:
             dim += 1
+    # torch sees a k-dim mask as k index tensors of its nonzeros
+    shapes = [s for k in items if isinstance(k, np.ndarray) for s in
+              ([(int(k.sum()),)] * k.ndim if k.dtype.kind == "b" else [k.shape])]
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        return IndexError("shape mismatch: indexing tensors could not be broadcast together "
+                          "with shapes " + ", ".join(str(list(s)) for s in shapes))
     if not arrays:
         return IndexError(str(exc).replace(" axis ", " dimension "))
     full = np.broadcast_shapes(*(k.shape for k, _, _ in arrays))
@@ -441,6 +449,8 @@ def setitem(self: Tensor, key, value) -> None:
         self._requires_grad = True
         if geometry is not None:        # a view: the base's history is rewritten too
             rebase_view(self, node, geometry)
+        elif self._views:
+            refresh_views(self)
 
 
 def _views_first(shape: tuple, np_key: tuple) -> bool:
