@@ -79,13 +79,23 @@ class LoadedStorage:
         self.key = key
         self.swap = False
 
-    # the small part of torch's storage API a map_location callable uses
+    # the small part of torch's UntypedStorage API a map_location callable uses (bytes)
     def nbytes(self) -> int:
         return int(self.data.size)
 
     def size(self) -> int:
-        item = 1 if self.dtype is None else self.dtype.itemsize
-        return int(self.data.size) // item
+        return int(self.data.size)
+
+    def __len__(self) -> int:
+        return int(self.data.size)
+
+    def __getitem__(self, i: int) -> int:
+        if not isinstance(i, int):
+            raise TypeError("storage indices must be integers")
+        return int(self.data[i])
+
+    def tolist(self) -> list:
+        return self.data.tolist()
 
     def cpu(self) -> "LoadedStorage":
         self.device = CPU
