@@ -88,6 +88,7 @@ class Tensor:
     _vc = None
     _device = CPU
     _base = None
+    _views = None        # a non-leaf base's {id: weakref} of recorded views (see _ops/_views.py)
     _accum = None
     _hooks = None
     _retains_grad = False

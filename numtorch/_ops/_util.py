@@ -10,11 +10,13 @@ from .._device import CPU
 from .._tensor import Tensor, edge, _NP2DT
 from ..autograd import grad_mode
 from ..autograd.graph import _SEQUENCE, Node, saved_output
+from ._views import check_view_inplace, rebase_view, refresh_views, register_view
 
 __all__ = ["GRAD", "Node", "Tensor", "wrap", "record", "unbroadcast", "binary_operands",
            "as_tensor_arg", "float_array", "check_inplace", "finish_inplace", "NP2DT",
            "result_dtype", "scalar_operand", "check_inplace_dtype", "type_word", "out_into",
-           "snapshot", "apply_inplace", "refuse_view_inplace", "UnsupportedOperand"]
+           "snapshot", "apply_inplace", "check_view_inplace", "rebase_view", "refresh_views",
+           "UnsupportedOperand"]
 
 GRAD = grad_mode.STATE
 
@@ -55,6 +57,9 @@ def record(out: Tensor, node: Node, *inputs: Tensor) -> Tensor:
                 node._saved = tuple([saved_output(s) if s is out else s for s in saved])
                 break
     out._requires_grad = True
+    base = out._base
+    if base is not None and base.grad_fn is not None:
+        register_view(base, out, inputs[0])   # its history follows in-place changes of the base
     return out
 
 
@@ -261,6 +266,8 @@ def finish_inplace(t: Tensor, result: Tensor) -> Tensor:
         t._requires_grad = True
         if node._saved:
             _resave_output(node, result, t)
+        if t._views:
+            refresh_views(t)
     return t
 
 
@@ -320,17 +327,6 @@ def out_into(res: Tensor, out: Tensor) -> Tensor:
     return out
 
 
-def refuse_view_inplace(base: Tensor | None = None) -> None:
-    """Refuse a recorded in-place change of a view: torch's error for views of leaves that
-    require grad; numtorch's own where torch would rewrite the base's history (CopySlices)."""
-    if base is not None and base._requires_grad and base.grad_fn is None:
-        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
-                           "in-place operation.")
-    raise RuntimeError(
-        "numtorch does not support in-place operations on a view of a tensor that requires grad "
-        "while grad mode is on; apply the operation out of place, or clone() the view first.")
-
-
 def snapshot(t: Tensor) -> Tensor:
     """A tensor standing for ``t``'s current value and graph position before an in-place op."""
     old = wrap(t._data.copy(), t)
@@ -369,72 +365,3 @@ def apply_inplace(self: Tensor, op, *args, **kwargs) -> Tensor:
     else:
         res = op(self, *args, **kwargs)
     return finish_inplace(self, res)
-
-
-# ---------------------------------------------------------------------- in-place on views
-def check_view_inplace(view: Tensor) -> tuple:
-    """Where ``view`` lies in its base's memory, as ``(offset, shape, strides)`` in elements and
-    bytes; torch's error for views of leaves that require grad, numtorch's for layouts it cannot
-    rebase (a base that is not C-contiguous)."""
-    base = view._base
-    if base._requires_grad and base.grad_fn is None:
-        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
-                           "in-place operation.")
-    b, v = base._data, view._data
-    if b.flags.c_contiguous and b.dtype == v.dtype and b.size:
-        off = v.__array_interface__["data"][0] - b.__array_interface__["data"][0]
-        if off >= 0 and off % b.itemsize == 0:
-            return off // b.itemsize, v.shape, v.strides
-    refuse_view_inplace()
-
-
-def _region(buf: np.ndarray, geometry: tuple) -> np.ndarray:
-    """The writable part of a C-contiguous base-shaped ``buf`` that a view covers."""
-    off, shape, strides = geometry
-    return np.lib.stride_tricks.as_strided(buf.reshape(-1)[off:], shape, strides)
-
-
-class CopySlices(Node):
-    """The base's history after an in-place op on one of its views: the view's region of the
-    gradient goes through the op's node, the rest straight to the base's previous history."""
-
-    __slots__ = ("fn", "geometry", "dtype")
-
-    def name(self) -> str:
-        return "torch::autograd::CopySlices"
-
-    def backward(self, g):
-        gb = np.array(g, dtype=self.dtype, order="C", copy=True)
-        region = _region(gb, self.geometry)
-        grads = self.fn.backward(np.array(region))
-        region[...] = 0 if grads[0] is None else grads[0]
-        return (gb,) + tuple(grads[1:])
-
-    def release(self) -> None:
-        Node.release(self)
-        self.fn.release()
-
-
-class AsStridedBackward0(Node):
-    """A view's history after an in-place op on it: its gradient lands in its base's region."""
-
-    __slots__ = ("geometry", "shape", "dtype")
-
-    def backward(self, g):
-        gb = np.zeros(self.shape, dtype=self.dtype)
-        _region(gb, self.geometry)[...] = g
-        return (gb,)
-
-
-def rebase_view(view: Tensor, fn: Node, geometry: tuple) -> None:
-    """Rewrite histories after ``fn`` (whose input 0 is the view's old value) changed ``view`` in
-    place: the base gets a CopySlices node and the view reads its gradient from the base."""
-    base = view._base
-    cs = CopySlices()
-    cs.fn, cs.geometry, cs.dtype = fn, geometry, base._data.dtype
-    cs.next_functions = (edge(base),) + tuple(fn.next_functions[1:])
-    base.grad_fn, base._output_nr, base._requires_grad = cs, 0, True
-    vn = AsStridedBackward0()
-    vn.geometry, vn.shape, vn.dtype = geometry, base._data.shape, base._data.dtype
-    vn.next_functions = ((cs, 0),)
-    view.grad_fn, view._output_nr, view._requires_grad = vn, 0, True

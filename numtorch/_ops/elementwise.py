@@ -7,8 +7,8 @@ import numpy as np
 from .. import _dtype as D
 from .._device import CPU
 from ._util import (GRAD, Node, Tensor, apply_inplace, binary_operands, broadcast_error,
-                    check_broadcast, out_into, record,
-                    refuse_view_inplace, scalar_operand, snapshot, type_word, unbroadcast, wrap)
+                    check_broadcast, out_into, record, scalar_operand, snapshot, type_word,
+                    unbroadcast, wrap)
 
 __all__ = ["add", "sub", "subtract", "rsub", "mul", "multiply", "div", "divide", "true_divide",
            "floor_divide", "pow", "remainder", "fmod", "maximum", "minimum", "eq", "ne", "lt",
@@ -677,7 +677,6 @@ def logical_not(input: Tensor, *, out=None) -> Tensor:
 # ---------------------------------------------------------------------- in-place
 # (names kept for modules that import them from here)
 _out = out_into
-_refuse_view_inplace = refuse_view_inplace
 _snapshot = snapshot
 
 

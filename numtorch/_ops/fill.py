@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._util import (GRAD, Node, Tensor, broadcast_error, check_inplace, check_view_inplace,
-                    rebase_view, record, unbroadcast)
+                    rebase_view, record, refresh_views, unbroadcast)
 
 __all__: list = []
 TENSOR_METHODS = ["zero_", "fill_", "copy_"]
@@ -34,6 +34,8 @@ def _record_overwrite(self: Tensor, node: Node, geometry, *others: Tensor) -> No
     self._output_nr = 0
     if geometry is not None:
         rebase_view(self, node, geometry)
+    elif self._views:
+        refresh_views(self)
 
 
 class FillBackward2(Node):
