@@ -6,20 +6,20 @@ import math
 
 import numpy as np
 
-__all__ = ["aten_str"]
+__all__ = ["aten_str", "type_string"]
 
 _LINE = 80
 _LEGACY = {"float32": "Float", "float64": "Double", "float16": "Half", "uint8": "Byte",
            "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long"}
 
 
-def _type_string(t) -> str:
-    """torch's C++ name of a CPU tensor's type: ``torch.FloatTensor``, ``CPUBoolType``."""
-    legacy = _LEGACY.get(t.dtype.name)
+def type_string(np_dtype) -> str:
+    """torch's C++ name of a CPU tensor type: ``torch.FloatTensor``, ``CPUBoolType``."""
+    from ._ops._util import NP2DT, type_word
+    legacy = _LEGACY.get(NP2DT[np.dtype(np_dtype)].name)
     if legacy is not None:
         return f"torch.{legacy}Tensor"
-    from ._ops._util import type_word
-    return f"CPU{type_word(t._data.dtype)}Type"
+    return f"CPU{type_word(np_dtype)}Type"
 
 
 def _format(values: np.ndarray) -> tuple:
@@ -77,4 +77,4 @@ def aten_str(t) -> str:
                 label = "(" + "".join(f"{i + 1}," for i in idx) + ".,.) = \n"
                 blocks.append(label + _matrix(a[idx], 1))
             body = "\n".join(blocks)
-    return body + f"[ {_type_string(t)}{{{','.join(str(s) for s in a.shape)}}} ]"
+    return body + f"[ {type_string(t._data.dtype)}{{{','.join(str(s) for s in a.shape)}}} ]"

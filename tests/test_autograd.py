@@ -918,3 +918,49 @@ def test_leaf_grad_is_laid_out_like_the_leaf(T):
     y.retain_grad()
     (y.t() * data[0]).sum().backward()
     return strides, p.grad.stride(), p.grad, y.stride(), y.grad.stride(), y.grad
+
+
+class _Halve:
+    def __call__(self, g):
+        return g[:1]
+
+
+HOOKS_CHANGING_GRAD = {
+    "leaf, size": (True, lambda g: g[:2]),
+    "leaf, dtype": (True, lambda g: g.double()),
+    "non-leaf, size": (False, lambda g: g.sum()),
+    "non-leaf, dtype": (False, lambda g: g.half()),
+    "non-leaf, long": (False, lambda g: g.long()),
+    "non-leaf, reshaped": (False, lambda g: g.reshape(3, 1)),
+    "callable object": (False, _Halve()),
+    "not a tensor": (False, lambda g: 5),
+}
+
+
+@pytest.mark.parametrize("name", HOOKS_CHANGING_GRAD)
+def test_hook_changing_the_gradient_size_or_dtype_is_refused(name):
+    on_leaf, hook = HOOKS_CHANGING_GRAD[name]
+
+    def body(T):
+        x = _x(T)
+        y = x * 2
+        (x if on_leaf else y).register_hook(hook)
+        y.sum().backward()
+        return x.grad
+    compare(body, match_message=True)
+
+
+@differential(match_message=True)
+def test_node_pre_hook_changing_the_gradient_size_is_refused(T):
+    x = _x(T)
+    y = x.exp()
+    y.grad_fn.register_prehook(lambda grads: (grads[0][:2],))
+    y.sum().backward()
+
+
+@differential(match_message=True)
+def test_hook_on_captured_tensor_changing_size_is_refused(T):
+    x = _x(T)
+    y = x * 2
+    y.register_hook(lambda g: g[:1])
+    T.autograd.grad((y * 1).sum(), y)

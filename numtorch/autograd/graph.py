@@ -16,6 +16,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from .._printing_cpp import type_string
 from .anomaly_mode import STATE as ANOMALY
 
 __all__ = ["Node", "AccumulateGrad", "RemovableHandle", "run_backward"]
@@ -231,8 +232,37 @@ def _tensors(grads) -> tuple:
     return tuple(None if g is None else _tensor(g) for g in grads)
 
 
-def _arrays(res) -> list:
-    return [None if r is None else r._data for r in res]
+def _hook_name(hook) -> str:
+    return getattr(hook, "__name__", "<unknown>")
+
+
+def _checked_result(hook, original, res):
+    """The array of a hook's replacement gradient; torch's errors when it is not a tensor or
+    changes the gradient's dtype or size."""
+    if res is None:
+        return original
+    if not hasattr(res, "_data"):
+        raise TypeError(f"expected Variable, but hook returned '{type(res).__name__}'")
+    if original is None:
+        raise RuntimeError("can't replace a None gradient with a non-None value")
+    data = res._data
+    if data.dtype != original.dtype:
+        raise RuntimeError(f"hook '{_hook_name(hook)}' has changed the type of value (was "
+                           f"{type_string(original.dtype)} got {type_string(data.dtype)})")
+    if data.shape != original.shape:
+        raise RuntimeError(f"hook '{_hook_name(hook)}' has changed the size of value")
+    return data
+
+
+def _checked_results(hook, originals, res) -> list:
+    """A hook's replacement tuple of gradients (arrays or None), checked as torch does."""
+    if not isinstance(res, tuple):
+        raise TypeError(f"expected tuple, but hook returned '{type(res).__name__}'")
+    if len(res) != len(originals):
+        raise RuntimeError(f"hook '{_hook_name(hook)}' has returned an incorrect number of "
+                           f"values (got {len(res)}, but expected {len(originals)})")
+    return [_checked_result(hook, g, r) if r is not None else None
+            for g, r in zip(originals, res)]
 
 
 def _run_tensor_hooks(node: Node, grads: list) -> None:
@@ -245,7 +275,7 @@ def _run_tensor_hooks(node: Node, grads: list) -> None:
             continue
         res = hook(_tensor(g))
         if res is not None:
-            grads[output_nr] = res._data
+            grads[output_nr] = _checked_result(hook, g, res)
 
 
 def _run_node_pre_hooks(node: Node, grads: list) -> None:
@@ -254,7 +284,7 @@ def _run_node_pre_hooks(node: Node, grads: list) -> None:
             continue
         res = hook(_tensors(grads))
         if res is not None:
-            grads[:] = _arrays(res)
+            grads[:] = _checked_results(hook, grads, res)
 
 
 def _store_retained(node: Node, grads: list) -> None:
@@ -517,7 +547,7 @@ def _execute(node: Node, grads: list, retain_graph: bool):
         for hook in list(node._hooks.values()):
             res = hook(_tensors(in_grads), _tensors(grads))
             if res is not None:
-                in_grads = _arrays(res)
+                in_grads = _checked_results(hook, in_grads, res)
     if not retain_graph:
         node.release()
     return in_grads

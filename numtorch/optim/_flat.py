@@ -73,7 +73,8 @@ class FlatPlan:
         self.bounds = bounds
         total = bounds[-1]
         self.buffers = {k: np.full(total, fills.get(k, 0), dtype) for k in keys}
-        self.scalars = {k: np.full(self.n, init, scalar_dtype()) for k, init in scalars}
+        sdtype = scalar_dtype(group.get("fused"))
+        self.scalars = {k: np.full(self.n, init, sdtype) for k, init in scalars}
         # per parameter: (state keys, their tensors, the views those tensors must hold)
         self.checks: list[tuple[tuple, tuple, tuple]] = []
         names = tuple(k for k, _ in scalars) + keys
@@ -165,7 +166,7 @@ def flat_plan(plans: dict, group: dict, state_of: dict, keys: tuple[str, ...],
         return plan
     plans.pop(id(group), None)
     params = [p for p in group["params"] if p._grad is not None]
-    if not params or not _qualifies(params, state_of, keys, scalars):
+    if not params or not _qualifies(params, state_of, keys, scalars, group):
         return None
     states = [state_of[p] for p in params] if keys or scalars else [None] * len(params)
     plan = FlatPlan(group, params, states, keys, scalars, fills)
@@ -174,14 +175,14 @@ def flat_plan(plans: dict, group: dict, state_of: dict, keys: tuple[str, ...],
 
 
 def _qualifies(params: list[Tensor], state_of: dict, keys: tuple[str, ...],
-               scalars: tuple[tuple[str, float], ...]) -> bool:
+               scalars: tuple[tuple[str, float], ...], group: dict) -> bool:
     """Same real dtype, CPU, small in total; states all empty or all complete with the same
     scalar values (steps) everywhere."""
     dtype = params[0]._data.dtype
     if dtype.kind != "f" or dtype.itemsize < 4 or len({id(p) for p in params}) != len(params):
         return False  # duplicates must be stepped twice, one after the other: per parameter
     names = set(keys) | {k for k, _ in scalars}
-    sdtype = scalar_dtype()
+    sdtype = scalar_dtype(group.get("fused"))
     total = 0
     first = None
     for p in params:

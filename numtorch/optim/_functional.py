@@ -64,14 +64,17 @@ def full_state(p: Tensor, value) -> Tensor:
     return _from_array(np.full_like(p._data, value), device=p._device)
 
 
-def scalar_dtype() -> np.dtype:
-    """The dtype torch gives scalar state (``step``): float64 under a float64 default dtype."""
-    return np.dtype(np.float64) if D.get_default_dtype() is D.float64 else np.dtype(np.float32)
+def scalar_dtype(fused=False) -> np.dtype:
+    """The dtype torch gives scalar state (``step``): float32 for a fused group, else float64
+    under a float64 default dtype."""
+    if not fused and D.get_default_dtype() is D.float64:
+        return np.dtype(np.float64)
+    return np.dtype(np.float32)
 
 
-def scalar_state(value: float) -> Tensor:
+def scalar_state(value: float, fused=False) -> Tensor:
     """A 0-d tensor holding ``value`` in the scalar-state dtype (as torch's ``step``)."""
-    return _from_array(np.array(value, dtype=scalar_dtype()))
+    return _from_array(np.array(value, dtype=scalar_dtype(fused)))
 
 
 def sparse_check(p: Tensor, name: str) -> None:

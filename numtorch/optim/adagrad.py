@@ -6,15 +6,17 @@ from typing import Callable
 import numpy as np
 
 from .._tensor import Tensor
-from ._functional import add_scaled, addcmul_, full_state, scalar_state
-from .optimizer import Optimizer, check_differentiable, to_scalar
+from ._functional import add_scaled, addcmul_
+from ._hyper import hyper
+from .optimizer import Optimizer, check_differentiable
 
 __all__ = ["Adagrad"]
 
 
 class Adagrad(Optimizer):
     """Adagrad, as ``torch.optim.Adagrad``; state is created for every parameter at
-    construction, as torch does."""
+    construction, as torch does, and for parameters without state (added later, or missing
+    from a loaded state dict) at their first step."""
 
     _ELEMENTWISE = True
 
@@ -48,12 +50,7 @@ class Adagrad(Optimizer):
             raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
         for group in self.param_groups:
             for p in group["params"]:
-                init = initial_accumulator_value
-                if p.is_complex():
-                    init = complex(initial_accumulator_value, initial_accumulator_value)
-                state = self.state[p]
-                state["step"] = scalar_state(0.0)
-                state["sum"] = full_state(p, init)
+                self._init_param_state(self.state[p], p, group)
 
     def step(self, closure: Callable[[], float] | None = None):
         """One Adagrad step over every parameter that has a gradient."""
@@ -62,11 +59,14 @@ class Adagrad(Optimizer):
     def _array_keys(self, group: dict) -> tuple[str, ...]:
         return ("sum",)
 
-    def _init_param_state(self, state: dict, p: Tensor, group: dict) -> None:
-        """State is made at construction; a parameter without it fails as in torch."""
+    def _array_fills(self, group: dict) -> dict[str, float]:
+        # torch fills ``sum`` with the constructor's value, whatever the group says
+        return {"sum": self.defaults["initial_accumulator_value"]}
 
     def _kernel(self, group: dict, target, g: np.ndarray, arrays: dict, scalars: dict) -> None:
-        lr = to_scalar(group["lr"])
+        lr = group["lr"]
+        if isinstance(lr, Tensor):
+            lr = hyper(lr, group["fused"])
         wd, lr_decay = group["weight_decay"], group["lr_decay"]
         step_t = scalars["step"]
         step_t += 1

@@ -8,7 +8,8 @@ import numpy as np
 from .._tensor import Tensor
 from ._functional import add_scaled, addcmul_, lerp_
 from .adam import check_betas, check_common
-from .optimizer import Optimizer, check_differentiable, to_scalar
+from ._hyper import lr_betas, raw
+from .optimizer import Optimizer, check_differentiable
 
 __all__ = ["NAdam"]
 
@@ -50,8 +51,7 @@ class NAdam(Optimizer):
         return ("exp_avg", "exp_avg_sq")
 
     def _kernel(self, group: dict, target, g: np.ndarray, arrays: dict, scalars: dict) -> None:
-        beta1, beta2 = group["betas"]
-        lr = to_scalar(group["lr"])
+        lr, beta1, beta2 = lr_betas(group)
         wd, eps, momentum_decay = group["weight_decay"], group["eps"], group["momentum_decay"]
         step_t = scalars["step"]
         step_t += 1
@@ -65,7 +65,7 @@ class NAdam(Optimizer):
         mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
         mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
         mu_product_t = scalars["mu_product"]
-        mu_product_t *= mu
+        mu_product_t *= raw(mu)
         mu_product = mu_product_t.item(0)
         exp_avg, exp_avg_sq = arrays["exp_avg"], arrays["exp_avg_sq"]
         lerp_(exp_avg, g, 1 - beta1)

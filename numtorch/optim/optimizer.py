@@ -178,7 +178,7 @@ class Optimizer:
                     continue
                 for key, _ in self._scalar_defaults(group):
                     if key in p_state and not isinstance(p_state[key], Tensor):
-                        p_state[key] = scalar_state(float(p_state[key]))
+                        p_state[key] = scalar_state(float(p_state[key]), group.get("fused"))
 
     def __repr__(self) -> str:
         text = self.__class__.__name__ + " ("
@@ -350,8 +350,9 @@ class Optimizer:
         return {}
 
     def _init_param_state(self, state: dict, p: Tensor, group: dict) -> None:
+        fused = group.get("fused")
         for key, init in self._scalar_defaults(group):
-            state[key] = scalar_state(init)
+            state[key] = scalar_state(init, fused)
         fills = self._array_fills(group)
         for key in self._array_keys(group):
             state[key] = zeros_state(p) if key not in fills else \

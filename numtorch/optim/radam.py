@@ -8,7 +8,8 @@ import numpy as np
 from .._tensor import Tensor
 from ._functional import add_scaled, addcmul_, lerp_
 from .adam import check_betas, check_common
-from .optimizer import Optimizer, check_differentiable, to_scalar
+from ._hyper import lr_betas
+from .optimizer import Optimizer, check_differentiable
 
 __all__ = ["RAdam"]
 
@@ -45,8 +46,7 @@ class RAdam(Optimizer):
         return ("exp_avg", "exp_avg_sq")
 
     def _kernel(self, group: dict, target, g: np.ndarray, arrays: dict, scalars: dict) -> None:
-        beta1, beta2 = group["betas"]
-        lr = to_scalar(group["lr"])
+        lr, beta1, beta2 = lr_betas(group)
         wd = group["weight_decay"]
         step_t = scalars["step"]
         step_t += 1

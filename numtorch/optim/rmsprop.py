@@ -7,7 +7,8 @@ import numpy as np
 
 from .._tensor import Tensor
 from ._functional import add_scaled, addcmul_, lerp_
-from .optimizer import Optimizer, check_differentiable, to_scalar
+from ._hyper import hyper
+from .optimizer import Optimizer, check_differentiable
 
 __all__ = ["RMSprop"]
 
@@ -53,7 +54,7 @@ class RMSprop(Optimizer):
             (("grad_avg",) if group["centered"] else ())
 
     def _kernel(self, group: dict, target, g: np.ndarray, arrays: dict, scalars: dict) -> None:
-        lr = to_scalar(group["lr"])
+        lr = hyper(group["lr"])
         alpha, eps, wd = group["alpha"], group["eps"], group["weight_decay"]
         momentum = group["momentum"]
         scalars["step"] += 1

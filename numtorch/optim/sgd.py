@@ -7,6 +7,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ._functional import add_scaled
+from ._hyper import hyper
 from .optimizer import Optimizer, check_differentiable, to_scalar
 
 __all__ = ["SGD"]
@@ -51,7 +52,7 @@ class SGD(Optimizer):
         return ("momentum_buffer",) if group["momentum"] != 0 else ()
 
     def _kernel(self, group: dict, target, g: np.ndarray, arrays: dict, scalars: dict) -> None:
-        lr = to_scalar(group["lr"])
+        lr = hyper(group["lr"])
         wd = to_scalar(group["weight_decay"])
         momentum = group["momentum"]
         if wd != 0:
