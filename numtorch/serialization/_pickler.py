@@ -16,6 +16,7 @@ import numpy as np
 from .. import _dtype as D
 from .._device import CPU, META, device as Device
 from .._tensor import Size, Tensor, _from_array
+from ._rebuild import user_attributes
 
 __all__ = ["TorchGlobal", "CheckpointPickler", "StorageRecord", "reduce_tensor",
            "reduce_parameter"]
@@ -47,6 +48,9 @@ REBUILD_V2 = TorchGlobal("torch._utils", "_rebuild_tensor_v2")
 REBUILD_V3 = TorchGlobal("torch._utils", "_rebuild_tensor_v3")
 REBUILD_PARAMETER = TorchGlobal("torch._utils", "_rebuild_parameter")
 REBUILD_META = TorchGlobal("torch._utils", "_rebuild_meta_tensor_no_storage")
+REBUILD_PARAMETER_WITH_STATE = TorchGlobal("torch._utils", "_rebuild_parameter_with_state")
+REBUILD_FROM_TYPE_V2 = TorchGlobal("torch._tensor", "_rebuild_from_type_v2")
+TORCH_TENSOR = TorchGlobal("torch", "Tensor")
 ORDERED_DICT = TorchGlobal("collections", "OrderedDict")
 TORCH_DEVICE = TorchGlobal("torch", "device")
 TORCH_SIZE = TorchGlobal("torch", "Size")
@@ -105,14 +109,15 @@ class CheckpointPickler(pickle._Pickler):
         self.storages: list[StorageRecord] = []
         self._by_root: dict[int, StorageRecord] = {}
 
-    def _save_torch_global(self, obj: TorchGlobal) -> None:
+    def _save_torch_global(self, obj: TorchGlobal, memo_as=None) -> None:
+        """Write the global ``obj`` names; memoized as ``memo_as`` (what the pickle holds)."""
         if self.proto >= 4:
             self.save(obj.module)
             self.save(obj.name)
             self.write(pickle.STACK_GLOBAL)
         else:
             self.write(pickle.GLOBAL + f"{obj.module}\n{obj.name}\n".encode("utf-8"))
-        self.memoize(obj)
+        self.memoize(obj if memo_as is None else memo_as)
 
     dispatch[TorchGlobal] = _save_torch_global
 
@@ -130,17 +135,28 @@ class CheckpointPickler(pickle._Pickler):
         if t is Size:
             return (TORCH_SIZE, (tuple(obj),))
         if isinstance(obj, Tensor):
-            if getattr(obj, "_is_param", False):
-                return (REBUILD_PARAMETER, (_Data(obj), obj.requires_grad, OrderedDict()))
-            return self._reduce_tensor(obj._data, obj._device, obj.requires_grad)
+            return self._reduce_tensor_object(obj)
         if t is _Data:
             return self._reduce_tensor(obj.arr, obj.device, False)
         return NotImplemented
 
     def save_global(self, obj, name=None):
         if type(obj) is D.dtype:
-            return self._save_torch_global(TorchGlobal("torch", obj.name))
+            return self._save_torch_global(TorchGlobal("torch", obj.name), obj)
         return super().save_global(obj, name)
+
+    def _reduce_tensor_object(self, t: Tensor):
+        """As torch's ``__reduce_ex__``: Python attributes set on a tensor travel as its state."""
+        state = user_attributes(t)
+        if getattr(t, "_is_param", False):
+            if state:
+                return (REBUILD_PARAMETER_WITH_STATE, (_Data(t), t.requires_grad, OrderedDict(),
+                                                       state))
+            return (REBUILD_PARAMETER, (_Data(t), t.requires_grad, OrderedDict()))
+        reduced = self._reduce_tensor(t._data, t._device, t.requires_grad)
+        if state:
+            return (REBUILD_FROM_TYPE_V2, (reduced[0], TORCH_TENSOR, reduced[1], state))
+        return reduced
 
     def _reduce_tensor(self, arr: np.ndarray, dev, requires_grad: bool):
         dtype = D.from_numpy_dtype(arr.dtype)
