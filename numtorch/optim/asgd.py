@@ -7,6 +7,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ._functional import add_scaled
+from ._hyper import as_tensor_value, hyper
 from .optimizer import Optimizer, check_differentiable, to_scalar
 
 __all__ = ["ASGD"]
@@ -47,7 +48,7 @@ class ASGD(Optimizer):
         return ("ax",)
 
     def _kernel(self, group: dict, target, g: np.ndarray, arrays: dict, scalars: dict) -> None:
-        lr = to_scalar(group["lr"])
+        lr = hyper(group["lr"])
         lambd, alpha, t0, wd = group["lambd"], group["alpha"], group["t0"], group["weight_decay"]
         step_t, eta, mu, ax = scalars["step"], scalars["eta"], scalars["mu"], arrays["ax"]
         step_t += 1
@@ -64,5 +65,7 @@ class ASGD(Optimizer):
         else:
             np.copyto(ax, target.values())
         step = step_t.item(0)
-        eta[...] = lr / ((1 + lambd * lr * step) ** alpha)
-        mu[...] = 1 / max(1, step - t0)
+        # torch stores them through torch.as_tensor: a Python float rounds to the default dtype
+        # even when the state is float64 (as a loaded state dict makes it)
+        eta[...] = as_tensor_value(lr / ((1 + lambd * lr * step) ** alpha))
+        mu[...] = as_tensor_value(1 / max(1, step - t0))
