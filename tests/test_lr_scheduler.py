@@ -218,40 +218,81 @@ def test_warnings_for_wrong_call_order_and_get_lr():
     compare(body)
 
 
-@pytest.mark.parametrize("key", ["StepLR", "MultiStepLR", "CosineAnnealingLR", "OneCycleLR-cos",
-                                 "CyclicLR-exp_range", "SequentialLR",
-                                 "CosineAnnealingWarmRestarts"])
-def test_torch_scheduler_state_dict_drives_numtorch(key):
-    """A scheduler's state saved by torch (plain Python values) resumes in numtorch."""
-    import copy
+PLATEAU_METRICS = [1.0, 0.9, 0.95, 0.95, 0.95, 0.94, 0.99, 0.8, 0.8, 0.8, 0.81, 0.82] * 7
+SCHEDULERS_AND_PLATEAU = dict(SCHEDULERS, ReduceLROnPlateau=lambda T, o:
+                              T.optim.lr_scheduler.ReduceLROnPlateau(o, patience=2, cooldown=1))
 
+
+def _advance(opt, sched, steps: int, start: int) -> list:
+    lrs = []
+    for i in range(start, start + steps):
+        opt.step()
+        if type(sched).__name__ == "ReduceLROnPlateau":
+            sched.step(PLATEAU_METRICS[i])
+        else:
+            sched.step()
+        lrs.append(sched.get_last_lr())
+    return lrs
+
+
+@pytest.mark.parametrize("direction", ["torch-to-numtorch", "numtorch-to-torch"])
+@pytest.mark.parametrize("key", sorted(SCHEDULERS_AND_PLATEAU))
+def test_scheduler_file_resumes_in_the_other_library(key, direction, tmp_path):
+    """A scheduler and its optimizer saved together (torch.save / numtorch.save) and loaded by
+    the other library (torch.load with weights_only=True) continue the same lr sequence."""
     import torch
 
     import numtorch
-    make = SCHEDULERS[key]
+    src, dst = (torch, numtorch) if direction == "torch-to-numtorch" else (numtorch, torch)
+    make = SCHEDULERS_AND_PLATEAU[key]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        t_opt = _opt(torch)
-        t_sched = make(torch, t_opt)
-        for _ in range(37):
-            t_opt.step()
-            t_sched.step()
-        sd = copy.deepcopy(t_sched.state_dict())
-        groups = [{k: v for k, v in g.items() if k != "params"} for g in t_opt.param_groups]
-        n_opt = _opt(numtorch)
-        n_sched = make(numtorch, n_opt)
-        for g, saved in zip(n_opt.param_groups, groups):
-            g.update(saved)
-        n_sched.load_state_dict(sd)
-        t_lrs, n_lrs = [], []
-        for _ in range(40):
-            t_opt.step()
-            t_sched.step()
-            n_opt.step()
-            n_sched.step()
-            t_lrs.append(t_sched.get_last_lr())
-            n_lrs.append(n_sched.get_last_lr())
-    np.testing.assert_allclose(np.array(n_lrs), np.array(t_lrs), rtol=1e-12, atol=1e-15)
+        s_opt = _opt(src)
+        s_sched = make(src, s_opt)
+        _advance(s_opt, s_sched, 37, 0)
+        src.save({"optimizer": s_opt.state_dict(), "scheduler": s_sched.state_dict()},
+                 tmp_path / "run.pt")
+        loaded = dst.load(tmp_path / "run.pt", weights_only=True)
+        d_opt = _opt(dst)
+        d_sched = make(dst, d_opt)
+        d_opt.load_state_dict(loaded["optimizer"])
+        d_sched.load_state_dict(loaded["scheduler"])
+        expected = _advance(s_opt, s_sched, 40, 37)
+        actual = _advance(d_opt, d_sched, 40, 37)
+    np.testing.assert_allclose(np.array(actual), np.array(expected), rtol=1e-12, atol=1e-15)
+    assert sorted(d_sched.state_dict()) == sorted(s_sched.state_dict())
+
+
+def _tensor_lr_opt(T, name):
+    ws = [T.tensor([1.0, 2.0], dtype=T.float64, requires_grad=True) for _ in range(2)]
+    groups = [{"params": [w], "lr": T.tensor(0.1 * (i + 1))} for i, w in enumerate(ws)]
+    if name == "SGD":
+        return T.optim.SGD(groups, lr=T.tensor(0.1), momentum=0.9)
+    return T.optim.Adam(groups, lr=T.tensor(0.01))
+
+
+@pytest.mark.parametrize("key,opt_name", [(k, "Adam") for k in sorted(SCHEDULERS_AND_PLATEAU)
+                                          if not k.startswith("CyclicLR")] +
+                         [(k, "SGD") for k in sorted(SCHEDULERS) if k.startswith("CyclicLR")])
+def test_scheduler_drives_a_tensor_lr(key, opt_name):
+    """The lr stays the same (float32) tensor, filled in place, and float64 parameters follow
+    it with torch's float32 step-size maths."""
+    make = SCHEDULERS_AND_PLATEAU[key]
+
+    def body(T):
+        opt = _tensor_lr_opt(T, opt_name)
+        lr_tensors = [g["lr"] for g in opt.param_groups]
+        sched = make(T, opt)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for i in range(40):
+                for g in opt.param_groups:
+                    g["params"][0].grad = T.tensor([0.5, -1.0 + 0.05 * i], dtype=T.float64)
+                _advance(opt, sched, 1, i)
+        same = all(g["lr"] is t for g, t in zip(opt.param_groups, lr_tensors))
+        return (same, sched.get_last_lr(), [g["params"][0].detach() for g in opt.param_groups],
+                opt.state_dict(), sched.state_dict())
+    compare(body, rtol=1e-12, atol=1e-12)
 
 
 RESUMABLE = {
