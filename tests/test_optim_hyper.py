@@ -34,6 +34,8 @@ TENSOR_LR = [
     ("NAdam", {"weight_decay": 0.1, "decoupled_weight_decay": True}, 0.01),
     ("RAdam", {}, 0.01),
     ("RAdam", {"weight_decay": 0.1, "decoupled_weight_decay": True}, 0.01),
+    ("Adafactor", {"weight_decay": 0.1}, 0.01),
+    ("ASGD", {"t0": 5}, 0.05),
 ]
 
 

@@ -8,7 +8,8 @@ import numpy as np
 
 from .._tensor import Tensor, _from_array
 from ._functional import lerp_, scalar_state
-from .optimizer import Optimizer, to_scalar
+from ._hyper import hyper
+from .optimizer import Optimizer
 
 __all__ = ["Adafactor"]
 
@@ -75,7 +76,7 @@ class Adafactor(Optimizer):
         return state
 
     def _update(self, p: Tensor, group: dict, eps1: float) -> None:
-        lr = to_scalar(group["lr"])
+        lr = hyper(group["lr"])  # a tensor lr makes rho_t and alpha 0-d tensor maths
         state = self._state_for(p)
         pa, g = p._data, p._grad._data
         if group["maximize"]:
