@@ -9,6 +9,7 @@ import struct
 import sys
 import tracemalloc
 import zipfile
+from collections import OrderedDict
 
 import numpy as np
 import pytest
@@ -296,3 +297,145 @@ def test_clear_errors_for_non_checkpoints(tmp_path):
         z.writestr("readme.txt", "no checkpoint here")
     with pytest.raises(CheckpointError, match="no data.pkl"):
         numtorch.load(zpath)
+
+
+# ------------------------------------------------------------------ TorchScript constants
+class Traced(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.full((3,), 9.0))
+        self.register_buffer("b", torch.full((3,), 5.0))
+
+    def forward(self, x):
+        return x * self.w + self.b + torch.tensor([10.0, 20.0, 30.0])
+
+
+def test_traced_module_constants_come_from_constants_folder(tmp_path):
+    """data/0 and constants/0 are different records: each pickle names its own folder."""
+    path = tmp_path / "t.jit"
+    torch.jit.save(torch.jit.trace(Traced(), torch.ones(3)), path)
+    got = numtorch.load(path)
+    assert list(got) == ["w", "b", "constants.0"]
+    assert got["w"].detach().numpy().tolist() == [9.0, 9.0, 9.0] and got["w"].requires_grad
+    assert got["b"].numpy().tolist() == [5.0, 5.0, 5.0]
+    assert got["constants.0"].numpy().tolist() == [10.0, 20.0, 30.0]
+
+
+# ------------------------------------------------------------------ CRCs and record sizes
+def test_files_saved_without_crcs_load(tmp_path):
+    path = tmp_path / "nocrc.pt"
+    torch.serialization.set_crc32_options(False)
+    try:
+        torch.save(views(torch), path)
+    finally:
+        torch.serialization.set_crc32_options(True)
+    assert zipfile.ZipFile(path).infolist()[0].CRC == 0
+    assert_identical(torch.load(path), numtorch.load(path))
+    assert_identical(torch.load(path), numtorch.load(path, mmap=True))
+    good, bad = tmp_path / "good.pt", tmp_path / "deflated_bad_crc.pt"
+    torch.save(views(torch), good)
+    rezip(good, bad, compression=zipfile.ZIP_DEFLATED)
+    raw = bytearray(bad.read_bytes())
+    for info in zipfile.ZipFile(bad).infolist():  # zero every CRC (local and central)
+        raw[info.header_offset + 14:info.header_offset + 18] = b"\0\0\0\0"
+    at = raw.index(b"PK\x01\x02")
+    while at >= 0:
+        raw[at + 16:at + 20] = b"\0\0\0\0"
+        at = raw.find(b"PK\x01\x02", at + 4)
+    bad.write_bytes(bytes(raw))
+    assert_identical(views(torch), numtorch.load(bad))
+
+
+def _with_record(src, dst, name, data):
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for info in zin.infolist():
+            zout.writestr(info.filename, data if info.filename.endswith(name) else
+                          zin.read(info.filename))
+
+
+@pytest.mark.parametrize("size", [40, 24])
+def test_record_size_must_match_its_storage(size, tmp_path):
+    src, path = tmp_path / "ok.pt", tmp_path / "bad.pt"
+    torch.save({"w": torch.arange(8.0)}, src)
+    _with_record(src, path, "data/0", bytes(range(size)))
+    compare(lambda T: T.load(path), match_message=True)
+    if size > 32:  # torch's mmap path reads the first 32 bytes and ignores the rest
+        compare(lambda T: T.load(path, mmap=True))
+    else:  # where torch's mmap path reads past the record, numtorch refuses
+        with pytest.raises(CheckpointError, match="record size"):
+            numtorch.load(path, mmap=True)
+
+
+# ------------------------------------------------------------------ map_location
+LOCATIONS = ["cpu", "meta", "cpu:0", "CPU", "cuda", "cuda:1", "cuda0", "cudax", "cuda:x",
+             "cuda:-1", "mps", "mps:0", "hpu", "hpu:0", "xpu", "xpu:1", "mtia", "privateuseone",
+             "meta:0", "xla", "xla:0", "ipu", "lazy"]
+
+
+@pytest.mark.parametrize("zip_format", [True, False])
+@pytest.mark.parametrize("location", LOCATIONS)
+def test_map_location_strings_like_torch(location, zip_format, tmp_path):
+    path = tmp_path / "m.pt"
+    torch.save({"w": torch.tensor(MAT)}, path, _use_new_zipfile_serialization=zip_format)
+
+    def body(T):
+        d = T.load(path, map_location=location)
+        return d["w"].shape, str(d["w"].device)
+    compare(body, match_message=True)
+    compare(lambda T: str(T.load(path, map_location=T.device(location.split(":")[0]))["w"]
+                          .device) if ":" not in location else None, match_message=True)
+
+
+@pytest.mark.parametrize("zip_format", [True, False])
+def test_map_location_odd_values_like_torch(zip_format, tmp_path):
+    path = tmp_path / "m.pt"
+    torch.save({"w": torch.tensor(MAT)}, path, _use_new_zipfile_serialization=zip_format)
+    for where in (lambda T: 3, lambda T: b"cpu", lambda T: {"cpu": T.device("cpu")},
+                  lambda T: T.device("cpu", 0), lambda T: {"cpu": "meta"},
+                  lambda T: lambda storage, location: 5):
+        compare(lambda T: T.load(path, map_location=where(T))["w"].shape, match_message=True)
+
+
+# ------------------------------------------------------------------ big-endian, built by hand
+def _be_bytes(values: np.ndarray) -> bytes:
+    return values.astype(values.dtype.newbyteorder(">")).tobytes()
+
+
+def test_big_endian_zip_from_an_independent_writer(tmp_path):
+    """A zip written as a big-endian machine would (typed v2 and untyped v3 storages)."""
+    from test_serialization_legacy import Call, Pid, dumps
+    from numtorch.serialization._pickler import TorchGlobal
+    typed = {"f32": (np.float32, "FloatStorage", MAT.reshape(-1)),
+             "i64": (np.int64, "LongStorage", np.arange(-3, 5)),
+             "c64": (np.complex64, "ComplexFloatStorage", np.array([1 + 2j, -3.5j])),
+             "f16": (np.float16, "HalfStorage", np.array([1.5, -2.0, 65504.0]))}
+    untyped = {"u16": (np.uint16, "uint16", np.array([1, 258, 65535])),
+               "u32": (np.uint32, "uint32", np.array([1, 1 << 20, 4000000000])),
+               "u64": (np.uint64, "uint64", np.array([7, 1 << 40]))}
+    obj, records = {}, {}
+    for i, (name, (np_type, storage, values)) in enumerate({**typed, **untyped}.items()):
+        values = np.asarray(values, dtype=np_type)
+        key = str(i)
+        records[key] = _be_bytes(values)
+        if name in typed:
+            pid = Pid("storage", TorchGlobal("torch", storage), key, "cpu", values.size)
+            obj[name] = Call("torch._utils", "_rebuild_tensor_v2", pid, 0, values.shape, (1,),
+                             False, OrderedDict())
+        else:
+            pid = Pid("storage", TorchGlobal("torch.storage", "UntypedStorage"), key, "cpu",
+                      values.nbytes)
+            obj[name] = Call("torch._utils", "_rebuild_tensor_v3", pid, 0, values.shape, (1,),
+                             False, OrderedDict(), TorchGlobal("torch", storage))
+    path = tmp_path / "be.pt"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("archive/data.pkl", dumps(obj))
+        z.writestr("archive/byteorder", "big")
+        for key, data in records.items():
+            z.writestr(f"archive/data/{key}", data)
+        z.writestr("archive/version", "3\n")
+    got = numtorch.load(path)
+    for name, (np_type, _, values) in {**typed, **untyped}.items():
+        np.testing.assert_array_equal(got[name].numpy(), np.asarray(values, dtype=np_type))
+    theirs = torch.load(path)  # torch swaps typed storages (it leaves untyped ones as bytes)
+    for name in typed:
+        np.testing.assert_array_equal(theirs[name].numpy(), got[name].numpy())

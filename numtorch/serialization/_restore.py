@@ -18,6 +18,15 @@ _CPU_ONLY_ADVICE = ("If you are running on a CPU-only machine, please use torch.
                     "map_location=torch.device('cpu') to map your storages to the CPU.")
 
 
+_NOT_A_STORAGE = (  # torch's words when a map_location callable returns something else
+    "TypedStorage.__init__ received an invalid combination of arguments. Expected one of:\n"
+    " * (*, torch.device device, torch.dtype dtype)\n"
+    " * (int size, *, torch.device device, torch.dtype dtype)\n"
+    " * (Sequence data, *, torch.device device, torch.dtype dtype)\n"
+    " * (*, UntypedStorage wrap_storage, torch.dtype dtype)\n"
+    "Argument 'wrap_storage' must be UntypedStorage, but got ")
+
+
 def _matches(backend: str, location: str) -> bool:
     return location == backend or re.match(f"{backend}(:|[0-9]+)", location) is not None
 
@@ -80,8 +89,8 @@ def restore_location(map_location) -> Callable[[LoadedStorage, str], LoadedStora
         if result is None:
             return default_restore(storage, location)
         if not isinstance(result, LoadedStorage):
-            raise TypeError(f"map_location returned {type(result).__name__}; it must return "
-                            "the storage it was given (moved with .cpu()/.to()) or None")
+            raise TypeError(_NOT_A_STORAGE + f"{type(result)}\nnumtorch: map_location must "
+                            "return the storage it was given (moved with .cpu()/.to()) or None")
         return result
     return by_call
 
