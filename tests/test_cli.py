@@ -1,16 +1,13 @@
 """The `numtorch` command on files written by real torch, including legacy and malicious ones."""
 import json
 import os
-import pickle
 import subprocess
 import sys
 import zipfile
 
-import numpy as np
 import pytest
 import torch
 
-import numtorch
 from numtorch.cli import main
 
 
@@ -144,8 +141,8 @@ def test_convert_round_trip_keeps_ties_order_metadata(tmp_path, capsys):
 def test_convert_refuses_to_overwrite_without_force(files, capsys):
     dst = files["dir"] / "exists.safetensors"
     dst.write_bytes(b"keep me")
-    with pytest.raises(SystemExit, match="--force"):
-        main(["convert", str(files["zip"]), str(dst)])
+    code, _, err = _run(capsys, "convert", files["zip"], dst)
+    assert code == 1 and "--force" in err and len(err.splitlines()) == 1
     assert dst.read_bytes() == b"keep me"
     assert main(["convert", "--force", str(files["zip"]), str(dst)]) == 0
 
@@ -166,6 +163,7 @@ def test_summary_command(tmp_path, capsys, monkeypatch):
         " nn.Linear(4 * 6 * 6, 3))\n")
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "mymodels", raising=False)
     code, out, _ = _run(capsys, "summary", "mymodels:cnn", "--input-size", "2,1,8,8")
     assert code == 0
     assert "Total params: 475" in out and "[2, 4, 6, 6]" in out
@@ -177,11 +175,87 @@ def test_module_entry_point_and_pipe(files):
     assert res.returncode == 0 and "running_var" in res.stdout
     res = subprocess.run([sys.executable, "-m", "numtorch", "inspect", "/nonexistent.pt"],
                          capture_output=True, text=True)
-    assert res.returncode == 2 and "no such file" in res.stderr
+    assert res.returncode == 1
+    assert res.stderr == "numtorch inspect: /nonexistent.pt: no such file or directory\n"
 
 
 def test_not_a_checkpoint_is_a_clear_error(tmp_path, capsys):
     p = tmp_path / "notes.txt"
     p.write_text("hello")
     code, _, err = _run(capsys, "inspect", p)
-    assert code == 2 and "not a PyTorch checkpoint" in err
+    assert code == 1 and "not a PyTorch checkpoint" in err
+
+
+def _models_module(tmp_path, monkeypatch) -> None:
+    (tmp_path / "mymodels.py").write_text(
+        "import numtorch as torch\n"
+        "import numtorch.nn as nn\n"
+        "class TwoInputs(nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.emb = nn.Embedding(10, 4)\n"
+        "        self.fc = nn.Linear(3, 4)\n"
+        "    def forward(self, ids, x):\n"
+        "        return self.emb(ids).sum(1) + self.fc(x)\n"
+        "def two():\n"
+        "    return TwoInputs()\n"
+        "def broken():\n"
+        "    raise ValueError('no weights here')\n"
+        "def not_a_model():\n"
+        "    return 3\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "mymodels", raising=False)
+
+
+def test_summary_command_with_several_inputs_and_dtypes(tmp_path, capsys, monkeypatch):
+    _models_module(tmp_path, monkeypatch)
+    code, out, err = _run(capsys, "summary", "mymodels:two", "--input-size", "2,5",
+                          "--input-size", "2,3", "--dtypes", "long,float32",
+                          "--columns", "input_size,output_size,num_params")
+    assert code == 0, err
+    rows = {l.split()[0]: l for l in out.splitlines() if l.startswith(("├", "TwoInputs"))}
+    assert "[2, 5]" in rows["├─Embedding:"] and "[2, 5, 4]" in rows["├─Embedding:"]
+    assert "[2, 3]" in rows["├─Linear:"] and "[2, 4]" in rows["├─Linear:"]
+    assert "Total params: 56" in out
+    # one --dtypes name applies to every input; a wrong one is refused
+    code, _, err = _run(capsys, "summary", "mymodels:two", "--input-size", "2,5",
+                        "--input-size", "2,3", "--dtypes", "float32")
+    assert code == 1 and "numtorch summary: Failed to run" in err
+    assert len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("argv, status, message", [
+    (["summary", "nomod:cnn"], 1, "numtorch summary: cannot import 'nomod': No module named "
+                                  "'nomod'"),
+    (["summary", "mymodels"], 2, "numtorch summary: target 'mymodels' must look like "
+                                 "module:function"),
+    (["summary", "mymodels:missing"], 1, "numtorch summary: mymodels has no function "
+                                         "'missing'"),
+    (["summary", "mymodels:broken"], 1, "numtorch summary: mymodels:broken() raised "
+                                        "ValueError: no weights here"),
+    (["summary", "mymodels:not_a_model"], 1, "numtorch summary: mymodels:not_a_model() "
+                                             "returned int, not an nn.Module"),
+    (["summary", "mymodels:two", "--input-size", "2,x"], 2,
+     "numtorch summary: --input-size '2,x' must be positive integers separated by commas, "
+     "e.g. 64,1,28,28"),
+    (["summary", "mymodels:two", "--input-size", "2,5", "--dtypes", "long,int8"], 2,
+     "numtorch summary: --dtypes gives 2 dtypes for 1 inputs"),
+    (["summary", "mymodels:two", "--input-size", "2,5", "--dtypes", "floaty"], 2,
+     "numtorch summary: --dtypes: 'floaty' is not a dtype (e.g. float32, long, bool)"),
+    (["summary", "mymodels:two", "--columns", "flops"], 2,
+     "numtorch summary: --columns: unknown flops; choose from input_size,output_size,"
+     "num_params,params_percent,kernel_size,mult_adds,trainable,buffers"),
+])
+def test_cli_errors_are_one_clean_line(tmp_path, capsys, monkeypatch, argv, status, message):
+    _models_module(tmp_path, monkeypatch)
+    code, out, err = _run(capsys, *argv)
+    assert (code, out, err) == (status, "", message + "\n")
+
+
+def test_usage_errors_exit_2_and_traceback_flag(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["inspect"])
+    assert exc.value.code == 2
+    with pytest.raises(IsADirectoryError):
+        main(["--traceback", "inspect", str(tmp_path)])

@@ -1,48 +1,25 @@
-"""Reading any checkpoint file into a flat, labelled list of tensors, without running its code."""
+"""Reading any checkpoint file into a flat, labelled list of tensors, without running its code.
+
+Only the header and the pickle are read: zip records are memory-mapped, a legacy file's
+storages are skipped by their recorded sizes (``data=True`` reads them), safetensors files are
+mapped. Globals outside the weights-only allow-list load as inert placeholders and are listed.
+"""
 from __future__ import annotations
 
-import json
 import os
-import pickle
 import struct
 import zipfile
-from dataclasses import dataclass, field
-from typing import Any
 
-import numpy as np
+from . import _kinds, _stmeta
+from ._common import CliError
+from ._entries import FileContents, make_entry, mark_sharing, memory_key
+from ._walk import Walker
 
-from .._tensor import Tensor
-
-BUFFER_NAMES = {"running_mean", "running_var", "num_batches_tracked"}
 BUNDLE_FORMAT = "numtorch.checkpoint"
 
 
-@dataclass
-class Entry:
-    """One tensor in a file: where it sits, what it is, and what it shares."""
-    key: str
-    shape: tuple
-    dtype: str
-    nbytes: int
-    kind: str  # "param", "buffer", "optim", "tensor"
-    tensor: Any = field(default=None, repr=False)
-    tied_to: str | None = None
-    shares_storage_with: str | None = None
-
-
-@dataclass
-class FileContents:
-    path: str
-    format: str
-    entries: list
-    unsafe_globals: list = field(default_factory=list)
-    metadata: dict = field(default_factory=dict)
-    non_tensors: dict = field(default_factory=dict)
-    module_metadata: Any = None
-
-
 def detect_format(path: str) -> str:
-    """'safetensors', 'torch-zip', 'torch-legacy' or 'torchscript'; ValueError otherwise."""
+    """'safetensors', 'torch-zip', 'torch-legacy' or 'torchscript'; CliError otherwise."""
     with open(path, "rb") as f:
         head = f.read(16)
     if len(head) >= 9:
@@ -57,152 +34,134 @@ def detect_format(path: str) -> str:
         return "torch-zip"
     if head[:1] == b"\x80":
         return "torch-legacy"
-    raise ValueError(f"{path}: not a PyTorch checkpoint (zip or legacy pickle) nor a "
-                     "safetensors file")
+    raise CliError(f"{path}: not a PyTorch checkpoint (zip or legacy pickle) nor a "
+                   "safetensors file")
+
+
+class _SkipStorageBytes:
+    """A legacy checkpoint opened so that storage bytes are skipped, not read.
+
+    The loader fills storages with ``readinto`` and reads the pickles with ``read`` (pickle
+    never calls ``readinto``): here ``readinto`` seeks past the bytes instead, checking they
+    exist, and leaves the buffer untouched (uninitialised memory no page of which is touched).
+    """
+
+    def __init__(self, f) -> None:
+        self._f = f
+        self._size = os.fstat(f.fileno()).st_size
+        self.read, self.readline, self.tell = f.read, f.readline, f.tell
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._f.seek(offset, whence)
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buf) -> int:
+        n = min(len(memoryview(buf)), max(self._size - self._f.tell(), 0))
+        self._f.seek(n, 1)
+        return n
+
+
+def load_object(path: str, fmt: str, *, data: bool = False, placeholders: bool = True):
+    """The object a torch file holds, read safely (weights only, never running its code);
+    without ``data`` a legacy file's tensors have uninitialised values."""
+    from .. import serialization as ser
+    unknown = "placeholder" if placeholders else "error"
+    if fmt == "torch-legacy" and not data:
+        with open(path, "rb") as fh:
+            return ser.load(_SkipStorageBytes(fh), map_location="cpu", weights_only=True,
+                            unknown_globals=unknown)
+    return ser.load(path, map_location="cpu", weights_only=True, mmap=fmt != "torch-legacy",
+                    unknown_globals=unknown)
+
+
+def unsafe_globals(path: str, fmt: str) -> list[str]:
+    """The globals of the file's pickle outside the weights-only allow-list (none is run;
+    a legacy file's storage bytes are not read)."""
+    from .. import serialization as ser
+    if fmt == "torchscript":
+        return []
+    if fmt != "torch-legacy":
+        return list(ser.get_unsafe_globals_in_checkpoint(path))
+    import pickletools
+    with open(path, "rb") as fh:
+        try:
+            for _ in range(3):  # magic number, protocol version, sys_info
+                for _op in pickletools.genops(fh):
+                    pass
+            start = fh.tell()
+            for _op in pickletools.genops(fh):
+                pass
+        except ValueError as exc:
+            raise CliError(f"{path}: corrupt legacy checkpoint ({exc})") from None
+        end = fh.tell()
+        fh.seek(start)
+        return list(ser.unsafe_globals_in_pickle(fh.read(end - start)))
 
 
 def read(path: str, *, data: bool = False) -> FileContents:
-    """Load ``path`` safely (weights_only; tensors memory-mapped unless ``data``)."""
+    """What ``path`` holds, labelled; a legacy file's tensor values are read only with
+    ``data=True`` (zip and safetensors files are mapped, their values read when touched)."""
     fmt = detect_format(path)
     if fmt == "safetensors":
-        return _read_safetensors(path, fmt)
-    from .. import serialization as ser
-    unsafe: list = []
-    try:
-        obj = ser.load(path, map_location="cpu", weights_only=True,
-                       mmap=(fmt == "torch-zip" and not data))
-    except pickle.UnpicklingError:
-        unsafe = list(ser.get_unsafe_globals_in_checkpoint(path))
-        obj = ser.load(path, map_location="cpu", weights_only=True, mmap=False,
-                       unknown_globals="placeholder")
+        return _read_safetensors(path)
+    unsafe = unsafe_globals(path, fmt)
+    obj = load_object(path, fmt, data=data)
     return _from_object(path, fmt, obj, unsafe)
 
 
-def _read_safetensors(path: str, fmt: str) -> FileContents:
+def _read_safetensors(path: str) -> FileContents:
     from ..serialization import safe_open
-    entries = []
     with safe_open(path) as f:
         meta = dict(f.metadata() or {})
-        for key in f.keys():
-            t = f.get_tensor(key)
-            entries.append(_entry(key, t, _kind_from_name(key, t)))
-    _mark_sharing(entries)
-    return FileContents(path, fmt, entries, metadata=meta)
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    sd, tied = _stmeta.restore(meta, tensors, path)
+    kinds = _kinds.state_dict_kinds(sd, tied=tied)
+    entries = [make_entry(k, t, kinds[k]) for k, t in sd.items()]
+    mark_sharing(entries)
+    return FileContents(path, "safetensors", entries, metadata=_stmeta.user_metadata(meta),
+                        module_metadata=getattr(sd, "_metadata", None))
 
 
-def _kind_from_name(key: str, t: Tensor) -> str:
-    last = key.rsplit(".", 1)[-1]
-    if last in BUFFER_NAMES or not (t.dtype.is_floating_point or t.dtype.is_complex):
-        return "buffer"
-    return "param"
+def _ties(sd: dict) -> dict:
+    first: dict = {}
+    tied = {}
+    for k, t in sd.items():
+        mk = memory_key(t)
+        if mk is None:
+            continue
+        if mk in first:
+            tied[k] = first[mk]
+        else:
+            first[mk] = k
+    return tied
 
 
-def _entry(key: str, t: Tensor, kind: str) -> Entry:
-    return Entry(key=key, shape=tuple(t.shape), dtype=str(t.dtype).replace("torch.", ""),
-                 nbytes=t.numel() * t.element_size(), kind=kind, tensor=t)
-
-
-def _is_optimizer_state(obj) -> bool:
-    return isinstance(obj, dict) and "state" in obj and "param_groups" in obj
+def _model_kinds(obj) -> dict:
+    """{full key: kind} for the tensors of every state dict in ``obj`` (the object itself, or
+    the values of a dict such as a training bundle), judged with the optimizer saved beside."""
+    if _kinds.is_state_dict(obj):
+        return _kinds.state_dict_kinds(obj, tied=_ties(obj))
+    if not isinstance(obj, dict):
+        return {}
+    optims = [v for v in obj.values() if _kinds.is_optimizer_state(v)]
+    models = {k: v for k, v in obj.items() if _kinds.is_state_dict(v)}
+    out = {}
+    for name, sd in models.items():
+        optim = optims[0] if len(optims) == 1 and len(models) == 1 else None
+        for k, kind in _kinds.state_dict_kinds(sd, optim, _ties(sd)).items():
+            out[f"{name}.{k}"] = kind
+    return out
 
 
 def _from_object(path: str, fmt: str, obj, unsafe: list) -> FileContents:
-    entries: list = []
-    non_tensors: dict = {}
-    buffers = set()
-    if isinstance(obj, dict) and obj.get("format") == BUNDLE_FORMAT:
-        fmt = "numtorch-bundle"
-        buffers = set(obj.get("model_buffers", ()))
-    module_metadata = getattr(obj, "_metadata", None)
-
-    def walk(value, prefix: str, context: str) -> None:
-        if isinstance(value, Tensor):
-            kind = context
-            if context == "model":
-                last = prefix.split(".", 1)[-1] if fmt == "numtorch-bundle" else prefix
-                if fmt == "numtorch-bundle" and buffers:
-                    kind = "buffer" if last in buffers else "param"
-                elif type(value).__name__ == "Parameter":
-                    kind = "param"
-                else:
-                    kind = _kind_from_name(prefix, value)
-            entries.append(_entry(prefix, value, kind))
-            return
-        if isinstance(value, dict):
-            ctx = "optim" if _is_optimizer_state(value) else context
-            for k, v in value.items():
-                walk(v, f"{prefix}.{k}" if prefix else str(k), ctx)
-            return
-        if isinstance(value, (list, tuple)) and any(_contains_tensor(v) for v in value):
-            for i, v in enumerate(value):
-                walk(v, f"{prefix}.{i}" if prefix else str(i), context)
-            return
-        non_tensors[prefix or "<root>"] = value
-
-    if fmt == "numtorch-bundle":
-        for k, v in obj.items():
-            if k == "model_buffers":
-                continue
-            ctx = "model" if k == "model" else ("optim" if _is_optimizer_state(v) else "tensor")
-            walk(v, k, ctx)
-    else:
-        walk(obj, "", "model")
-    _mark_sharing(entries)
-    return FileContents(path, fmt, entries, unsafe_globals=unsafe, non_tensors=non_tensors,
-                        module_metadata=module_metadata)
-
-
-def _contains_tensor(v) -> bool:
-    if isinstance(v, Tensor):
-        return True
-    if isinstance(v, dict):
-        return any(_contains_tensor(x) for x in v.values())
-    if isinstance(v, (list, tuple)):
-        return any(_contains_tensor(x) for x in v)
-    return False
-
-
-def _memory_key(t: Tensor) -> tuple:
-    a = t._data
-    base = a
-    while isinstance(base, np.ndarray) and base.base is not None and \
-            isinstance(base.base, np.ndarray):
-        base = base.base
-    ptr = a.__array_interface__["data"][0] if a.size else 0
-    return id(base), ptr, a.shape, a.strides, a.dtype.str
-
-
-def _mark_sharing(entries: list) -> None:
-    by_view: dict = {}
-    by_base: dict = {}
-    for e in entries:
-        t = e.tensor
-        if t is None or t._data.size == 0:
-            continue
-        key = _memory_key(t)
-        if key in by_view:
-            e.tied_to = by_view[key]
-            continue
-        by_view[key] = e.key
-        if key[0] in by_base:
-            e.shares_storage_with = by_base[key[0]]
-        else:
-            by_base[key[0]] = e.key
-
-
-def human_bytes(n: float) -> str:
-    """``1258291`` -> ``'1.2 MiB'``."""
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(n) < 1024 or unit == "TiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} TiB"
-
-
-def to_json(value) -> Any:
-    """A JSON-safe rendering of a non-tensor value."""
-    try:
-        json.dumps(value)
-        return value
-    except TypeError:
-        return repr(value)
+    bundle = isinstance(obj, dict) and obj.get("format") == BUNDLE_FORMAT
+    walker = Walker(_model_kinds(obj), default="tensor" if bundle else None)
+    walker.walk(obj, "", "model")
+    mark_sharing(walker.entries)
+    meta = getattr(obj, _stmeta.PT_ATTRIBUTE, None)
+    return FileContents(path, "numtorch-bundle" if bundle else fmt, walker.entries,
+                        unsafe_globals=unsafe, non_tensors=walker.non_tensors,
+                        metadata=dict(meta) if isinstance(meta, dict) else None,
+                        module_metadata=getattr(obj, "_metadata", None))

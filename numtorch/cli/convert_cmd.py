@@ -1,16 +1,18 @@
-"""`numtorch convert A B`: between torch zip .pt, legacy .pt (read only) and .safetensors."""
+"""`numtorch convert A B`: between torch zip .pt, legacy .pt (read only) and .safetensors,
+keeping dtypes, key order, tied weights, the state dict's ``_metadata`` and the user's
+safetensors metadata (see ``_stmeta``)."""
 from __future__ import annotations
 
-import json
 import os
+import pickle
+import sys
 from collections import OrderedDict
 
 from .._tensor import Tensor
-from ._files import _memory_key, detect_format
-
-TIED_KEY = "numtorch.tied"
-ORDER_KEY = "numtorch.key_order"
-MODULE_META_KEY = "numtorch._metadata"
+from . import _stmeta
+from ._common import USAGE, CliError, emit
+from ._entries import memory_key, root_array
+from ._files import detect_format, load_object
 
 
 def add_parser(sub) -> None:
@@ -34,74 +36,91 @@ def _flatten(obj, prefix: str, out: "OrderedDict", bad: list) -> None:
         bad.append(prefix or "<root>")
 
 
-def torch_to_safetensors(obj, dst: str) -> None:
-    """Write a (nested) dict of tensors as safetensors, keeping ties, order and _metadata."""
+def torch_to_safetensors(obj, dst: str) -> list[str]:
+    """Write a (nested) dict of tensors as safetensors, keeping ties, order and metadata.
+    Returns the names of views that had to be written as copies of their shared storage."""
     from ..serialization import save_safetensors
     flat: OrderedDict = OrderedDict()
     bad: list = []
     _flatten(obj, "", flat, bad)
     if bad:
-        raise SystemExit(f"numtorch convert: safetensors holds only tensors; these entries are "
-                         f"not tensors: {', '.join(bad[:10])}{' ...' if len(bad) > 10 else ''}. "
-                         "Save a state_dict (model.state_dict()) instead.")
+        raise CliError(f"safetensors holds only tensors; these entries are not tensors: "
+                       f"{', '.join(bad[:10])}{' ...' if len(bad) > 10 else ''}. Convert a "
+                       "state_dict (model.state_dict()) instead.")
     seen: dict = {}
+    roots: set = set()
     tied: dict = {}
+    copied: list = []
     unique: OrderedDict = OrderedDict()
     for k, t in flat.items():
-        key = _memory_key(t) if t.numel() else None
+        key = memory_key(t)
         if key is not None and key in seen:
             tied[k] = seen[key]
             continue
         if key is not None:
             seen[key] = k
-        unique[k] = t.contiguous() if hasattr(t, "contiguous") else t
-    meta = {"format": "pt", ORDER_KEY: json.dumps(list(flat))}
-    if tied:
-        meta[TIED_KEY] = json.dumps(tied)
-    module_meta = getattr(obj, "_metadata", None)
-    if module_meta is not None:
-        meta[MODULE_META_KEY] = json.dumps({k: dict(v) for k, v in module_meta.items()})
+            root = id(root_array(t._data))
+            if root in roots:  # a different view of a storage already written
+                copied.append(k)
+                t = t.clone()
+            roots.add(root)
+        unique[k] = t.contiguous()
+    user = getattr(obj, _stmeta.PT_ATTRIBUTE, None)
+    meta = _stmeta.record(list(flat), tied, getattr(obj, "_metadata", None),
+                          user if isinstance(user, dict) else None)
     save_safetensors(unique, dst, metadata=meta)
+    return copied
 
 
 def safetensors_to_state_dict(src: str) -> "OrderedDict":
-    """Read a safetensors file back into an ordered state dict with ties and _metadata."""
+    """A safetensors file as the ordered state dict it was written from: ties, ``_metadata``
+    and the user's metadata (as ``_safetensors_metadata``) restored."""
     from ..serialization import safe_open
     with safe_open(src) as f:
         meta = dict(f.metadata() or {})
         tensors = {k: f.get_tensor(k) for k in f.keys()}
-    tied = json.loads(meta.get(TIED_KEY, "{}"))
-    order = json.loads(meta.get(ORDER_KEY, "null")) or list(tensors) + list(tied)
-    out: OrderedDict = OrderedDict()
-    for k in order:
-        out[k] = tensors[tied[k]] if k in tied else tensors[k]
-    if MODULE_META_KEY in meta:
-        out._metadata = OrderedDict((k, dict(v)) for k, v in
-                                    json.loads(meta[MODULE_META_KEY]).items())
+    out, _tied = _stmeta.restore(meta, tensors, src)
+    user = _stmeta.user_metadata(meta)
+    if user:
+        setattr(out, _stmeta.PT_ATTRIBUTE, user)
     return out
 
 
-def convert(src: str, dst: str, force: bool = False) -> str:
-    """Convert ``src`` to ``dst`` (format from dst's extension); returns the format written."""
+def _load_torch(src: str, fmt: str):
     from .. import serialization as ser
-    if os.path.abspath(src) == os.path.abspath(dst):
-        raise SystemExit("numtorch convert: source and destination are the same file")
-    if os.path.exists(dst) and not force:
-        raise SystemExit(f"numtorch convert: {dst} exists; pass --force to overwrite it")
+    try:
+        return load_object(src, fmt, data=True, placeholders=False)
+    except pickle.UnpicklingError:
+        unsafe = ser.get_unsafe_globals_in_checkpoint(src)
+        raise CliError(f"{src} asks for globals outside the weights-only allow-list, which "
+                       f"convert will not load: {', '.join(unsafe) or '(unknown)'}; nothing "
+                       "was run or written (see `numtorch inspect` for what the file holds)")\
+            from None
+
+
+def convert(src: str, dst: str, force: bool = False) -> tuple[str, list]:
+    """Convert ``src`` to ``dst`` (format from dst's extension); returns the format written
+    and the views written as copies."""
+    from .. import serialization as ser
     src_format = detect_format(src)
-    to_safetensors = dst.endswith(".safetensors")
-    if src_format == "safetensors":
-        obj = safetensors_to_state_dict(src)
-    else:
-        obj = ser.load(src, map_location="cpu", weights_only=True)
-    if to_safetensors:
-        torch_to_safetensors(obj, dst)
-        return "safetensors"
+    if os.path.exists(dst) and os.path.samefile(src, dst):
+        raise CliError("source and destination are the same file", USAGE)
+    if os.path.isdir(dst):
+        raise CliError(f"{dst}: is a directory")
+    if os.path.exists(dst) and not force:
+        raise CliError(f"{dst} exists; pass --force to overwrite it")
+    obj = safetensors_to_state_dict(src) if src_format == "safetensors" else \
+        _load_torch(src, src_format)
+    if dst.endswith(".safetensors"):
+        return "safetensors", torch_to_safetensors(obj, dst)
     ser.save(obj, dst)
-    return "torch-zip"
+    return "torch-zip", []
 
 
 def run(args) -> int:
-    written = convert(args.src, args.dst, args.force)
-    print(f"wrote {args.dst} ({written.replace('-', ' ')})")
+    written, copied = convert(args.src, args.dst, args.force)
+    if copied:
+        print(f"numtorch convert: warning: safetensors cannot share storage between different "
+              f"views; written as copies: {', '.join(copied[:10])}", file=sys.stderr)
+    emit(f"wrote {args.dst} ({written.replace('-', ' ')})")
     return 0
