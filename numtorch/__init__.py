@@ -17,7 +17,7 @@ from ._device import device, get_default_device, set_default_device
 from ._tensor import Tensor, Size
 from .autograd.anomaly_mode import (is_anomaly_check_nan_enabled, is_anomaly_enabled,
                                     set_anomaly_enabled)
-from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,
+from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference,
                                  is_inference_mode_enabled, no_grad, set_grad_enabled)
 from .random import (Generator, bernoulli, default_generator, get_rng_state, initial_seed,
                      manual_seed, multinomial, poisson, seed, set_rng_state)

@@ -11,6 +11,8 @@ from ._device import CPU, META, as_device, array_module, cuda_unavailable, devic
 from . import autograd as _autograd
 from . import random as _random
 from .autograd import grad_mode
+from .autograd.grad_mode import INFERENCE_OPEN as _INFERENCE_OPEN, \
+    INFERENCE_VERSION as _INFERENCE_VERSION, mark_if_inference as _mark_if_inference
 from .autograd.graph import AccumulateGrad, RemovableHandle
 
 __all__ = ["Tensor", "Size", "_from_array", "edge"]
@@ -88,7 +90,7 @@ class Tensor:
     _vc = None
     _device = CPU
     _base = None
-    _views = None        # a non-leaf base's {id: weakref} of recorded views (see _ops/_views.py)
+    _views = None        # a non-leaf base's recorded views, held weakly (see _ops/_views.py)
     _accum = None
     _hooks = None
     _retains_grad = False
@@ -100,6 +102,8 @@ class Tensor:
         self = object.__new__(cls)
         if cls is Tensor or not getattr(cls, "_custom_new", False):
             self._data = _legacy_constructor_data(args, kwargs)
+        if _INFERENCE_OPEN[0]:
+            _mark_if_inference(self)
         return self
 
     def __init__(self, *args, **kwargs) -> None:
@@ -183,14 +187,22 @@ class Tensor:
     @property
     def _version(self) -> int:
         vc = self._vc
+        if vc is _INFERENCE_VERSION:
+            raise RuntimeError("Inference tensors do not track version counter.")
         return 0 if vc is None else vc[0]
 
     def _bump(self) -> None:
         vc = self._vc
         if vc is None:
             self._vc = [1]
+        elif vc is _INFERENCE_VERSION:
+            vc.bump()
         else:
             vc[0] += 1
+
+    def is_inference(self) -> bool:
+        """Whether this tensor was created in inference mode (or is a view of one that was)."""
+        return self._vc is _INFERENCE_VERSION
 
     def _shared_vc(self) -> list:
         vc = self._vc
@@ -218,6 +230,9 @@ class Tensor:
             return self
         if requires_grad and self.dtype._category < 2:
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        if requires_grad and self._vc is _INFERENCE_VERSION and not _GRAD_STATE.inference:
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside "
+                               "InferenceMode is not allowed.")
         self._requires_grad = bool(requires_grad)
         return self
 
@@ -306,7 +321,10 @@ class Tensor:
     def data(self) -> "Tensor":
         """This data outside the graph with a version counter of its own (changes through it
         are invisible to backward's checks, as in torch)."""
-        return _from_array(self._data, device=self._device)
+        out = _from_array(self._data, device=self._device)
+        if self._vc is _INFERENCE_VERSION:
+            out._vc = _INFERENCE_VERSION
+        return out
 
     @data.setter
     def data(self, value: "Tensor") -> None:
@@ -680,6 +698,8 @@ def _from_array(arr: np.ndarray, requires_grad: bool = False, device: device = C
         t._requires_grad = True
     if device is not CPU:
         t._device = device
+    if _INFERENCE_OPEN[0]:
+        _mark_if_inference(t)
     return t
 
 

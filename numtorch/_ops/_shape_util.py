@@ -9,6 +9,7 @@ import numpy as np
 
 from .._device import CPU
 from .._tensor import Tensor
+from ..autograd.grad_mode import INFERENCE_OPEN, mark_if_inference
 from ._util import apply_inplace, out_into
 
 _NEW = object.__new__
@@ -33,6 +34,8 @@ def _fresh(input: Tensor, arr: np.ndarray) -> Tensor:
     out._data = arr
     if input._device is not CPU:
         out._device = input._device
+    if INFERENCE_OPEN[0]:
+        mark_if_inference(out)
     return out
 
 

@@ -9,6 +9,7 @@ from .. import _dtype as D
 from .._device import CPU
 from .._tensor import Tensor, edge, _NP2DT
 from ..autograd import grad_mode
+from ..autograd.grad_mode import INFERENCE_OPEN, mark_if_inference
 from ..autograd.graph import _SEQUENCE, Node, saved_output
 from ._views import check_view_inplace, rebase_view, refresh_views, register_view
 
@@ -37,6 +38,8 @@ def wrap(arr, like: Tensor | None = None) -> Tensor:
     t._data = arr
     if like is not None and like._device is not CPU:
         t._device = like._device
+    if INFERENCE_OPEN[0]:
+        mark_if_inference(t)
     return t
 
 
@@ -258,7 +261,7 @@ def finish_inplace(t: Tensor, result: Tensor) -> Tensor:
         np.copyto(t._data, result._data, casting="unsafe")
     else:
         t._data = np.array(np.broadcast_to(result._data, t._data.shape), dtype=t._data.dtype)
-    t._bump()
+    t._bump()         # after writing, as torch (which then refuses inference tensors)
     node = result.grad_fn
     if node is not None:
         t.grad_fn = node

@@ -6,6 +6,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._device import CPU
+from ..autograd.grad_mode import INFERENCE_OPEN, mark_if_inference
 from ._util import (GRAD, Node, Tensor, apply_inplace, binary_operands, broadcast_error,
                     check_broadcast, out_into, record, scalar_operand, snapshot, type_word,
                     unbroadcast, wrap)
@@ -58,6 +59,8 @@ def _result(arr, at, bt) -> Tensor:
     dev = (at if at is not None else bt)._device
     if dev is not CPU:
         t._device = dev
+    if INFERENCE_OPEN[0]:
+        mark_if_inference(t)
     return t
 
 

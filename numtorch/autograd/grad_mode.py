@@ -11,7 +11,7 @@ import threading
 from typing import Any, Callable
 
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
-           "is_inference_mode_enabled"]
+           "is_inference_mode_enabled", "is_inference"]
 
 
 class _State(threading.local):
@@ -20,6 +20,47 @@ class _State(threading.local):
 
 
 STATE = _State()
+
+# How many inference_mode(True) blocks are open in any thread: tensor creation looks at this
+# plain list first (cheap), and at the thread's own STATE.inference only when it is non-zero.
+INFERENCE_OPEN = [0]
+
+
+class InferenceVersion:
+    """The version counter of every tensor made in inference mode: torch keeps none for them,
+    refuses to save them for backward and to change them in place outside the mode."""
+
+    __slots__ = ()
+
+    def __getitem__(self, index):      # read by Node.save when an op saves the tensor
+        raise RuntimeError(
+            "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
+            "inference mode in computation tracked by autograd. To work around this, you can make "
+            "a clone to get a normal tensor and use it in autograd, or use `torch.no_grad()` "
+            "instead of `torch.inference_mode()`.")
+
+    def bump(self) -> None:
+        """Check an in-place change (inference tensors track no version)."""
+        if not STATE.inference:
+            raise RuntimeError(
+                "Inplace update to inference tensor outside InferenceMode is not allowed.You can "
+                "make a clone to get a normal tensor before doing inplace update.See "
+                "https://github.com/pytorch/rfcs/pull/17 for more details.")
+
+
+INFERENCE_VERSION = InferenceVersion()
+
+
+def mark_if_inference(t) -> None:
+    """Make ``t`` an inference tensor when this thread is in inference mode (called only while
+    ``INFERENCE_OPEN[0]``)."""
+    if STATE.inference:
+        t._vc = INFERENCE_VERSION
+
+
+def is_inference(input) -> bool:
+    """Whether ``input`` was created in inference mode."""
+    return input._vc is INFERENCE_VERSION
 
 
 def is_grad_enabled() -> bool:
@@ -135,7 +176,8 @@ class set_grad_enabled(_GradModeContext):
 
 
 class inference_mode(_GradModeContext):
-    """Like no_grad, and also flags the mode as inference (``is_inference_mode_enabled``)."""
+    """Like no_grad; tensors created inside are inference tensors (``Tensor.is_inference()``),
+    which autograd refuses to save and which cannot change in place outside the mode."""
 
     def __new__(cls, mode: bool | Callable = True):
         if isinstance(mode, bool):
@@ -152,6 +194,10 @@ class inference_mode(_GradModeContext):
         self._prev = (STATE.enabled, STATE.inference)
         STATE.enabled = not self.mode
         STATE.inference = bool(self.mode)
+        if self.mode:
+            INFERENCE_OPEN[0] += 1
 
     def __exit__(self, *exc: Any) -> None:
         STATE.enabled, STATE.inference = self._prev
+        if self.mode:
+            INFERENCE_OPEN[0] -= 1
