@@ -2,36 +2,46 @@
 mult-adds and memory estimates.
 
 ``summary(model, input_size=(64, 1, 28, 28))`` returns a ``ModelSummary`` whose numbers are
-attributes (for tests and scripts) and whose ``str`` is the table. Parameters shared between
-layers are counted once in the totals.
+attributes (for tests and scripts) and whose ``str`` is the table. The rows, their shapes,
+parameter counts, mult-adds and cell texts follow torchinfo 1.8; the differences:
+
+- Parameters shared between layers are counted once in the totals (torchinfo counts them per
+  layer), and every unique parameter counts towards ``param_bytes`` (torchinfo's "Params size"
+  leaves out parameters held by non-leaf modules, such as MultiheadAttention's in_proj_weight).
+- Buffers are reported separately (count and bytes) and included in the estimated total.
+- ``input_bytes`` is the inputs' tensor bytes; torchinfo's "Input size" is ``sys.getsizeof``
+  of each input's storage, which adds the Python object's header (64 bytes per input in
+  torch 2.x). So ``estimated_total_bytes`` = input bytes + forward/backward bytes + parameter
+  bytes + buffer bytes, where torchinfo's total is its input size + forward/backward bytes +
+  its parameter bytes.
+- With ``input_size`` (and no ``device``) the forward pass runs on ``meta`` tensors: layers
+  with a known shape rule compute nothing, other modules run on data-free tensors, and a module
+  that needs values (``.item()``) runs on real random data (see ``_summary_meta``).
+- Nothing is printed unless ``verbose`` is 1 or 2; print the returned summary.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
+from ._summary_render import ALL_COLUMNS, REQUIRES_INPUT, human_bytes, render
 from ._tensor import Tensor
 
-__all__ = ["summary", "ModelSummary", "LayerRow", "human_bytes"]
-
-ALL_COLUMNS = ("input_size", "output_size", "num_params", "params_percent", "kernel_size",
-               "mult_adds", "trainable", "buffers")
-_HEADERS = {"input_size": "Input Shape", "output_size": "Output Shape", "num_params": "Param #",
-            "params_percent": "Param %", "kernel_size": "Kernel Shape",
-            "mult_adds": "Mult-Adds", "trainable": "Trainable", "buffers": "Buffers"}
+__all__ = ["summary", "ModelSummary", "LayerRow", "human_bytes", "ALL_COLUMNS"]
 
 
 @dataclass
 class LayerRow:
-    """One call of one module during the summary's forward pass."""
+    """One call of one module during the summary's forward pass (or one module, without)."""
     name: str
     type_name: str
     depth: int
     depth_index: int
     module: Any = field(repr=False)
+    path: str = ""
     input_size: list = field(default_factory=list)
     output_size: list = field(default_factory=list)
     output_bytes: int = 0
@@ -41,9 +51,10 @@ class LayerRow:
     num_buffers: int = 0
     buffer_bytes: int = 0
     mult_adds: int = 0
-    kernel_size: list | None = None
+    kernel_size: Any = None
     is_leaf: bool = True
     is_recursive: bool = False
+    executed: bool = False
     children: list = field(default_factory=list, repr=False)
 
     @property
@@ -54,37 +65,35 @@ class LayerRow:
             return "False"
         return "True" if self.trainable_params == self.num_params else "Partial"
 
-
-def human_bytes(n: float) -> str:
-    """``1536`` -> ``'1.5 KiB'``."""
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(n) < 1024 or unit == "TiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} TiB"
+    def leftover_params(self) -> int:
+        """Parameters of this module not shown in the rows below it."""
+        return self.num_params - sum(c.num_params if c.is_leaf else c.leftover_params()
+                                     for c in self.children if not c.is_recursive)
 
 
-def _shape_and_itemsize(obj) -> tuple[list, int]:
-    """torchinfo's size rule: a tensor's shape; for sequences/dicts, the first element's."""
+def _shape_and_itemsize(obj, top: bool = True) -> tuple[list, int]:
+    """torchinfo's size of a layer's inputs or output: a tensor's shape; for a sequence, its
+    first element's; for a dict output, its last value's (a nested dict: its first)."""
     if isinstance(obj, Tensor):
         return list(obj.shape), obj.element_size()
-    if isinstance(obj, np.ndarray):
-        return list(obj.shape), obj.itemsize
     if isinstance(obj, dict):
-        return _shape_and_itemsize(list(obj.values())) if obj else ([], 0)
+        if not obj:
+            return [], 0
+        return _shape_and_itemsize(list(obj.values())[-1] if top else list(obj.values()), False)
     if isinstance(obj, (list, tuple)) and obj:
-        return _shape_and_itemsize(obj[0])
+        return _shape_and_itemsize(obj[0], False)
     return [], 0
 
 
-def _kernel_size(module) -> list | None:
+def _kernel_size(module):
     k = getattr(module, "kernel_size", None)
     if k is None:
         return None
-    return list(k) if isinstance(k, Iterable) else [k]
+    return list(k) if isinstance(k, (list, tuple)) else k
 
 
 def _mult_adds(row: LayerRow) -> int:
+    """torchinfo's multiply-accumulate estimate from the parameters and the output shape."""
     out = row.output_size
     if not out:
         return 0
@@ -92,10 +101,7 @@ def _mult_adds(row: LayerRow) -> int:
     for name, p in row.module.named_parameters():
         n = p.numel()
         if name in ("weight", "bias"):
-            if "Conv" in row.type_name:
-                total += n * math.prod(out[:1] + out[2:])
-            else:
-                total += out[0] * n
+            total += n * math.prod(out[:1] + out[2:]) if "Conv" in row.type_name else out[0] * n
         elif "weight" in name or "bias" in name:
             total += math.prod(out[:2]) * n
     return total
@@ -117,6 +123,7 @@ class ModelSummary:
     activation_bytes: int
     forward_backward_bytes: int
     total_mult_adds: int
+    has_input: bool = True
 
     @property
     def non_trainable_params(self) -> int:
@@ -127,183 +134,115 @@ class ModelSummary:
         return self.input_bytes + self.forward_backward_bytes + self.param_bytes + \
             self.buffer_bytes
 
+    def table(self) -> list[tuple[str, dict]]:
+        """The rows shown (to ``depth``): each layer's label and its cell text per column."""
+        from ._summary_render import table_rows
+        return table_rows(self)
+
     def __str__(self) -> str:
-        return _render(self)
+        return render(self)
 
     __repr__ = __str__
 
 
-def _make_inputs(input_size, dtypes, device):
-    from ._ops.creation import rand
-    sizes = input_size
-    if isinstance(sizes, tuple) and all(isinstance(s, int) for s in sizes):
-        sizes = [sizes]
-    if not isinstance(sizes, (list, tuple)) or not sizes:
-        raise TypeError("input_size must be a tuple of ints, or a list of such tuples for "
-                        "several inputs")
-    out = []
-    for i, s in enumerate(sizes):
-        s = tuple(s)
-        if any((not isinstance(d, int)) or d <= 0 for d in s):
+def _normalise_sizes(input_size) -> list[tuple]:
+    """torchinfo's input_size forms -> one shape per input: ``(2, 4)``, ``[2, 4]``,
+    ``[(2, 4), (2, 3)]``, ``((2, 4), (2, 3))``."""
+    if not isinstance(input_size, (list, tuple)):
+        raise TypeError(f"input_size must be a tuple or list of ints (one input), or a list of "
+                        f"them (several inputs); got {type(input_size).__name__}")
+    if not input_size:
+        raise ValueError("input_size is empty")
+    if isinstance(input_size[0], (list, tuple)):
+        sizes = [tuple(s) if isinstance(s, (list, tuple)) else s for s in input_size]
+    else:
+        sizes = [tuple(input_size)]
+    for s in sizes:
+        if not isinstance(s, tuple) or not all(type(d) is int for d in s):
+            raise TypeError(f"input_size {input_size!r} must hold ints (one shape per input)")
+        if not s or any(d <= 0 for d in s):
             raise ValueError(f"input_size {s} must hold positive ints")
-        dt = dtypes[i] if dtypes else None
-        out.append(rand(*s, dtype=dt, device=device))
-    return out
+    return sizes
 
 
-def summary(model, input_size=None, input_data=None, depth: int = 3,
-            col_names: Sequence[str] = ("output_size", "num_params"), dtypes=None,
-            device=None, mode: str = "eval", verbose: int | None = None) -> ModelSummary:
-    """Summarise ``model``: run one forward pass on ``input_data`` (or random inputs of
-    ``input_size``) and tabulate every module call to ``depth``.
+def _make_inputs(input_size, dtypes, device) -> list[Tensor]:
+    from ._summary_meta import meta_input, real_input
+    from ._dtype import float32
+    sizes = _normalise_sizes(input_size)
+    if dtypes is None:
+        dtypes = [float32] * len(sizes)
+    dtypes = list(dtypes)
+    if len(dtypes) != len(sizes):
+        raise ValueError(f"dtypes gives {len(dtypes)} dtypes for {len(sizes)} inputs")
+    if device is None or str(device) == "meta":
+        return [meta_input(s, dt) for s, dt in zip(sizes, dtypes)]
+    return [real_input(s, dt, device) for s, dt in zip(sizes, dtypes)]
 
-    With neither input given, the table lists modules and parameters without shapes.
-    """
-    from .autograd.grad_mode import no_grad
+
+def _tensor_bytes(x) -> int:
+    if isinstance(x, Tensor):
+        return x.numel() * x.element_size()
+    if isinstance(x, dict):
+        return sum(_tensor_bytes(v) for v in x.values())
+    if isinstance(x, (list, tuple)):
+        return sum(_tensor_bytes(v) for v in x)
+    return 0
+
+
+def _check_args(col_names, input_data, input_size, mode: str, verbose) -> tuple:
+    if input_data is not None and input_size is not None:
+        raise RuntimeError("Only one of (input_data, input_size) should be specified.")
+    has_input = input_data is not None or input_size is not None
+    if col_names is None:
+        col_names = ("output_size", "num_params") if has_input else ("num_params",)
+    col_names = tuple(col_names)
     bad = [c for c in col_names if c not in ALL_COLUMNS]
     if bad:
         raise ValueError(f"unknown column(s) {bad}; choose from {list(ALL_COLUMNS)}")
-    if input_data is not None and input_size is not None:
-        raise ValueError("give input_size or input_data, not both")
-    rows: list[LayerRow] = []
-    handles = []
-    seen_ids: set = set()
-    names = {id(m): n for n, m in model.named_modules(remove_duplicate=False)}
-    parent_stack: list[LayerRow] = []
+    needs = set(col_names) & REQUIRES_INPUT
+    if needs and not has_input:
+        raise ValueError(f"You must pass input_data or input_size in order to use columns: "
+                         f"{sorted(needs)}")
+    if mode not in ("train", "eval"):
+        raise ValueError(f"mode must be 'train' or 'eval', got {mode!r}")
+    if verbose not in (None, 0, 1, 2):
+        raise ValueError("Verbose must be either 0 (quiet), 1 (default), or 2 (verbose).")
+    return col_names, has_input
 
-    def pre_hook(module, inputs):
-        name = names.get(id(module), "")
-        row = LayerRow(name=name or type(module).__name__, type_name=type(module).__name__,
-                       depth=0 if module is model else name.count(".") + 1, depth_index=0,
-                       module=module, kernel_size=_kernel_size(module),
-                       is_leaf=not any(True for _ in module.children()),
-                       is_recursive=id(module) in seen_ids)
-        row.path = name
-        _count_own(row)
-        row.input_size, _ = _shape_and_itemsize(inputs)
-        seen_ids.add(id(module))
-        rows.append(row)
-        parent_stack.append(row)
 
-    def post_hook(module, inputs, output):
-        row = parent_stack.pop()
-        row.output_size, itemsize = _shape_and_itemsize(output)
-        row.output_bytes = itemsize * math.prod(row.output_size) if row.output_size else 0
-        row.mult_adds = _mult_adds(row) if row.is_leaf else 0
+def summary(model, input_size=None, input_data=None, depth: int = 3,
+            col_names: Sequence[str] | None = None, dtypes=None, device=None,
+            mode: str = "eval", verbose: int | None = None) -> ModelSummary:
+    """Summarise ``model``: one forward pass on ``input_data`` (a tensor, a list of positional
+    inputs or a dict of keyword inputs) or on inputs of ``input_size`` with ``dtypes``
+    (float32 by default; on ``meta`` unless ``device`` is given), tabulating every module call
+    to ``depth``. With neither, the table lists the modules and their parameters.
 
-    if input_data is None and input_size is None:
-        _static_rows(model, rows)
+    ``col_names`` from ``ALL_COLUMNS`` (default: output size and parameters with an input,
+    parameters only without). Raises RuntimeError when the forward pass fails.
+    """
+    from ._summary_record import Recorder, static_rows
+    col_names, has_input = _check_args(col_names, input_data, input_size, mode, verbose)
+    if not has_input:
+        rows = static_rows(model)
+        input_bytes = 0
     else:
-        for m in set(m for _, m in model.named_modules(remove_duplicate=True)):
-            handles.append(m.register_forward_pre_hook(pre_hook))
-            handles.append(m.register_forward_hook(post_hook))
-        inputs = _make_inputs(input_size, dtypes, device) if input_data is None else input_data
-        was_training = model.training
-        model.train(mode == "train")
-        try:
-            with no_grad():
-                if isinstance(inputs, dict):
-                    model(**inputs)
-                elif isinstance(inputs, (list, tuple)):
-                    model(*inputs)
-                else:
-                    model(inputs)
-        finally:
-            for h in handles:
-                h.remove()
-            model.train(was_training)
-        rows[:] = _with_missing_containers(model, rows, seen_ids)
-    _number_rows(rows)
-    return _totals(model, rows, depth, tuple(col_names),
-                   _input_bytes(input_data, input_size, dtypes, device))
+        inputs = input_data if input_data is not None else \
+            _make_inputs(input_size, dtypes, device)
+        if isinstance(inputs, (Tensor, np.ndarray)):
+            inputs = [inputs]
+        elif not isinstance(inputs, (list, tuple, dict)):
+            raise TypeError(f"input_data must be a tensor, a list or tuple of positional "
+                            f"inputs or a dict of keyword inputs, got {type(inputs).__name__}")
+        rows = Recorder(model).run(inputs, train=mode == "train")
+        input_bytes = _tensor_bytes(inputs)
+    result = _totals(model, rows, depth, col_names, input_bytes, has_input)
+    if verbose:
+        print(result)
+    return result
 
 
-def _with_missing_containers(model, rows: list, seen_ids: set) -> list:
-    """Insert rows for containers never called themselves (a ModuleList holding called layers),
-    so every row sits under its module-tree ancestors, as torchinfo shows them."""
-    modules = dict(model.named_modules())
-    out: list = []
-    current: dict = {}
-    for row in rows:
-        path = getattr(row, "path", "")
-        parts = path.split(".") if path else []
-        for d in range(1, row.depth):
-            ancestor_path = ".".join(parts[:d])
-            ancestor = modules.get(ancestor_path)
-            if ancestor is None:
-                continue
-            if current.get(d) is ancestor or (out and out[-1].module is ancestor):
-                continue
-            filler = LayerRow(name=ancestor_path, type_name=type(ancestor).__name__, depth=d,
-                              depth_index=0, module=ancestor, kernel_size=_kernel_size(ancestor),
-                              is_leaf=False, is_recursive=id(ancestor) in seen_ids)
-            filler.path = ancestor_path
-            seen_ids.add(id(ancestor))
-            _count_own(filler)
-            out.append(filler)
-            current[d] = ancestor
-        current[row.depth] = row.module
-        out.append(row)
-    return out
-
-
-def _number_rows(rows: list) -> None:
-    """depth-index numbering (a counter per depth over the whole table) and child links."""
-    counters: dict = {}
-    stack: list = []
-    for row in rows:
-        counters[row.depth] = counters.get(row.depth, 0) + 1
-        row.depth_index = counters[row.depth]
-        row.children = []
-        while stack and stack[-1].depth >= row.depth:
-            stack.pop()
-        if stack:
-            stack[-1].children.append(row)
-        stack.append(row)
-
-
-def _count_own(row: LayerRow) -> None:
-    for p in row.module.parameters():
-        n = p.numel()
-        row.num_params += n
-        row.param_bytes += n * p.element_size()
-        if p.requires_grad:
-            row.trainable_params += n
-    for b in row.module.buffers():
-        row.num_buffers += b.numel()
-        row.buffer_bytes += b.numel() * b.element_size()
-
-
-def _static_rows(model, rows: list) -> None:
-    for name, module in model.named_modules():
-        depth = 0 if not name else name.count(".") + 1
-        row = LayerRow(name=name or type(module).__name__, type_name=type(module).__name__,
-                       depth=depth, depth_index=0, module=module,
-                       kernel_size=_kernel_size(module),
-                       is_leaf=not any(True for _ in module.children()))
-        _count_own(row)
-        rows.append(row)
-
-
-def _input_bytes(input_data, input_size, dtypes, device) -> int:
-    if input_data is None and input_size is None:
-        return 0
-    tensors = []
-
-    def collect(x):
-        if isinstance(x, Tensor):
-            tensors.append(x)
-        elif isinstance(x, dict):
-            for v in x.values():
-                collect(v)
-        elif isinstance(x, (list, tuple)):
-            for v in x:
-                collect(v)
-    collect(input_data if input_data is not None else _make_inputs(input_size, dtypes, device))
-    return sum(t.numel() * t.element_size() for t in tensors)
-
-
-def _totals(model, rows, depth, col_names, input_bytes) -> ModelSummary:
+def _totals(model, rows, depth, col_names, input_bytes, has_input) -> ModelSummary:
     params = {id(p): p for p in model.parameters()}.values()
     buffers = {id(b): b for b in model.buffers()}.values()
     activation = sum(r.output_bytes for r in rows if r.is_leaf and not r.is_recursive)
@@ -317,85 +256,5 @@ def _totals(model, rows, depth, col_names, input_bytes) -> ModelSummary:
         buffer_bytes=sum(b.numel() * b.element_size() for b in buffers),
         input_bytes=input_bytes, activation_bytes=activation,
         forward_backward_bytes=fwd_bwd,
-        total_mult_adds=sum(r.mult_adds for r in rows if r.is_leaf))
-
-
-# ---------------------------------------------------------------------- rendering
-def _cell(row: LayerRow, col: str, total_params: int, at_max_depth: bool) -> str:
-    if col == "input_size":
-        return str(row.input_size) if row.input_size else "--"
-    if col == "output_size":
-        return str(row.output_size) if row.output_size else "--"
-    if col == "num_params":
-        if row.num_params == 0:
-            return "--"
-        if row.is_recursive:
-            return "(recursive)"
-        if row.is_leaf or at_max_depth:
-            s = f"{row.num_params:,}"
-            return s if row.trainable_params else f"({s})"
-        own = row.num_params - sum(c.num_params for c in row.children if not c.is_recursive)
-        return f"{own:,}" if own > 0 else "--"
-    if col == "params_percent":
-        if row.num_params == 0 or not total_params or not (row.is_leaf or at_max_depth):
-            return "--"
-        return f"{100 * row.num_params / total_params:.2f}%"
-    if col == "kernel_size":
-        return str(row.kernel_size) if row.kernel_size else "--"
-    if col == "mult_adds":
-        if row.is_leaf:
-            return f"{row.mult_adds:,}" if row.mult_adds > 0 else "--"
-        if at_max_depth:
-            s = sum(c.mult_adds for c in _descendants(row) if c.is_leaf)
-            return f"{s:,}" if s else "--"
-        return "--"
-    if col == "trainable":
-        return row.trainable
-    if col == "buffers":
-        return f"{row.num_buffers:,} ({human_bytes(row.buffer_bytes)})" if row.num_buffers \
-            else "--"
-    raise ValueError(col)
-
-
-def _descendants(row: LayerRow):
-    for c in row.children:
-        yield c
-        yield from _descendants(c)
-
-
-def _tree_label(row: LayerRow, rows_shown: list, i: int) -> str:
-    if row.depth == 0:
-        return row.type_name
-    prefix = "│    " * (row.depth - 1) + "└─" if row.depth > 1 else "├─"
-    return f"{prefix}{row.type_name}: {row.depth}-{row.depth_index}"
-
-
-def _render(s: ModelSummary) -> str:
-    shown = [r for r in s.rows if r.depth <= s.depth]
-    labels = [_tree_label(r, shown, i) for i, r in enumerate(shown)]
-    name_w = max([len("Layer (type:depth-idx)")] + [len(x) for x in labels]) + 3
-    cells = [[_cell(r, c, s.total_params, r.depth == s.depth) for c in s.col_names]
-             for r in shown]
-    widths = [max([len(_HEADERS[c])] + [len(row[j]) for row in cells]) + 3
-              for j, c in enumerate(s.col_names)]
-    total_w = name_w + sum(widths)
-    rule = "=" * total_w
-    out = [rule, "Layer (type:depth-idx)".ljust(name_w) +
-           "".join(_HEADERS[c].ljust(w) for c, w in zip(s.col_names, widths)).rstrip(), rule]
-    for label, row in zip(labels, cells):
-        out.append((label.ljust(name_w) +
-                    "".join(v.ljust(w) for v, w in zip(row, widths))).rstrip())
-    out += [rule,
-            f"Total params: {s.total_params:,}",
-            f"Trainable params: {s.trainable_params:,}",
-            f"Non-trainable params: {s.non_trainable_params:,}",
-            f"Buffers: {s.total_buffers:,} elements ({human_bytes(s.buffer_bytes)})",
-            f"Total mult-adds: {s.total_mult_adds:,}",
-            rule,
-            f"Input size: {human_bytes(s.input_bytes)}",
-            f"Activations (forward/backward): {human_bytes(s.forward_backward_bytes)}",
-            f"Params size: {human_bytes(s.param_bytes)}",
-            f"Buffers size: {human_bytes(s.buffer_bytes)}",
-            f"Estimated total size: {human_bytes(s.estimated_total_bytes)}",
-            rule]
-    return "\n".join(out)
+        total_mult_adds=sum(r.mult_adds for r in rows if r.is_leaf),
+        has_input=has_input)

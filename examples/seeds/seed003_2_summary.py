@@ -1,8 +1,8 @@
 """Seed 003, model summary (torchinfo's ``summary(model, depth=...)``): the layer tree of a small
 transformer-like model; ``depth`` limits how many levels of nesting are shown.
 
-The part before the summary prints the same under torch and numtorch; the summary itself needs
-torchinfo (torch) or numtorch's own summary.
+The part before the summary prints the same under torch and numtorch; the summary itself is
+numtorch's own ``numtorch.summary`` under numtorch and torchinfo's under torch.
 """
 import numtorch as torch
 import numtorch.nn as nn
@@ -39,11 +39,12 @@ print(sum(p.numel() for p in model.parameters()))
 print(model(torch.zeros(2, 5, dtype=torch.long)).shape)
 
 print("=== summary ===")
-try:
-    from torchinfo import summary
-except ImportError:
-    summary = getattr(torch, "summary", None)
-    summary = getattr(summary, "summary", summary)
+summary = getattr(torch, "summary", None)  # numtorch has its own; torch needs torchinfo
+if summary is None:
+    try:
+        from torchinfo import summary
+    except ImportError:
+        summary = None
 if summary is None:
     print("no summary available")
 else:
