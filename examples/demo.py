@@ -37,10 +37,12 @@ def progress(epoch: int, done: int, total: int, loss: float, started: float) -> 
     width = 30
     filled = width * done // total
     bar = "#" * filled + "." * (width - filled)
-    end = "\n" if done == total else ""
-    if sys.stdout.isatty() or done == total:
-        print(f"\repoch {epoch}  [{bar}] {done:3d}/{total}  loss {loss:.4f}  "
-              f"{time.perf_counter() - started:4.1f}s", end=end, flush=True)
+    line = (f"epoch {epoch}  [{bar}] {done:3d}/{total}  loss {loss:.4f}  "
+            f"{time.perf_counter() - started:4.1f}s")
+    if sys.stdout.isatty():  # redrawn in place on a terminal
+        print("\r" + line, end="\n" if done == total else "", flush=True)
+    elif done == total:  # piped or redirected: one line per epoch
+        print(line, flush=True)
 
 
 def evaluate(model, x, y) -> float:

@@ -46,3 +46,28 @@ def test_transformer_lm_example_learns(capsys):
               if l.startswith("step")]
     assert losses[-1] < losses[0] - 0.5
     assert "sample: Beautiful is" in out
+
+
+def test_demo_end_to_end_when_piped():
+    """The README's demo as a user pipes it (`make demo | tee log`): trains to >= 95% test
+    accuracy, resumes, and ends with the CLI's view of the checkpoint, in under a minute; no
+    progress-bar redraws ('\\r') in the piped output, one line per epoch."""
+    import re
+    import subprocess
+    import time
+    started = time.perf_counter()
+    res = subprocess.run([sys.executable, str(EXAMPLES / "demo.py")], capture_output=True,
+                         text=True, timeout=60)
+    elapsed = time.perf_counter() - started
+    assert res.returncode == 0, res.stderr
+    out = res.stdout
+    assert "\r" not in out
+    assert [int(m) for m in re.findall(r"^epoch (\d+)  \[#+\]", out, re.M)] == [1, 2, 3, 4, 5, 6]
+    accuracies = [float(m) for m in re.findall(r"test accuracy after \d+ epochs: ([\d.]+)%", out)]
+    assert len(accuracies) == 2 and accuracies[-1] >= 95.0
+    assert "Total params:" in out and "resumed from epoch 4" in out
+    inspect = out.partition("$ numtorch inspect")[2]
+    assert ": numtorch bundle" in inspect
+    assert re.search(r"^  running_mean +buffer +\[16\] +float32", inspect, re.M)
+    assert re.search(r"^parameters +\d+ tensors", inspect, re.M)
+    assert elapsed < 60
