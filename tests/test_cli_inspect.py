@@ -226,3 +226,11 @@ def test_inspect_errors_are_one_line(tmp_path, capsys):
     bad.write_bytes(b"\x80\x02" + b"garbage" * 10)
     code, _, err = _run(capsys, "inspect", bad)
     assert code == 1 and err.startswith("numtorch inspect: ") and len(err.splitlines()) == 1
+
+
+def test_tar_format_is_refused_not_run(tmp_path, capsys):
+    from test_serialization_legacy import tar_checkpoint
+    path = tmp_path / "old.tar"
+    tar_checkpoint(path)
+    code, out, err = _run(capsys, "inspect", path)
+    assert code == 1 and out == "" and "weights_only=False" in err and "never" in err

@@ -21,7 +21,7 @@ BUNDLE_FORMAT = "numtorch.checkpoint"
 def detect_format(path: str) -> str:
     """'safetensors', 'torch-zip', 'torch-legacy' or 'torchscript'; CliError otherwise."""
     with open(path, "rb") as f:
-        head = f.read(16)
+        head = f.read(512)
     if len(head) >= 9:
         (n,) = struct.unpack("<Q", head[:8])
         if head[8:9] == b"{" and 2 <= n <= os.path.getsize(path) - 8:
@@ -34,6 +34,10 @@ def detect_format(path: str) -> str:
         return "torch-zip"
     if head[:1] == b"\x80":
         return "torch-legacy"
+    if len(head) >= 262 and head[257:262] == b"ustar":
+        raise CliError(f"{path}: torch's oldest (.tar) checkpoint format, which numtorch reads "
+                       "only with weights_only=False (running the file's pickle); the CLI "
+                       "never does. Load and re-save it with torch if you trust it")
     raise CliError(f"{path}: not a PyTorch checkpoint (zip or legacy pickle) nor a "
                    "safetensors file")
 
