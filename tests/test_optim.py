@@ -142,22 +142,6 @@ def test_float64_default_dtype_gives_float64_step():
     compare(body)
 
 
-def test_complex_parameters_match_torch():
-    z0 = (RNG.standard_normal(3) + 1j * RNG.standard_normal(3)).astype(np.complex64)
-    g0 = (RNG.standard_normal(3) + 1j * RNG.standard_normal(3)).astype(np.complex64)
-
-    def body(T, name, kwargs):
-        z = T.tensor(z0, requires_grad=True)
-        opt = getattr(T.optim, name)([z], **kwargs)
-        for _ in range(5):
-            z.grad = T.tensor(g0)
-            opt.step()
-        return z.detach(), opt.state_dict()["state"]
-    for name, kwargs in [("Adam", {"lr": 0.1}), ("SGD", {"lr": 0.1, "momentum": 0.9}),
-                         ("RMSprop", {"centered": True}), ("Adagrad", {})]:
-        compare(body, name, kwargs)
-
-
 def test_closure_is_called_with_grad_enabled_and_loss_returned():
     def body(T):
         w = T.tensor([1.0, 2.0], requires_grad=True)
@@ -196,13 +180,6 @@ def test_zero_grad_to_none_and_to_zeros():
         zeroed = (a.grad.clone(), b.grad.clone())
         opt.zero_grad()
         return zeroed, a.grad, b.grad
-    compare(body)
-
-
-def test_lr_as_one_element_tensor():
-    def body(T):
-        opt, params = train(T, "SGD", {"lr": T.tensor(0.05), "momentum": 0.9}, np.float32, 5)
-        return list(params)
     compare(body)
 
 
