@@ -368,3 +368,13 @@ def test_seed_script_uses_numtorch_summary(tmp_path):
     summary = res.stdout.partition("=== summary ===")[2]
     assert "Buffers: 0 elements (0 B)" in summary  # numtorch's table, not torchinfo's
     assert "│    │    │    └─Linear: 4-1" in summary and "Total params: 8,228" in summary
+
+
+def test_device_cpu_runs_on_real_data_with_the_same_table(capsys):
+    nm, size = seed_cnn(numtorch)
+    shapes_only = numtorch.summary(nm, input_size=size, col_names=COLUMNS)
+    real = numtorch.summary(nm, input_size=size, col_names=COLUMNS, device="cpu", verbose=1)
+    assert real.table() == shapes_only.table()
+    assert capsys.readouterr().out == str(real) + "\n"  # verbose=1 prints, as torchinfo
+    numtorch.summary(nm, input_size=size)
+    assert capsys.readouterr().out == ""
