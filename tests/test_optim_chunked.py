@@ -94,3 +94,31 @@ def test_set_num_threads_errors_match_torch():
             if mod is torch:
                 expected = str(info.value)
         assert str(info.value) == expected
+
+
+@pytest.mark.parametrize("name,kw", [("Adam", {"lr": 0.01}), ("SGD", {"lr": 0.05, "momentum": 0.9}),
+                                     ("NAdam", {"lr": 0.01, "weight_decay": 0.1})])
+def test_group_of_small_and_large_parameters(name, kw, monkeypatch):
+    """Small parameters go flat, large ones chunked; the same numbers as one path for all, and
+    as torch."""
+    import torch
+
+    def run(T):
+        rng = np.random.default_rng(3)
+        shapes = [(7,), (_flat.MAX_FLAT_PARAM + 5,), (3, 4), (2, _flat.MAX_FLAT_PARAM // 2 + 1)]
+        ps = [T.tensor(rng.standard_normal(s).astype(np.float32), requires_grad=True)
+              for s in shapes]
+        opt = getattr(T.optim, name)(ps, **kw)
+        for _ in range(3):
+            for p, s in zip(ps, shapes):
+                p.grad = T.tensor(rng.standard_normal(s).astype(np.float32))
+            opt.step()
+        return [p.detach().numpy().copy() for p in ps]
+
+    mixed = run(numtorch)
+    expected = run(torch)
+    monkeypatch.setattr(_flat, "MAX_FLAT_ELEMENTS", 0)  # no flat plan: every parameter alone
+    alone = run(numtorch)
+    for m, a, e in zip(mixed, alone, expected):
+        np.testing.assert_array_equal(m, a)
+        np.testing.assert_allclose(m, e, rtol=1e-5, atol=1e-6)

@@ -16,13 +16,13 @@ from typing import Callable
 import numpy as np
 
 from .. import _parallel
-from ._flat import ParamTarget
+from ._flat import MAX_FLAT_PARAM, ParamTarget
 
 __all__ = ["CHUNK", "MIN_CHUNKED", "chunked_step"]
 
 CHUNK = 1 << 15
-# below this a parameter is updated in one call (chunking would only add Python overhead)
-MIN_CHUNKED = 1 << 18
+# smaller parameters are updated in one call, most of them laid out flat (_flat.py)
+MIN_CHUNKED = MAX_FLAT_PARAM
 
 
 class ChunkTarget(ParamTarget):

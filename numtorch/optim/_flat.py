@@ -1,7 +1,8 @@
 """Flat layout for groups of small parameters: one NumPy call per update stage for the whole
 group instead of one per parameter.
 
-For a group whose parameters with gradients are small, real, same-dtype CPU tensors, the
+For the small parameters of a group (fewer than ``MAX_FLAT_PARAM`` elements each; the larger
+ones are updated one by one, in chunks), when they are real, same-dtype CPU tensors, the
 per-parameter state tensors (``exp_avg``..., and scalar state such as ``step``) are views into
 one flat buffer per state key, so an optimizer updates every parameter's state with single
 array operations. The state stays torch-shaped: ``optimizer.state[p]["exp_avg"]`` is still a
@@ -22,11 +23,14 @@ from .._device import CPU
 from .._tensor import Tensor, _from_array
 from ._functional import scalar_dtype
 
-__all__ = ["FlatPlan", "ParamTarget", "flat_plan"]
+__all__ = ["FlatPlan", "ParamTarget", "flat_plan", "flat_candidates", "MAX_FLAT_PARAM"]
 
 # groups larger than this gain nothing from the flat layout (per-call overhead is negligible
 # next to the arithmetic) and would pay for an extra gather of the gradients
 MAX_FLAT_ELEMENTS = 1 << 20
+# parameters this large or larger are not laid out flat: each is updated on its own (in chunks
+# on several threads, see _chunked.py), which saves the gather of its gradient
+MAX_FLAT_PARAM = 1 << 18
 _DATA = attrgetter("_data")
 
 
@@ -121,7 +125,7 @@ class FlatPlan:
         n = self.n
         for p in group["params"]:
             g = p._grad
-            if g is None:
+            if g is None or p._data.size >= MAX_FLAT_PARAM:
                 continue
             if i == n or p is not params[i] or p._data.shape != self.update_views[i].shape:
                 return False
@@ -165,13 +169,19 @@ def flat_plan(plans: dict, group: dict, state_of: dict, keys: tuple[str, ...],
     if plan is not None and plan.keys_match(keys, scalars) and plan.ready(group, state_of):
         return plan
     plans.pop(id(group), None)
-    params = [p for p in group["params"] if p._grad is not None]
+    params = flat_candidates(group)
     if not params or not _qualifies(params, state_of, keys, scalars, group):
         return None
     states = [state_of[p] for p in params] if keys or scalars else [None] * len(params)
     plan = FlatPlan(group, params, states, keys, scalars, fills)
     plans[id(group)] = plan
     return plan if plan.ready(group, state_of) else None
+
+
+def flat_candidates(group: dict) -> list[Tensor]:
+    """The group's parameters a flat plan would cover: small ones with a gradient."""
+    return [p for p in group["params"] if p._grad is not None and
+            p._data.size < MAX_FLAT_PARAM]
 
 
 def _qualifies(params: list[Tensor], state_of: dict, keys: tuple[str, ...],

@@ -377,8 +377,11 @@ class Optimizer:
                 plan.fresh = False
                 for p in plan.params:
                     p._bump()
-                continue
-            params = [p for p in group["params"] if p._grad is not None]
+                flat = set(map(id, plan.params))
+                params = [p for p in group["params"] if p._grad is not None and
+                          id(p) not in flat]
+            else:
+                params = [p for p in group["params"] if p._grad is not None]
             # like torch, whether a parameter starts fresh is decided for the whole group before
             # any update (it matters for a parameter listed twice)
             fresh = {id(p) for p in params if not self.state.get(p)}

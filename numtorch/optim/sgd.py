@@ -63,6 +63,7 @@ class SGD(Optimizer):
                 np.copyto(buf, g)
             else:
                 buf *= momentum
-                buf += np.multiply(g, 1 - group["dampening"], out=target.scratch)
+                dampening = group["dampening"]
+                buf += g if dampening == 0 else np.multiply(g, 1 - dampening, out=target.scratch)
             g = add_scaled(g, buf, momentum) if group["nesterov"] else buf
         target.add(np.multiply(g, -lr, out=target.out))
