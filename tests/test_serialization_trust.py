@@ -198,3 +198,30 @@ def test_unsafe_globals_of_a_file_at_an_offset(tmp_path):
     torch.save({"ns": __import__("argparse").Namespace(a=1)}, buf)
     buf.seek(40)
     assert numtorch.serialization.get_unsafe_globals_in_checkpoint(buf) == ["argparse.Namespace"]
+
+
+@pytest.mark.parametrize("opcode", [b"\x96", b"\x8e", b"\x8d", b"B", b"X"],
+                         ids=["BYTEARRAY8", "BINBYTES8", "BINUNICODE8", "BINBYTES", "BINUNICODE"])
+@pytest.mark.parametrize("fmt", ["zip", "legacy"])
+def test_huge_length_fields_allocate_nothing(opcode, fmt, tmp_path):
+    """A length field claiming gigabytes in a tiny file: a clean error, no huge buffer."""
+    import tracemalloc
+    n = 1 << 30  # small enough to be allocated (and counted) if anything tried
+    size = struct.pack("<Q" if opcode in (b"\x96", b"\x8e", b"\x8d") else "<I", n)
+    pickled = b"\x80\x05" + opcode + size + b"abc."
+    path = tmp_path / "bomb.pt"
+    if fmt == "zip":
+        path.write_bytes(zip_checkpoint(pickled))
+    else:
+        header = b"".join(pickle.dumps(h, protocol=2) for h in (
+            0x1950A86A20F9469CFC6C, 1001, {"protocol_version": 1001, "little_endian": True,
+                                           "type_sizes": {"short": 2, "int": 4, "long": 4}}))
+        path.write_bytes(header + pickled)
+    tracemalloc.start()
+    try:
+        with pytest.raises((CheckpointError, pickle.UnpicklingError)):
+            numtorch.load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 << 20, f"allocated {peak} bytes"

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import io
 import pickle
+import struct
 import sys
 from collections import Counter, OrderedDict
 from typing import Callable
@@ -138,6 +140,31 @@ def _has_placeholder(args) -> bool:
     return False
 
 
+class _Bounded:
+    """A file whose ``read(n)`` allocates no more than the file holds, however large ``n``
+    a hostile length field asks for."""
+
+    _PIECE = 1 << 20
+
+    def __init__(self, f) -> None:
+        self._f = f
+        self.readline = f.readline
+        if hasattr(f, "readinto"):
+            self.readinto = f.readinto
+
+    def read(self, n: int = -1) -> bytes:
+        if n is None or n < 0 or n <= self._PIECE:
+            return self._f.read(n)
+        parts = []
+        while n > 0:
+            part = self._f.read(min(n, self._PIECE))
+            if not part:
+                break
+            parts.append(part)
+            n -= len(part)
+        return b"".join(parts)
+
+
 class WeightsUnpickler(pickle._Unpickler):
     """The ``weights_only=True`` unpickler: allow-listed globals only, no code from the file."""
 
@@ -145,7 +172,8 @@ class WeightsUnpickler(pickle._Unpickler):
 
     def __init__(self, file, *, persistent_load: Callable, numpy_ok: bool = True,
                  placeholders: bool = False, encoding: str = "utf-8", record: str = "data.pkl"):
-        super().__init__(file, encoding=encoding)
+        super().__init__(file if isinstance(file, io.BytesIO) else _Bounded(file),
+                         encoding=encoding)
         self.persistent_load = persistent_load
         self._numpy_ok = numpy_ok
         self._placeholders = placeholders
@@ -316,6 +344,14 @@ class WeightsUnpickler(pickle._Unpickler):
         else:
             obj.update(items)
 
+    def load_bytearray8(self):
+        (n,) = struct.unpack("<Q", self.read(8))
+        data = self.read(n)  # no more than the file holds, never a huge empty buffer first
+        if len(data) != n:
+            raise pickle.UnpicklingError("pickle data was truncated")
+        self.append(bytearray(data))
+
+    dispatch[pickle.BYTEARRAY8[0]] = load_bytearray8
     dispatch[pickle.SETITEM[0]] = load_setitem
     dispatch[pickle.SETITEMS[0]] = load_setitems
     dispatch[pickle.APPEND[0]] = load_append
