@@ -181,7 +181,8 @@ def tar_checkpoint(path) -> None:
     storages += struct.pack("<q", MAT.size) + MAT.tobytes()
     storages += pickle.dumps([(1, 0, 2, 6)], protocol=2)  # storage 1: elements 2..7 of 0
     tensors = pickle.dumps(2, protocol=2)
-    for key, storage, size, stride, offset in ((10, 0, (3, 4), (4, 1), 0), (11, 1, (2, 2), (1, 2), 1)):
+    for key, storage, size, stride, offset in ((10, 0, (3, 4), (4, 1), 0),
+                                               (11, 1, (2, 2), (1, 2), 1)):
         tensors += dumps((key, storage, TorchGlobal("torch", "FloatTensor")))
         tensors += struct.pack("<i", len(size)) + b"\0" * 4
         tensors += struct.pack(f"<{len(size)}q", *size) + struct.pack(f"<{len(size)}q", *stride)

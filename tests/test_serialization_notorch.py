@@ -110,7 +110,6 @@ def test_torch_names_numtorch_lacks_are_clear_errors(name, tmp_path):
     module, attr = name.rsplit(".", 1)
     path = tmp_path / "lacks.pt"
     pickled = b"\x80\x02c" + module.encode() + b"\n" + attr.encode() + b"\n."
-    import io
     import zipfile
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("archive/data.pkl", pickled)

@@ -11,7 +11,6 @@ import pickle
 import struct
 import zipfile
 
-import numpy as np
 import pytest
 import torch
 
@@ -90,8 +89,8 @@ def test_allowlisted_setstate_sees_the_tensor_data(weights_only, tmp_path):
 
 def test_map_location_callable_sees_the_storage_bytes(tmp_path):
     path = tmp_path / "bytes.pt"
-    torch.save({"a": torch.arange(N, dtype=torch.uint8), "b": torch.full((5,), 7, dtype=torch.uint8)},
-               path)
+    torch.save({"a": torch.arange(N, dtype=torch.uint8),
+                "b": torch.full((5,), 7, dtype=torch.uint8)}, path)
 
     def body(T):
         seen = []

@@ -149,22 +149,22 @@ class ZipStorages:
         size = self.reader.stored_size(name)
         if self.meta:
             return meta_bytes(nbytes)
-        if size is not None and size != nbytes and not (self.mapped is not None and
-                                                        size > nbytes):
+        if size is not None:
+            self._check_size(size, nbytes, name)
+            if self.mapped is not None:  # its own array over the map: one root per storage
+                start, size = self.reader.locate(name)
+                return np.frombuffer(self.mapped, dtype=np.uint8, count=size, offset=start)
+        data = self._raw(key)
+        self._check_size(data.size, nbytes, name)
+        return data
+
+    def _check_size(self, size: int, nbytes: int, name: str) -> None:
+        """torch's check (its mmap path reads only the first ``nbytes`` of a longer record)."""
+        if size != nbytes and not (self.mapped is not None and size > nbytes):
             raise CheckpointError(
                 f"record size ({size} bytes) does not match expected size ({nbytes} bytes = "
                 f"{nbytes} elements * 1 bytes/element) for dtype Byte (record "
                 f"'{self.reader.prefix}{name}')")
-        if self.mapped is not None and size is not None:  # its own array: one root per storage
-            start, size = self.reader.locate(name)
-            return np.frombuffer(self.mapped, dtype=np.uint8, count=size, offset=start)
-        data = self._raw(key)
-        if data.size != nbytes and not (self.mapped is not None and data.size > nbytes):
-            raise CheckpointError(
-                f"record size ({data.size} bytes) does not match expected size ({nbytes} bytes "
-                f"= {nbytes} elements * 1 bytes/element) for dtype Byte (record "
-                f"'{self.reader.prefix}{name}')")
-        return data
 
     def close(self) -> None:
         """Stop reading ahead (records nobody asked for are dropped)."""

@@ -7,7 +7,6 @@ friends resolve to when numtorch reads a checkpoint.
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 
 import numpy as np
 
@@ -43,7 +42,8 @@ TENSOR_TYPE = TypeMarker("torch.Tensor")
 PARAMETER_TYPE = TypeMarker("torch.nn.parameter.Parameter")
 
 
-def _finish(arr: np.ndarray, storage: LoadedStorage, requires_grad) -> Tensor:
+def finish_tensor(arr: np.ndarray, storage: LoadedStorage, requires_grad) -> Tensor:
+    """The tensor over ``arr`` on the storage's device, requiring grad when asked."""
     if storage.device is META:
         arr = np.broadcast_to(np.zeros((), dtype=arr.dtype), arr.shape)
         t = _from_array(arr, device=META)
@@ -68,8 +68,8 @@ def rebuild_tensor(storage, storage_offset, size, stride) -> Tensor:
     storage = _storage_arg(storage, "_rebuild_tensor")
     if storage.dtype is None:
         raise CheckpointError(f"storage '{storage.key}' is untyped; use _rebuild_tensor_v3")
-    return _finish(tensor_view(storage, storage.dtype, storage_offset, size, stride), storage,
-                   False)
+    return finish_tensor(tensor_view(storage, storage.dtype, storage_offset, size, stride),
+                         storage, False)
 
 
 def rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks,
@@ -79,7 +79,7 @@ def rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, back
     if storage.dtype is None:
         raise CheckpointError(f"storage '{storage.key}' is untyped; use _rebuild_tensor_v3")
     arr = tensor_view(storage, storage.dtype, storage_offset, size, stride)
-    return _finish(arr, storage, requires_grad)
+    return finish_tensor(arr, storage, requires_grad)
 
 
 def rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, backward_hooks,
@@ -89,7 +89,7 @@ def rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, back
     if not isinstance(dtype, D.dtype):
         raise CheckpointError(f"_rebuild_tensor_v3: {dtype!r} is not a dtype")
     arr = tensor_view(storage, dtype, storage_offset, size, stride)
-    return _finish(arr, storage, requires_grad)
+    return finish_tensor(arr, storage, requires_grad)
 
 
 def _parameter(data, requires_grad):

@@ -12,8 +12,8 @@ import numpy as np
 from .. import _dtype as D
 from .._device import CPU, device as Device
 
-__all__ = ["CheckpointError", "Passthrough", "StorageType", "LoadedStorage", "tensor_view", "storage_type",
-           "UNTYPED", "byteswap_storage", "meta_bytes"]
+__all__ = ["CheckpointError", "Passthrough", "StorageType", "LoadedStorage", "tensor_view",
+           "storage_type", "UNTYPED", "byteswap_storage", "meta_bytes"]
 
 
 class CheckpointError(RuntimeError):

@@ -17,7 +17,7 @@ import numpy as np
 
 from ._allowlist import UNSAFE_MESSAGE
 from ._loader import make_unpickler, restore, run_unpickler
-from ._rebuild import _finish
+from ._rebuild import finish_tensor
 from ._restore import restore_location
 from ._storage import CheckpointError, LoadedStorage, StorageType, tensor_view
 
@@ -101,8 +101,8 @@ class _Tables:
             stride = struct.unpack(f"<{ndim}q", _exact(f, 8 * ndim, f"tensor {key!r}"))
             (offset,) = struct.unpack("<q", _exact(f, 8, f"tensor {key!r}"))
             storage = self.objects[storage_key]
-            self.objects[key] = _finish(tensor_view(storage, storage.dtype, offset, size, stride),
-                                        storage, False)
+            view = tensor_view(storage, storage.dtype, offset, size, stride)
+            self.objects[key] = finish_tensor(view, storage, False)
 
 
 def _count(n, what: str) -> int:
