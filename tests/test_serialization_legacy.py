@@ -203,3 +203,8 @@ def test_tar_format(tmp_path):
     compare(lambda T: T.load(path), match_message=True)
     expected, actual = compare(lambda T: T.load(path, weights_only=False))
     assert actual["b"].numpy().tolist() == [[3.0, 5.0], [4.0, 6.0]]
+    compare(lambda T: T.load(path, weights_only=False, map_location="cuda"), match_message=True)
+
+    def refuse(storage, location):
+        raise KeyError(location)
+    compare(lambda T: T.load(path, weights_only=False, map_location=refuse), match_message=True)

@@ -19,7 +19,7 @@ from ._allowlist import UNSAFE_MESSAGE
 from ._loader import make_unpickler, restore, run_unpickler
 from ._rebuild import finish_tensor
 from ._restore import restore_location
-from ._storage import CheckpointError, LoadedStorage, StorageType, tensor_view
+from ._storage import CheckpointError, LoadedStorage, Passthrough, StorageType, tensor_view
 
 __all__ = ["is_tar", "load_tar", "WEIGHTS_ONLY_REFUSED"]
 
@@ -129,7 +129,10 @@ def load_tar(f: BinaryIO, *, map_location, unknown_globals: str, pickle_load_arg
         raise CheckpointError(f"not a valid tar checkpoint: {exc}") from None
     with tar:
         tables = _Tables(restore_location(map_location), pickle_load_args)
-        tables.storages(_member(tar, "storages"))
+        try:
+            tables.storages(_member(tar, "storages"))
+        except Passthrough as wrapped:  # map_location's own error
+            raise wrapped.exc from None
         tables.tensors(_member(tar, "tensors"))
 
         def persistent_load(saved_id):
