@@ -6,6 +6,8 @@ numtorch runs, not torch's numbers.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 __all__ = ["Generator", "default_generator", "manual_seed", "seed", "initial_seed",
@@ -295,12 +297,15 @@ def multinomial(input, num_samples: int, replacement: bool = False, *, generator
     probs = np.asarray(input._data, dtype=np.float64)
     if num_samples <= 0:
         raise RuntimeError("cannot sample n_sample <= 0 samples")
-    if not np.isfinite(probs).all() or (probs < 0).any():
-        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
-    rows = probs.reshape(-1, probs.shape[-1]) if probs.ndim else probs.reshape(1, 1)
+    rows = probs.reshape(math.prod(probs.shape[:-1]), probs.shape[-1]) if probs.ndim else \
+        probs.reshape(1, 1)
     if not replacement and num_samples > rows.shape[-1]:
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
                            "replacement")
+    if replacement:
+        _check_multinomial_entries(rows)
+    elif not np.isfinite(probs).all() or (probs < 0).any():
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
     sums = rows.sum(axis=-1)
     if (sums <= 0).any():
         raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
@@ -308,7 +313,9 @@ def multinomial(input, num_samples: int, replacement: bool = False, *, generator
     if replacement:
         cdf = np.cumsum(rows / sums[:, None], axis=-1)
         u = rng.random((rows.shape[0], num_samples))
-        idx = np.minimum((u[:, :, None] >= cdf[:, None, :]).sum(-1), rows.shape[-1] - 1)
+        idx = np.empty(u.shape, np.int64)
+        for row, (c, r) in enumerate(zip(cdf, u)):
+            idx[row] = np.minimum(np.searchsorted(c, r, side="right"), rows.shape[-1] - 1)
     else:
         # Gumbel-top-k: sampling without replacement in proportion to the weights
         keys = np.log(rng.random(rows.shape)) / np.where(rows > 0, rows, np.nan)
@@ -316,6 +323,16 @@ def multinomial(input, num_samples: int, replacement: bool = False, *, generator
         idx = np.argsort(-keys, axis=-1, kind="stable")[:, :num_samples]
     out_shape = probs.shape[:-1] + (num_samples,)
     return _from_array(idx.reshape(out_shape).astype(np.int64), device=input._device)
+
+
+def _check_multinomial_entries(rows: np.ndarray) -> None:
+    """torch's per-entry checks when sampling with replacement: the first bad entry decides."""
+    bad = np.flatnonzero(~(rows >= 0) | np.isinf(rows))
+    if bad.size:
+        if rows.flat[bad[0]] == np.inf:
+            raise RuntimeError("invalid multinomial distribution (encountering probability entry "
+                               "= infinity or NaN)")
+        raise RuntimeError("invalid multinomial distribution (encountering probability entry < 0)")
 
 
 def poisson(input, generator=None):

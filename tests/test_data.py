@@ -191,3 +191,76 @@ def test_resume_mid_epoch_without_explicit_generator_in_new_process(tmp_path):
     out = subprocess.run([sys.executable, str(f), "load", str(state)], check=True,
                          capture_output=True, text=True)
     assert out.stdout.strip() == "ok"
+
+
+# ------------------------------------------------------------------ samplers
+def test_subset_random_sampler_permutes_its_indices_reproducibly():
+    import numtorch as T
+    d = T.utils.data
+    indices = [3, 9, 4, 12, 0]
+    runs = [list(d.SubsetRandomSampler(indices, generator=T.Generator().manual_seed(2)))
+            for _ in range(2)]
+    assert runs[0] == runs[1] and sorted(runs[0]) == sorted(indices)
+    s = d.SubsetRandomSampler(indices, generator=T.Generator().manual_seed(2))
+    epochs = [list(s) for _ in range(4)]
+    assert len({tuple(e) for e in epochs}) > 1 and len(s) == 5
+
+
+def test_random_sampler_with_replacement_and_num_samples():
+    import numtorch as T
+    d = T.utils.data
+    g = T.Generator().manual_seed(0)
+    draws = list(d.RandomSampler(range(5), replacement=True, num_samples=400, generator=g))
+    assert len(draws) == 400 and set(draws) == set(range(5))
+    counts = np.bincount(draws)
+    assert counts.min() > 50
+    more = list(d.RandomSampler(range(5), num_samples=12, generator=g))
+    assert sorted(more[:5]) == sorted(more[5:10]) == list(range(5)) and len(more) == 12
+    assert len(set(more[10:])) == 2
+    fewer = list(d.RandomSampler(range(8), num_samples=3, generator=g))
+    assert len(set(fewer)) == 3
+
+
+@differential
+def test_sampler_lengths(T):
+    d = T.utils.data
+    return (len(d.RandomSampler(range(5))), len(d.RandomSampler(range(5), num_samples=9)),
+            len(d.RandomSampler(range(5), True, 3)), len(d.SubsetRandomSampler([1, 2])),
+            len(d.WeightedRandomSampler([1, 2], 7)), d.RandomSampler(range(5)).num_samples)
+
+
+@pytest.mark.parametrize("make", [
+    lambda d: d.RandomSampler(range(3), num_samples=0),
+    lambda d: d.RandomSampler(range(3), replacement="yes"),
+    lambda d: d.RandomSampler([], replacement=False),
+    lambda d: d.WeightedRandomSampler([1.0], 0),
+    lambda d: d.WeightedRandomSampler([1.0], 1, replacement=1),
+    lambda d: d.WeightedRandomSampler([[1.0, 2.0]], 1),
+    lambda d: list(d.WeightedRandomSampler([1.0, -1.0, 2.0], 2)),
+    lambda d: list(d.WeightedRandomSampler([1.0, -1.0, 2.0], 2, replacement=False)),
+    lambda d: list(d.WeightedRandomSampler([1.0, float("inf")], 2)),
+    lambda d: list(d.WeightedRandomSampler([1.0, float("nan")], 2)),
+    lambda d: list(d.WeightedRandomSampler([0.0, 0.0], 2)),
+    lambda d: list(d.WeightedRandomSampler([1.0, 2.0], 3, replacement=False)),
+], ids=["ns0", "repl-str", "empty", "w-ns0", "w-repl-int", "w-2d", "w-neg", "w-neg-norepl",
+        "w-inf", "w-nan", "w-zero", "w-too-many"])
+@differential(match_message=True)
+def test_sampler_errors(T, make):
+    make(T.utils.data)
+
+
+@differential
+def test_weighted_sampler_without_replacement_is_a_permutation_zero_weights_last(T):
+    d = T.utils.data
+    orders = [list(d.WeightedRandomSampler([1.0, 0.0, 2.0], 3, replacement=False,
+                                           generator=T.Generator().manual_seed(s)))
+              for s in range(6)]
+    return [(sorted(o), o[-1]) for o in orders]
+
+
+def test_weighted_sampler_without_replacement_follows_the_weights():
+    import numtorch as T
+    g = T.Generator().manual_seed(1)
+    firsts = [list(T.utils.data.WeightedRandomSampler([1.0, 3.0], 2, replacement=False,
+                                                       generator=g))[0] for _ in range(400)]
+    assert 0.65 < firsts.count(1) / 400 < 0.85

@@ -1,4 +1,14 @@
-"""Samplers: which dataset indices a DataLoader visits, in what order."""
+"""Samplers: which dataset indices a DataLoader visits, in what order.
+
+Sequential and batch samplers give torch's indices exactly. The random samplers follow torch's
+algorithms (a permutation per epoch, draws with replacement, weighted draws with or without
+replacement, zero-weight items last) but draw from numtorch's PCG64 generator, not torch's
+mt19937, so the same seed gives a different order than torch. Without a ``generator`` every
+random sampler draws one seed from numtorch's default generator per epoch and shuffles with a
+private generator started from it (torch's SubsetRandomSampler and WeightedRandomSampler draw
+from the default generator directly); that private start state is what lets a DataLoader replay
+an epoch when it resumes mid-way.
+"""
 from __future__ import annotations
 
 import itertools
@@ -40,6 +50,7 @@ class _Seeded:
     (the DataLoader's mid-epoch resume)."""
 
     generator = None
+    epoch_state = None
     _replay_state = None
 
     def _epoch_generator(self):
@@ -65,7 +76,8 @@ class _Seeded:
 
 
 class RandomSampler(_Seeded, Sampler):
-    """A random permutation of the indices (or draws with replacement).
+    """A random permutation of the indices per epoch (``num_samples`` of them, in several
+    permutations when it exceeds the dataset), or uniform draws with replacement.
 
     Orders differ from torch's for the same seed: numtorch's generator is not torch's mt19937.
     """
@@ -138,15 +150,10 @@ class WeightedRandomSampler(_Seeded, Sampler):
         self.generator = generator
 
     def __iter__(self) -> Iterator[int]:
-        w = self.weights._data
-        if np.any(w < 0) or not np.all(np.isfinite(w)) or w.sum() <= 0:
-            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-        if not self.replacement and self.num_samples > np.count_nonzero(w):
-            raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
-                               "replacement")
-        g = self._epoch_generator()._np
-        yield from g.choice(len(w), size=self.num_samples, replace=self.replacement,
-                            p=w / w.sum()).tolist()
+        from ...random import multinomial
+        g = self._epoch_generator()
+        yield from multinomial(self.weights, self.num_samples, self.replacement,
+                               generator=g).tolist()
 
     def __len__(self) -> int:
         return self.num_samples
