@@ -1,13 +1,10 @@
 """numtorch.utils.data against torch.utils.data: same batches where the algorithms allow."""
 import collections
-import subprocess
-import sys
-import textwrap
 
 import numpy as np
 import pytest
 
-from harness import compare, differential
+from harness import differential
 
 
 def _data(T):
@@ -162,35 +159,104 @@ def test_resume_mid_epoch_continues_with_the_same_batches():
     assert len(first) + len(resumed) == 10
 
 
-def test_resume_mid_epoch_without_explicit_generator_in_new_process(tmp_path):
-    script = textwrap.dedent("""
-        import pickle, sys
-        import numtorch as T
-        d = T.utils.data
-        T.manual_seed(5)
-        loader = d.DataLoader(d.TensorDataset(T.arange(30)), batch_size=4, shuffle=True)
-        if sys.argv[1] == "save":
-            it = iter(loader)
-            [next(it) for _ in range(2)]
-            state = loader.state_dict()
-            rest = [b[0].tolist() for b in it]
-            pickle.dump((state["batches_yielded"], state["epoch_state"].numpy().tobytes(), rest),
-                        open(sys.argv[2], "wb"))
-        else:
-            n, st, rest = pickle.load(open(sys.argv[2], "rb"))
-            import numpy as np
-            loader.load_state_dict({"batches_yielded": n,
-                                    "epoch_state": T.from_numpy(np.frombuffer(st, np.uint8).copy())})
-            assert [b[0].tolist() for b in loader] == rest, "resumed batches differ"
-            print("ok")
-    """)
-    f = tmp_path / "s.py"
-    f.write_text(script)
-    state = tmp_path / "state.pkl"
-    subprocess.run([sys.executable, str(f), "save", str(state)], check=True)
-    out = subprocess.run([sys.executable, str(f), "load", str(state)], check=True,
-                         capture_output=True, text=True)
-    assert out.stdout.strip() == "ok"
+# ------------------------------------------------------------------ DataLoader vs torch
+class _Items:
+    """Map-style dataset of dict samples (either library collates it)."""
+
+    def __init__(self, n=7):
+        self.n = n
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        return {"x": np.full(2, i, np.float32), "y": i, "name": f"s{i}"}
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(batch_size=3), dict(batch_size=3, drop_last=True), dict(batch_size=7),
+    dict(batch_size=10), dict(batch_size=None), dict(batch_size=2, sampler=[6, 0, 3, 3, 1]),
+    dict(batch_sampler=[[4, 0], [2], [6, 5, 1]]),
+    dict(batch_size=None, sampler=[2, 5]),
+], ids=["3", "3-drop", "7", "10", "none", "sampler", "batch_sampler", "none-sampler"])
+@differential
+def test_batches_equal_torchs(T, kwargs):
+    dl = T.utils.data.DataLoader(_Items(), **kwargs)
+    return len(dl), list(dl)
+
+
+@differential
+def test_batches_equal_torchs_with_batch_sampler_object(T):
+    d = T.utils.data
+    ds = d.TensorDataset(T.arange(10), T.arange(10) * 0.5)
+    sampler = d.BatchSampler(d.SequentialSampler(ds), 4, drop_last=False)
+    return len(d.DataLoader(ds, batch_sampler=sampler)), list(d.DataLoader(ds,
+                                                                            batch_sampler=sampler))
+
+
+@differential
+def test_custom_collate_fn_and_getitems(T):
+    d = T.utils.data
+
+    class Batched(d.Dataset):
+        def __len__(self):
+            return 5
+
+        def __getitem__(self, i):
+            return i
+
+        def __getitems__(self, indices):
+            return [i * 10 for i in indices]
+    return list(d.DataLoader(Batched(), batch_size=2, collate_fn=lambda b: tuple(b)))
+
+
+@pytest.mark.parametrize("make", [
+    lambda T, d, ds: d.DataLoader(ds, batch_size=0),
+    lambda T, d, ds: d.DataLoader(ds, batch_size=-2),
+    lambda T, d, ds: d.DataLoader(ds, batch_size=2.5),
+    lambda T, d, ds: d.DataLoader(ds, drop_last=1),
+    lambda T, d, ds: d.DataLoader(ds, shuffle=True, sampler=[0, 1]),
+    lambda T, d, ds: d.DataLoader(ds, batch_sampler=[[0]], batch_size=2),
+    lambda T, d, ds: d.DataLoader(ds, batch_sampler=[[0]], shuffle=True),
+    lambda T, d, ds: d.DataLoader(ds, batch_sampler=[[0]], drop_last=True),
+    lambda T, d, ds: d.DataLoader(ds, batch_sampler=[[0]], sampler=[0]),
+    lambda T, d, ds: d.DataLoader(ds, batch_size=None, drop_last=True),
+    lambda T, d, ds: d.DataLoader(_stream(d)(), shuffle=True),
+    lambda T, d, ds: d.DataLoader(_stream(d)(), sampler=[0]),
+    lambda T, d, ds: d.DataLoader(_stream(d)(), batch_sampler=[[0]]),
+    lambda T, d, ds: setattr(d.DataLoader(ds), "batch_size", 4),
+    lambda T, d, ds: setattr(d.DataLoader(ds), "dataset", ds),
+], ids=["bs0", "bs-2", "bs2.5", "drop_last1", "sampler+shuffle", "bsampler+bs",
+        "bsampler+shuffle", "bsampler+drop", "bsampler+sampler", "none+drop",
+        "iter+shuffle", "iter+sampler", "iter+bsampler", "set-batch_size", "set-dataset"])
+@differential(match_message=True)
+def test_dataloader_bad_arguments(T, make):
+    d = T.utils.data
+    make(T, d, d.TensorDataset(T.arange(4)))
+
+
+def _stream(d):
+    class Stream(d.IterableDataset):
+        def __iter__(self):
+            return iter(range(5))
+    return Stream
+
+
+@differential
+def test_iterable_dataset_batches_and_len(T):
+    d = T.utils.data
+    with_len = type("Sized", (_stream(d),), {"__len__": lambda self: 5})
+    dl = d.DataLoader(with_len(), batch_size=2)
+    return len(dl), list(dl), list(d.DataLoader(_stream(d)(), batch_size=2, drop_last=True)), \
+        list(d.DataLoader(_stream(d)(), batch_size=None))
+
+
+@differential
+def test_settable_attributes_after_init(T):
+    dl = T.utils.data.DataLoader(range(4), batch_size=2)
+    dl.num_workers = 0
+    dl.collate_fn = lambda b: sum(b)
+    return list(dl)
 
 
 # ------------------------------------------------------------------ samplers
