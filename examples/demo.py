@@ -85,17 +85,21 @@ def main() -> None:
 
     workdir = tempfile.mkdtemp(prefix="numtorch-demo-")
     path = os.path.join(workdir, "digits.ckpt")
-    torch.checkpoint.save_checkpoint(path, model=model, optimizer=optimizer, epoch=4,
-                                     extra={"loader": loader.state_dict()})
+    torch.checkpoint.save_checkpoint(path, model=model, optimizer=optimizer, loaders=loader,
+                                     epoch=4)
     print(f"saved training state to {path} ({os.path.getsize(path) / 1024:.1f} KiB)")
 
     resumed = DigitsCNN()
     resumed_opt = torch.optim.Adam(resumed.parameters(), lr=3e-3)
-    state = torch.checkpoint.load_checkpoint(path, model=resumed, optimizer=resumed_opt)
+    resumed_loader = DataLoader(TensorDataset(x_train, y_train), batch_size=64, shuffle=True,
+                                generator=torch.Generator())
+    state = torch.checkpoint.load_checkpoint(path, model=resumed, optimizer=resumed_opt,
+                                             loaders=resumed_loader)
     print(f"resumed from epoch {state['epoch']}: accuracy "
-          f"{evaluate(resumed, x_test, y_test):.1%} (same weights, buffers and Adam state)")
+          f"{evaluate(resumed, x_test, y_test):.1%} (same weights, buffers, Adam state and "
+          "data order)")
     for epoch in range(state["epoch"] + 1, state["epoch"] + 3):
-        train_epoch(resumed, loader, resumed_opt, epoch)
+        train_epoch(resumed, resumed_loader, resumed_opt, epoch)
     accuracy = evaluate(resumed, x_test, y_test)
     print(f"test accuracy after {state['epoch'] + 2} epochs: {accuracy:.1%}")
 

@@ -1,17 +1,23 @@
 """Training-state checkpoints for exact resume: one call saves, one call restores.
 
-A checkpoint bundles the model's ``state_dict``, the optimizer's and the scheduler's, every
-random-number state a training run consumes (numtorch's default generator, Python's ``random``,
-NumPy's global generator, and any extra ``generators`` such as a DataLoader's), step/epoch
-counters and user extras. It is written atomically (a temporary file in the same folder,
+A checkpoint bundles the model's ``state_dict``, the optimizer's and the scheduler's, the
+position of each DataLoader in its epoch (with its generators and its workers' random states),
+every random-number state a training run consumes (numtorch's default generator, Python's
+``random``, NumPy's global generator, and any extra ``generators``), step/epoch counters and
+user extras. It is written atomically (a temporary file in the same folder,
 flushed and fsynced, then renamed over the target), so a crash never leaves a half-written
 checkpoint behind. The file is torch's zip format: ``torch.load(path, weights_only=True)``
 reads it too.
 
-    save_checkpoint("run.pt", model=model, optimizer=opt, scheduler=sched, step=step)
+    save_checkpoint("run.pt", model=model, optimizer=opt, scheduler=sched, loaders=loader,
+                    step=step)
     ...
-    info = load_checkpoint("run.pt", model=model, optimizer=opt, scheduler=sched)
-    step = info["step"]
+    info = load_checkpoint("run.pt", model=model, optimizer=opt, scheduler=sched,
+                           loaders=loader)
+    step = info["step"]   # iterating `loader` now continues its epoch where the save left it
+
+Saved mid-epoch (inside the training loop), a restored run continues with the remaining
+batches of that epoch; saved after an epoch, with the next epoch.
 """
 from __future__ import annotations
 
@@ -50,7 +56,10 @@ def capture_rng_state(generators: Mapping[str, Any] | None = None) -> dict[str, 
 
 def restore_rng_state(state: Mapping[str, Any],
                       generators: Mapping[str, Any] | None = None) -> None:
-    """Put back every random state ``capture_rng_state`` recorded (those present)."""
+    """Put back every random state ``capture_rng_state`` recorded (those present); raises
+    KeyError, before changing any state, for a generator name the record lacks."""
+    saved = state.get("generators", {})
+    _check_names("generator", generators or {}, saved)
     if "numtorch" in state:
         nt_random.set_rng_state(state["numtorch"])
     if "python" in state:
@@ -62,12 +71,15 @@ def restore_rng_state(state: Mapping[str, Any],
         keys = keys.numpy() if isinstance(keys, Tensor) else np.asarray(keys)
         np.random.set_state((nps["kind"], keys.astype(np.uint32), nps["pos"],
                              nps["has_gauss"], nps["cached_gaussian"]))
-    saved = state.get("generators", {})
     for name, g in (generators or {}).items():
-        if name not in saved:
-            raise KeyError(f"the checkpoint has no state for generator {name!r}; it holds "
-                           f"{sorted(saved)}")
         g.set_state(saved[name])
+
+
+def _check_names(kind: str, wanted: Mapping[str, Any], saved: Mapping[str, Any]) -> None:
+    for name in wanted:
+        if name not in saved:
+            raise KeyError(f"the checkpoint has no state for {kind} {name!r}; it holds "
+                           f"{sorted(saved) or 'none'}")
 
 
 def atomic_save(obj: Any, path: str | os.PathLike) -> None:
@@ -77,17 +89,32 @@ def atomic_save(obj: Any, path: str | os.PathLike) -> None:
     atomic_write(path, lambda f: _write(obj, f, "archive", 2, True))
 
 
+def _named_loaders(loaders) -> dict[str, Any]:
+    """``loaders`` as a name -> DataLoader dict (a single loader is named "loader")."""
+    if loaders is None:
+        return {}
+    if isinstance(loaders, Mapping):
+        return dict(loaders)
+    if callable(getattr(loaders, "state_dict", None)) and \
+            callable(getattr(loaders, "load_state_dict", None)):
+        return {"loader": loaders}
+    raise TypeError(f"loaders should be a DataLoader or a dict of name -> DataLoader, but got "
+                    f"{type(loaders).__name__}")
+
+
 def save_checkpoint(path: str | os.PathLike, *, model=None, optimizer=None, scheduler=None,
-                    step: int | None = None, epoch: int | None = None,
+                    loaders=None, step: int | None = None, epoch: int | None = None,
                     extra: Any = None, generators: Mapping[str, Any] | None = None,
                     rng: bool = True) -> dict[str, Any]:
     """Save a training state bundle to ``path`` atomically and return the bundle.
 
-    ``model``/``optimizer``/``scheduler`` contribute their ``state_dict()``; ``rng=True``
-    records every random state (see ``capture_rng_state``), ``generators`` names extra
-    ``numtorch.Generator`` objects (e.g. a DataLoader's); ``step``, ``epoch`` and ``extra``
-    (any picklable value of tensors, numbers, strings, lists and dicts) are stored as given.
+    ``model``/``optimizer``/``scheduler`` contribute their ``state_dict()``; ``loaders`` (a
+    DataLoader or a dict of them by name) their positions in the epoch; ``rng=True`` records
+    every random state (see ``capture_rng_state``), ``generators`` names extra
+    ``numtorch.Generator`` objects; ``step``, ``epoch`` and ``extra`` (any picklable value of
+    tensors, numbers, strings, lists and dicts) are stored as given.
     """
+    named_loaders = _named_loaders(loaders)
     bundle: dict[str, Any] = {"format": FORMAT, "version": VERSION}
     if model is not None:
         bundle["model"] = model.state_dict()
@@ -95,6 +122,8 @@ def save_checkpoint(path: str | os.PathLike, *, model=None, optimizer=None, sche
         bundle["optimizer"] = optimizer.state_dict()
     if scheduler is not None:
         bundle["scheduler"] = scheduler.state_dict()
+    if named_loaders:
+        bundle["loaders"] = {name: dl.state_dict() for name, dl in named_loaders.items()}
     if rng:
         bundle["rng"] = capture_rng_state(generators)
     bundle["step"] = step
@@ -105,15 +134,18 @@ def save_checkpoint(path: str | os.PathLike, *, model=None, optimizer=None, sche
 
 
 def load_checkpoint(path: str | os.PathLike, *, model=None, optimizer=None, scheduler=None,
-                    generators: Mapping[str, Any] | None = None, rng: bool = True,
-                    strict: bool = True, map_location=None) -> dict[str, Any]:
+                    loaders=None, generators: Mapping[str, Any] | None = None,
+                    rng: bool = True, strict: bool = True, map_location=None) -> dict[str, Any]:
     """Restore what ``save_checkpoint`` wrote into the given objects and return the bundle
     (``step``, ``epoch``, ``extra`` and the raw state dicts).
 
     Load order follows torch's advice: the scheduler (already constructed) and then the
-    optimizer, so the saved learning rates win. Raises ValueError for a file that is not a
-    numtorch checkpoint and KeyError when an object is passed whose state the file lacks.
+    optimizer, so the saved learning rates win; the random states, then the ``loaders`` (by
+    the names they were saved under), whose next iteration continues the saved epoch. Raises
+    ValueError for a file that is not a numtorch checkpoint and KeyError when an object is
+    passed whose state the file lacks.
     """
+    named_loaders = _named_loaders(loaders)
     from .serialization import load
     bundle = load(path, map_location=map_location, weights_only=True)
     if not isinstance(bundle, dict) or bundle.get("format") != FORMAT:
@@ -122,15 +154,21 @@ def load_checkpoint(path: str | os.PathLike, *, model=None, optimizer=None, sche
     if bundle.get("version", 0) > VERSION:
         raise ValueError(f"checkpoint version {bundle['version']} is newer than this numtorch "
                          f"reads ({VERSION}); upgrade numtorch")
-    for name, obj in (("model", model), ("scheduler", scheduler), ("optimizer", optimizer)):
-        if obj is None:
-            continue
+    objects = {name: obj for name, obj in (("model", model), ("scheduler", scheduler),
+                                           ("optimizer", optimizer)) if obj is not None}
+    for name in objects:  # everything asked for is checked before anything is changed
         if name not in bundle:
             raise KeyError(f"the checkpoint holds no {name} state; it has {sorted(bundle)}")
+    _check_names("DataLoader", named_loaders, bundle.get("loaders", {}))
+    if rng and generators:
+        _check_names("generator", generators, bundle.get("rng", {}).get("generators", {}))
+    for name, obj in objects.items():
         if name == "model":
             obj.load_state_dict(bundle[name], strict=strict)
         else:
             obj.load_state_dict(bundle[name])
     if rng and "rng" in bundle:
         restore_rng_state(bundle["rng"], generators)
+    for name, dl in named_loaders.items():
+        dl.load_state_dict(bundle["loaders"][name])
     return bundle

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import textwrap
 
 import numpy as np
 import pytest
@@ -17,60 +16,7 @@ from numtorch.checkpoint import (atomic_save, capture_rng_state, load_checkpoint
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-TRAIN_SCRIPT = textwrap.dedent('''
-    """Train a dropout MLP; modes: straight N, first half + save, restore + second half."""
-    import random
-    import sys
-
-    import numpy as np
-
-    import numtorch as torch
-    from numtorch.checkpoint import load_checkpoint, save_checkpoint
-    from numtorch.utils.data import DataLoader, TensorDataset
-
-    mode, ckpt, out, total = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-    half = total // 2
-    data = np.random.default_rng(0)
-    X = torch.tensor(data.standard_normal((48, 4)).astype(np.float32))
-    Y = torch.tensor(data.standard_normal((48, 1)).astype(np.float32))
-
-    torch.manual_seed(1234 if mode != "resume" else 999)  # resume must not depend on it
-    random.seed(5)
-    np.random.seed(6)
-    model = torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.ReLU(), torch.nn.Dropout(0.3),
-                                torch.nn.Linear(16, 1))
-    optimizer = torch.optim.Adam(model.parameters(), lr=0.01, amsgrad=True)
-    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=3, gamma=0.7)
-    loader_gen = torch.Generator().manual_seed(77)
-    loader = DataLoader(TensorDataset(X, Y), batch_size=16, shuffle=True, generator=loader_gen)
-    loss_fn = torch.nn.MSELoss()
-
-    def epoch():
-        for x, y in loader:
-            optimizer.zero_grad()
-            loss = loss_fn(model(x), y) + 0.001 * random.random() + 0.001 * np.random.rand()
-            loss.backward()
-            optimizer.step()
-        scheduler.step()
-
-    start = 0
-    if mode == "resume":
-        info = load_checkpoint(ckpt, model=model, optimizer=optimizer, scheduler=scheduler,
-                               generators={"loader": loader_gen})
-        start = info["epoch"]
-        assert info["extra"] == {"note": "half way"}, info["extra"]
-    stop = half if mode == "first" else total
-    for _ in range(start, stop):
-        epoch()
-    if mode == "first":
-        save_checkpoint(ckpt, model=model, optimizer=optimizer, scheduler=scheduler,
-                        epoch=stop, generators={"loader": loader_gen},
-                        extra={"note": "half way"})
-    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(), "rng": torch.get_rng_state(),
-                "loader_rng": loader_gen.get_state(), "py": list(random.getstate()[1]),
-                "np": torch.tensor(np.random.get_state()[1].astype(np.int64))}, out)
-''')
+TRAIN_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_resume_train.py")
 
 
 def _run(script: str, *args: str) -> None:
@@ -99,16 +45,19 @@ def _assert_bit_identical(a, b, path="result"):
 
 
 def test_resume_in_new_process_is_bit_identical(tmp_path):
-    script = tmp_path / "train.py"
-    script.write_text(TRAIN_SCRIPT)
-    ckpt, straight, resumed = (str(tmp_path / n) for n in ("ckpt.pt", "a.pt", "b.pt"))
-    _run(str(script), "straight", ckpt, straight, "6")
-    _run(str(script), "first", ckpt, str(tmp_path / "half.pt"), "6")
-    _run(str(script), "resume", ckpt, resumed, "6")
+    """Straight run vs. first part + checkpoint + NEW process restoring it: mid-epoch with a
+    shuffling loader without generator (main process and two workers with random
+    augmentation), and after an epoch with the loader's own generator; all with dropout."""
+    prefix, straight, resumed = (str(tmp_path / n) for n in ("ckpt", "a.pt", "b.pt"))
+    _run(TRAIN_SCRIPT, "straight", prefix, straight)
+    _run(TRAIN_SCRIPT, "first", prefix, str(tmp_path / "unused.pt"))
+    _run(TRAIN_SCRIPT, "resume", prefix, resumed)
     a, b = numtorch.load(straight), numtorch.load(resumed)
-    _assert_bit_identical(a, b)
-    half = numtorch.load(str(tmp_path / "half.pt"))
-    assert not np.array_equal(half["model"]["0.weight"].numpy(), a["model"]["0.weight"].numpy())
+    assert [a[v]["steps_in_this_run"] for v in a] == [18, 18, 18]
+    assert [b[v]["steps_in_this_run"] for v in b] == [9, 9, 6]
+    for variant in a:
+        del a[variant]["steps_in_this_run"], b[variant]["steps_in_this_run"]
+        _assert_bit_identical(a[variant], b[variant], variant)
 
 
 def _small_setup(seed: int = 0):
@@ -188,3 +137,73 @@ def test_load_checkpoint_refuses_other_files(tmp_path):
     save_checkpoint(tmp_path / "c.pt", step=1)
     with pytest.raises(KeyError, match="holds no model state"):
         load_checkpoint(tmp_path / "c.pt", model=numtorch.nn.Linear(1, 1))
+
+
+def _shuffled_loader(seed=None, workers=0):
+    from numtorch.utils.data import DataLoader, TensorDataset
+    generator = numtorch.Generator().manual_seed(seed) if seed is not None else None
+    return DataLoader(TensorDataset(numtorch.arange(20)), batch_size=3, shuffle=True,
+                      generator=generator, num_workers=workers)
+
+
+def test_one_loader_mid_epoch_through_the_bundle(tmp_path):
+    loader = _shuffled_loader(seed=1, workers=2)
+    it = iter(loader)
+    next(it), next(it)
+    save_checkpoint(tmp_path / "c.pt", loaders=loader, step=2)
+    rest = [b[0].tolist() for b in it]
+    fresh = _shuffled_loader(seed=50, workers=2)
+    info = load_checkpoint(tmp_path / "c.pt", loaders=fresh)
+    assert sorted(info["loaders"]) == ["loader"] and info["loaders"]["loader"]["base_seed"]
+    assert [b[0].tolist() for b in fresh] == rest and len(rest) == 5
+
+
+def test_named_loaders_and_torch_reads_their_state(tmp_path):
+    import torch
+    train, val = _shuffled_loader(seed=2), _shuffled_loader()
+    list(train)
+    it = iter(val)
+    next(it)
+    save_checkpoint(tmp_path / "c.pt", loaders={"train": train, "val": val})
+    bundle = torch.load(tmp_path / "c.pt", weights_only=True)
+    assert list(bundle)[:3] == ["format", "version", "loaders"]
+    assert bundle["loaders"]["train"]["finished"] is True
+    assert bundle["loaders"]["val"]["batches_yielded"] == 1
+    expected_train, expected_val = [b[0].tolist() for b in train], [b[0].tolist() for b in it]
+    fresh_train, fresh_val = _shuffled_loader(seed=3), _shuffled_loader()
+    load_checkpoint(tmp_path / "c.pt", loaders={"val": fresh_val, "train": fresh_train},
+                    rng=False)
+    assert [b[0].tolist() for b in fresh_train] == expected_train
+    assert [b[0].tolist() for b in fresh_val] == expected_val
+
+
+def test_loaders_argument_errors(tmp_path):
+    with pytest.raises(TypeError, match="loaders should be a DataLoader or a dict"):
+        save_checkpoint(tmp_path / "c.pt", loaders=[_shuffled_loader()])
+    save_checkpoint(tmp_path / "c.pt", loaders={"train": _shuffled_loader()})
+    with pytest.raises(KeyError, match="no state for DataLoader 'val'; it holds \\['train'\\]"):
+        load_checkpoint(tmp_path / "c.pt", loaders={"val": _shuffled_loader()})
+    save_checkpoint(tmp_path / "d.pt", step=1)
+    with pytest.raises(KeyError, match="no state for DataLoader 'loader'; it holds none"):
+        load_checkpoint(tmp_path / "d.pt", loaders=_shuffled_loader())
+
+
+def test_missing_state_is_reported_before_anything_changes(tmp_path):
+    model, opt, sched = _small_setup(0)
+    save_checkpoint(tmp_path / "c.pt", model=model, optimizer=opt,
+                    generators={"g": numtorch.Generator()})
+    model2, opt2, sched2 = _small_setup(1)
+    before = model2.weight.detach().numpy().copy(), numtorch.get_rng_state().numpy().copy()
+    for kwargs, words in [(dict(scheduler=sched2), "holds no scheduler state"),
+                          (dict(loaders=_shuffled_loader()), "no state for DataLoader 'loader'"),
+                          (dict(generators={"h": numtorch.Generator()}),
+                           "no state for generator 'h'; it holds \\['g'\\]")]:
+        with pytest.raises(KeyError, match=words):
+            load_checkpoint(tmp_path / "c.pt", model=model2, optimizer=opt2, **kwargs)
+        np.testing.assert_array_equal(model2.weight.detach().numpy(), before[0])
+        np.testing.assert_array_equal(numtorch.get_rng_state().numpy(), before[1])
+    state = capture_rng_state()
+    numtorch.rand(3)
+    with pytest.raises(KeyError, match="no state for generator 'x'"):
+        restore_rng_state(state, {"x": numtorch.Generator()})
+    assert not np.array_equal(numtorch.get_rng_state().numpy(), state["numtorch"].numpy())
