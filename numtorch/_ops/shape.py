@@ -242,6 +242,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Dimensions ``start_dim``..``end_dim`` merged into one (a view when possible)."""
     shape = input._data.shape
     if not shape:
+        _wrap(start_dim, 0), _wrap(end_dim, 0)  # a 0-d tensor takes dims -1 and 0 only
         return reshape(input, (1,))
     if start_dim == 0 and end_dim == -1:
         return reshape(input, (-1,)) if len(shape) > 1 else input
@@ -260,6 +261,9 @@ def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
     """Dimension ``dim`` split into ``sizes`` (one may be -1)."""
     shape = input._data.shape
     d = _wrap(dim, len(shape))
+    if not shape:
+        raise RuntimeError("unflatten got an unexpected error:\nDimension specified as 0 but "
+                           "tensor has no dimensions")
     sizes = tuple(map(_index, sizes))
     if not sizes:
         raise RuntimeError("unflatten: sizes must be non-empty")

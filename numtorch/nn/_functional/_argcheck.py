@@ -21,11 +21,27 @@ __all__ = ["py_typename", "not_tensor", "check_tensors", "touch", "invalid_combi
            "CONV_OVERLOADS"]
 
 _HEAPTYPE = 1 << 9
+_TORCH_TYPE_NAMES: dict = {}
+
+
+def _torch_type_names() -> dict:
+    """numtorch's classes that torch implements in C, by torch's C type names."""
+    if not _TORCH_TYPE_NAMES:
+        from ... import _dtype
+        from ..._device import device
+        from ..._tensor import Size
+        _TORCH_TYPE_NAMES.update({_dtype.dtype: "torch.dtype", device: "torch.device",
+                                  Size: "torch.Size"})
+    return _TORCH_TYPE_NAMES
 
 
 def py_typename(obj: Any) -> str:
-    """The C type name CPython reports for ``obj`` (``list``, ``numpy.ndarray``, ``Parameter``)."""
+    """The C type name CPython reports for ``obj`` (``list``, ``numpy.ndarray``, ``Parameter``);
+    numtorch's dtype, device and Size by torch's names (``torch.dtype``)."""
     cls = type(obj)
+    torch_name = _torch_type_names().get(cls)
+    if torch_name is not None:
+        return torch_name
     if cls.__flags__ & _HEAPTYPE or cls.__module__ == "builtins":
         return cls.__name__
     return f"{cls.__module__}.{cls.__qualname__}"

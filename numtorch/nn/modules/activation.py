@@ -296,3 +296,12 @@ class Softsign(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         return F.softsign(input)
+
+
+def __getattr__(name: str):
+    """``MultiheadAttention`` at torch's path ``torch.nn.modules.activation`` (defined with the
+    transformer layers, which import this file)."""
+    if name == "MultiheadAttention":
+        from .transformer import MultiheadAttention
+        return MultiheadAttention
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,6 +10,7 @@ from .. import init
 from .._functional.conv import conv_argument_error
 from ..parameter import Parameter
 from .module import Module
+from .utils import _pair, _reverse_repeat_tuple, _single
 
 __all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]
 
@@ -18,9 +19,7 @@ _PADDING_MODES = {"zeros", "reflect", "replicate", "circular"}
 
 
 def _ntuple(value, n: int) -> tuple:
-    if isinstance(value, (list, tuple)):
-        return tuple(value)
-    return (value,) * n
+    return (_single, _pair)[n - 1](value)
 
 
 def _reversed_pads(padding, kernel_size: tuple, dilation: tuple) -> list:
@@ -33,7 +32,7 @@ def _reversed_pads(padding, kernel_size: tuple, dilation: tuple) -> list:
                 pads[2 * i] = total // 2
                 pads[2 * i + 1] = total - total // 2
         return pads
-    return [p for p in reversed(padding) for _ in range(2)]
+    return _reverse_repeat_tuple(padding, 2)
 
 
 class _ConvNd(Module):

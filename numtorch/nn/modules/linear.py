@@ -97,3 +97,8 @@ class Bilinear(Module):
     def extra_repr(self) -> str:
         return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
                 f"out_features={self.out_features}, bias={self.bias is not None}")
+
+
+class NonDynamicallyQuantizableLinear(Linear):
+    """A Linear that torch's dynamic quantisation leaves alone (MultiheadAttention.out_proj);
+    here, at torch's path, so pickled attention layers load."""

@@ -40,8 +40,9 @@ from ..utils.hooks import (GLOBAL, BoundHook, call_with_forward_hooks, register_
                            register_module_full_backward_pre_hook,
                            register_module_module_registration_hook,
                            register_module_parameter_registration_hook, registered)
-from ..utils.module_support import (addindent, check_state_name, load_tensor, parse_module_to,
-                                    swappable, typename, warn_unregistered)
+from ..utils.module_support import (addindent, check_state_name, check_compile_arguments,
+                                    load_tensor, parse_module_to, states_by_child, swappable,
+                                    typename, unexpected_under, warn_unregistered)
 from ..utils.state_dict import _IncompatibleKeys
 
 __all__ = ["Module"]
@@ -511,7 +512,8 @@ class Module:
                 missing_keys.append(key)
         self._load_extra_state(state_dict, prefix, strict, missing_keys, unexpected_keys)
         if strict:
-            self._collect_unexpected(state_dict, prefix, local_state, unexpected_keys)
+            unexpected_keys += unexpected_under(state_dict, prefix, local_state, self._modules,
+                                                prefix + _EXTRA_STATE_KEY_SUFFIX)
 
     def _load_extra_state(self, state_dict: dict, prefix: str, strict: bool,
                           missing_keys: list, unexpected_keys: list) -> None:
@@ -523,16 +525,6 @@ class Module:
                 missing_keys.append(key)
         elif strict and key in state_dict:
             unexpected_keys.append(key)
-
-    def _collect_unexpected(self, state_dict: dict, prefix: str, local_state: dict,
-                            unexpected_keys: list) -> None:
-        """Keys under ``prefix`` naming neither own state nor a child module."""
-        extra_key = prefix + _EXTRA_STATE_KEY_SUFFIX
-        for key in state_dict:
-            if key.startswith(prefix) and key != extra_key:
-                head, dot, _ = key[len(prefix):].partition(".")
-                if (head not in self._modules) if dot else (head not in local_state):
-                    unexpected_keys.append(key)
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True,
                         assign: bool = False) -> _IncompatibleKeys:
@@ -569,7 +561,7 @@ class Module:
                 type(self).__name__, "\n\t".join(error_msgs))
             raise RuntimeError(message + diagnose_load_failure(
                 self, missing_keys if strict else [], unexpected_keys if strict else [],
-                error_msgs))
+                error_msgs, state_dict))
         return _IncompatibleKeys(missing_keys, unexpected_keys)
 
     def _load_tree(self, state_dict: dict, prefix: str, metadata: dict | None, assign: bool,
@@ -581,12 +573,12 @@ class Module:
             local_metadata["assign_to_params_buffers"] = assign
         self._load_from_state_dict(state_dict, prefix, local_metadata, True, missing_keys,
                                    unexpected_keys, error_msgs)
-        for name, child in self._modules.items():
-            if child is not None:
-                child_prefix = prefix + name + "."
-                child_state = {k: v for k, v in state_dict.items() if k.startswith(child_prefix)}
-                child._load_tree(child_state, child_prefix, metadata, assign, missing_keys,
-                                 unexpected_keys, error_msgs)
+        children = [(name, child) for name, child in self._modules.items() if child is not None]
+        if children:
+            states = states_by_child(state_dict, prefix, children)
+            for name, child in children:
+                child._load_tree(states[name], prefix + name + ".", metadata, assign,
+                                 missing_keys, unexpected_keys, error_msgs)
         incompatible = _IncompatibleKeys(missing_keys, unexpected_keys)
         for hook in self._load_state_dict_post_hooks.values():
             if hook(self, incompatible) is not None:
@@ -637,6 +629,11 @@ class Module:
             floating = t.is_floating_point() or t.is_complex()
             return t.to(device=device, dtype=dtype if floating else None)
         return self._apply(convert)
+
+    def share_memory(self) -> "Module":
+        """``share_memory_()`` on every parameter and buffer; returns self. NumPy memory is
+        process-local, so this changes nothing (tensors report ``is_shared() == False``)."""
+        return self._apply(lambda t: t.share_memory_())
 
     def to_empty(self, *, device: Any, recurse: bool = True) -> "Module":
         """Replace every parameter's and buffer's data by uninitialised memory on ``device``
@@ -773,6 +770,12 @@ class Module:
 
     _call_impl = _wrapped_call_impl = __call__
 
+    def compile(self, *args: Any, **kwargs: Any) -> None:
+        """torch compiles the forward in place; numtorch has no compiler, so after checking the
+        arguments as ``torch.compile`` does (its TypeErrors; ``mode``, ``options``), the module
+        runs as before. Returns None, as torch's in-place compile."""
+        check_compile_arguments(self.__call__, *args, **kwargs)
+
     # ================================================================== representation
     def _get_name(self) -> str:
         return type(self).__name__
@@ -812,3 +815,4 @@ class Module:
             self.__dict__.setdefault(name, OrderedDict())
         self.__dict__.setdefault("_non_persistent_buffers_set", set())
         self.__dict__.setdefault("_is_full_backward_hook", None)
+

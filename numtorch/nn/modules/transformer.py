@@ -23,17 +23,12 @@ from ..parameter import Parameter
 from .activation import GELU, ReLU
 from .container import ModuleList
 from .dropout import Dropout
-from .linear import Linear
+from .linear import Linear, NonDynamicallyQuantizableLinear
 from .module import Module
 from .normalization import LayerNorm
 
 __all__ = ["MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder",
-           "TransformerDecoderLayer", "TransformerDecoder", "Transformer",
-           "NonDynamicallyQuantizableLinear"]
-
-
-class NonDynamicallyQuantizableLinear(Linear):
-    """A Linear that torch's dynamic quantisation leaves alone (MultiheadAttention.out_proj)."""
+           "TransformerDecoderLayer", "TransformerDecoder", "Transformer"]
 
 
 def _empty(shape, device, dtype) -> Tensor:

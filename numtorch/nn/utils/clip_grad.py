@@ -7,12 +7,17 @@ from typing import Iterable
 
 import numpy as np
 
+from ..._ops._util import type_word
 from ..._tensor import Tensor, _from_array
+from .._functional._argcheck import invalid_combination
 
 __all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm",
            "clip_grads_with_norm_"]
 
 TensorOrTensors = Tensor | Iterable[Tensor]
+_CLAMP_OVERLOADS = (
+    "(Tensor input, Tensor min = None, Tensor max = None, *, Tensor out = None)",
+    "(Tensor input, Number min = None, Number max = None, *, Tensor out = None)")
 
 
 def _as_list(parameters: TensorOrTensors) -> list:
@@ -53,7 +58,12 @@ def get_total_norm(tensors: TensorOrTensors, norm_type: float = 2.0,
     tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
     norm_type = float(norm_type)
     if not tensors:
-        return _from_array(np.asarray(0.0, dtype=np.float32))
+        from ..._dtype import get_default_dtype
+        return _from_array(np.asarray(0.0, dtype=get_default_dtype().np))
+    for t in tensors:
+        if t._data.dtype.kind not in "fcV":
+            raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor "
+                               f"as input. Got {type_word(t._data.dtype)}")
     norms = [_vector_norm(t._data, norm_type) for t in tensors]
     dtype = np.result_type(*norms)
     total = _vector_norm(np.stack([n.astype(dtype) for n in norms]), norm_type)
@@ -73,7 +83,16 @@ def clip_grads_with_norm_(parameters: TensorOrTensors, max_norm: float, total_no
     grads = [p.grad for p in parameters if p.grad is not None]
     if not grads:
         return
+    if not isinstance(total_norm, Tensor):  # torch then calls clamp(max_norm / (total + 1e-6))
+        raise invalid_combination("clamp", (float(max_norm) / (total_norm + 1e-6),),
+                                  {"max": 1.0}, _CLAMP_OVERLOADS)
     total = total_norm._data
+    if total.ndim:
+        raise RuntimeError(f"scalar tensor expected to be 0 dim but it has {total.ndim} "
+                           f"dimensions and {total.size} elements.")
+    if total.dtype.kind not in "fcV":  # an integer norm divides into the default dtype
+        from ..._dtype import get_default_dtype
+        total = total.astype(get_default_dtype().np)
     coef = np.minimum(np.asarray(float(max_norm), dtype=total.dtype) / (total + 1e-6), 1.0)
     for g in grads:
         with np.errstate(invalid="ignore"):

@@ -7,13 +7,16 @@ from typing import Any
 
 import numpy as np
 
+from ... import _dtype as D
 from ..._device import META
+from ..._device import device as Device
 from ..._tensor import Tensor, _parse_to
 from ...autograd.grad_mode import no_grad
 from ..parameter import Parameter, UninitializedParameter
 
-__all__ = ["typename", "addindent", "check_state_name", "copy_into", "load_tensor",
-           "parse_module_to", "swappable", "warn_unregistered"]
+__all__ = ["typename", "addindent", "check_state_name", "check_compile_arguments", "copy_into",
+           "load_tensor", "parse_module_to", "states_by_child", "swappable", "unexpected_under",
+           "warn_unregistered"]
 
 
 def typename(obj: Any) -> str:
@@ -53,20 +56,73 @@ def copy_into(target: Tensor, source: Tensor) -> None:
     target._bump()
 
 
+def _is_device(value: Any) -> bool:
+    return value is None or isinstance(value, (str, Device)) or (
+        isinstance(value, int) and not isinstance(value, bool))
+
+
+def _is_bool(value: Any) -> bool:
+    return type(value) is bool
+
+
+_TO_SIGNATURES = (  # torch's three overloads of Module.to (memory_format keyword-only in each)
+    (("device", _is_device), ("dtype", lambda v: v is None or isinstance(v, D.dtype)),
+     ("non_blocking", _is_bool), ("copy", _is_bool)),
+    (("dtype", lambda v: isinstance(v, D.dtype)), ("non_blocking", _is_bool),
+     ("copy", _is_bool)),
+    (("tensor", lambda v: isinstance(v, Tensor)), ("non_blocking", _is_bool), ("copy", _is_bool)),
+)
+_TO_OVERLOADS = tuple(
+    f"({first}, bool non_blocking = False, bool copy = False, *, torch.memory_format "
+    "memory_format = None)" for first in (
+        "torch.device device = None, torch.dtype dtype = None", "torch.dtype dtype",
+        "Tensor tensor"))
+
+
+def _bind_to(signature: tuple, args: tuple, kwargs: dict) -> dict | None:
+    """``Module.to``'s arguments bound to one overload by name, or None when they do not fit."""
+    if len(args) > len(signature):
+        return None
+    checks = dict(signature)
+    bound = {}
+    for (name, fits), value in zip(signature, args):
+        if not fits(value):
+            return None
+        bound[name] = value
+    for name, value in kwargs.items():
+        if name == "memory_format":  # numtorch's memory formats are their names
+            if not (value is None or isinstance(value, str)):
+                return None
+        elif name not in checks or name in bound or not checks[name](value):
+            return None
+        bound[name] = value
+    required = signature[0][0] if signature is not _TO_SIGNATURES[0] else None
+    return bound if required is None or required in bound else None
+
+
 def parse_module_to(args: tuple, kwargs: dict) -> tuple[Any, Any]:
     """``(device, dtype)`` from ``Module.to``'s arguments (``non_blocking`` and
-    ``memory_format`` accepted and ignored), with torch's errors and its warning for complex
-    dtypes."""
-    if "copy" in kwargs:
+    ``memory_format`` accepted and ignored), with torch's errors (arguments fitting none of its
+    overloads, ``copy``, non-float dtypes) and its warning for complex dtypes."""
+    if len(args) > 4:
+        raise TypeError(f"to() takes from 0 to 4 positional arguments but {len(args)} were given")
+    if args and type(args[0]) is bool:  # torch's parser reads a bare bool as dtype=torch.bool
+        args = (D.bool_,) + args[1:]
+    bound = next((b for b in (_bind_to(sig, args, kwargs) for sig in _TO_SIGNATURES)
+                  if b is not None), None)
+    if bound is None:
+        from .._functional._argcheck import invalid_combination
+        raise invalid_combination("to", args, kwargs, _TO_OVERLOADS, tensor_slots=0)
+    if "copy" in bound:
         raise RuntimeError(".to() does not accept copy argument")
-    kwargs = {k: v for k, v in kwargs.items() if k not in ("non_blocking", "memory_format")}
-    args = tuple(a for a in args if not isinstance(a, bool))
-    device = kwargs.get("device", args[0] if args else None)
-    if isinstance(device, int) and not isinstance(device, bool):
+    device, dtype = bound.get("device"), bound.get("dtype")
+    if "tensor" in bound:
+        device, dtype = bound["tensor"]._device, bound["tensor"].dtype
+    if isinstance(device, int):
         from ... import cuda
         if not cuda.is_available():
             raise RuntimeError("Cannot access accelerator device when none is available.")
-    device, dtype, _ = _parse_to(args, kwargs)
+    device, dtype, _ = _parse_to((), {"device": device, "dtype": dtype})
     if dtype is not None:
         if not (dtype.is_floating_point or dtype.is_complex):
             raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but got "
@@ -142,3 +198,56 @@ def load_tensor(module: Any, name: str, key: str, current: Tensor, incoming: Any
                           f"the model are {current.size()} and whose dimensions in the "
                           f"checkpoint are {incoming.size()}, an exception occurred : "
                           f"{exc.args}.")
+
+def states_by_child(state_dict: dict, prefix: str, children: list) -> dict:
+    """``{child name: the entries of state_dict under prefix + name + "."}`` in one pass (torch
+    filters the whole dict once per child: quadratic for wide modules)."""
+    states = {name: {} for name, _ in children}
+    start = len(prefix)
+    for key, value in state_dict.items():
+        if key.startswith(prefix):
+            head, dot, _ = key[start:].partition(".")
+            if dot and head in states:
+                states[head][key] = value
+    return states
+
+
+def unexpected_under(state_dict: dict, prefix: str, local_state: dict, children: dict,
+                     extra_key: str) -> list[str]:
+    """The keys under ``prefix`` naming neither a tensor of ``local_state`` nor one of the
+    ``children`` modules (``extra_key``, the extra-state key, excepted)."""
+    found = []
+    start = len(prefix)
+    for key in state_dict:
+        if key.startswith(prefix) and key != extra_key:
+            head, dot, _ = key[start:].partition(".")
+            if (head not in children) if dot else (head not in local_state):
+                found.append(key)
+    return found
+
+
+_COMPILE_MODES = ("default", "lite", "reduce-overhead", "max-autotune-no-cudagraphs",
+                  "max-autotune")
+
+
+def _compile_signature(model=None, *, fullgraph: bool = False, dynamic: bool | None = None,
+                       backend: Any = "inductor", mode: str | None = None,
+                       options: dict | None = None, name: str | None = None,
+                       disable: bool = False, recompile_limit: int | None = None,
+                       isolate_recompiles: bool = False, shapes_spec: Any = None) -> None:
+    if mode is not None and options is not None:
+        raise RuntimeError("Either mode or options can be specified, but both can't be "
+                           "specified at the same time.")
+    if mode is not None and mode not in _COMPILE_MODES:
+        raise RuntimeError(f"Unrecognized mode={mode}, should be one of: "
+                           f"{', '.join(_COMPILE_MODES)}")
+
+
+_compile_signature.__name__ = _compile_signature.__qualname__ = "compile"
+
+
+def check_compile_arguments(*args: Any, **kwargs: Any) -> None:
+    """Raise what ``torch.compile(*args, **kwargs)`` raises for arguments it refuses before
+    compiling anything (wrong arity or keywords, an unknown ``mode``, ``mode`` with
+    ``options``). Backends and option names are not checked: nothing is compiled."""
+    _compile_signature(*args, **kwargs)
