@@ -17,12 +17,33 @@ _DEFAULT_SEED = 67280421310721
 _STATE_BYTES = 16 + 16 + 1 + 4 + 8
 
 
+_NO_GENERATOR = {   # torch's CPU build, asked for a generator on another device
+    "cuda": "Cannot get CUDA generator without ATen_cuda library. PyTorch splits its backend into "
+            "two shared libraries: a CPU library and a CUDA library; this error has occurred "
+            "because you are trying to use some CUDA functionality, but the CUDA library has not "
+            "been loaded by the dynamic linker for some reason.  The CUDA library MUST be loaded, "
+            "EVEN IF you don't directly use any symbols from the CUDA library! One common culprit "
+            "is a lack of -Wl,--no-as-needed in your link arguments; many dynamic linkers will "
+            "delete dynamic library dependencies if you don't depend on any of their symbols.  "
+            "You can check if this has occurred by using ldd on your binary to see if there is a "
+            "dependency on *_cuda.so library.",
+    "meta": "META device type not an accelerator.",
+    "xpu": "Cannot get XPU generator without ATen_xpu library.",
+    "mps": "Cannot execute getNewGenerator() without MPS backend.",
+}
+
+
 class Generator:
     """A source of random numbers, as ``torch.Generator``: ``manual_seed``, ``get_state`` ..."""
 
     def __init__(self, device="cpu") -> None:
         from ._device import as_device
+        if isinstance(device, int) and not isinstance(device, bool):
+            raise RuntimeError("Cannot access accelerator device when none is available.")
         self.device = as_device(device)
+        if self.device.type != "cpu":
+            raise RuntimeError(_NO_GENERATOR.get(self.device.type, "Cannot access accelerator "
+                                                 "device when none is available."))
         self._seed = _DEFAULT_SEED
         self._np = np.random.Generator(np.random.PCG64(self._seed))
 

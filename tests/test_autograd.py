@@ -964,3 +964,23 @@ def test_hook_on_captured_tensor_changing_size_is_refused(T):
     y = x * 2
     y.register_hook(lambda g: g[:1])
     T.autograd.grad((y * 1).sum(), y)
+
+
+@differential
+def test_function_node_class_is_named_after_the_function(T):
+    class Sq(T.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * a
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    class Cube(Sq):
+        pass
+
+    x = _x(T)
+    a, b, c = Sq.apply(x), Sq.apply(x), Cube.apply(x)
+    return (type(a.grad_fn).__name__, a.grad_fn.name(), type(a.grad_fn) is type(b.grad_fn),
+            type(c.grad_fn).__name__, repr(a.grad_fn).split(" object at ")[0])

@@ -349,3 +349,15 @@ def test_size_keyword(T):
 @differential
 def test_arange_keywords(T):
     return T.arange(end=5), T.arange(start=1, end=4), T.arange(0, end=3, step=0.5)
+
+
+@pytest.mark.parametrize("data,dtype", [
+    ([-1], "uint8"), (-1, "uint8"), ([-255], "uint8"), ([-256], "uint8"), ([300, -2], "uint8"),
+    ([True, -1], "uint8"), ([-1.0], "uint8"), ([255.9], "uint8"), ([127.5], "int8"),
+    ([-129], "int8"), ([float("nan")], "int32"), ([2.0 ** 63], "int64"), ([1e10], "int32"),
+    (np.array([-1, 300]), "uint8"), (np.array([-1.5, 300.0]), "uint8"),
+    (np.array([2 ** 40]), "int32")], ids=range(16))
+@differential(match_message=True)
+def test_integer_range_of_python_numbers(T, data, dtype):
+    """Python ints wrap into unsigned types from -max on; floats must fit; arrays just cast."""
+    return T.tensor(data, dtype=getattr(T, dtype))

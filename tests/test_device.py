@@ -144,3 +144,15 @@ def test_backends_and_thread_flags(T):
             T.backends.mps.is_built(), T.backends.cuda.is_built(),
             T.backends.cuda.matmul.allow_tf32, det, T.are_deterministic_algorithms_enabled(),
             T.get_num_threads() >= 1)
+
+
+@pytest.mark.parametrize("body", [
+    lambda T, m, c: m + c, lambda T, m, c: c + m, lambda T, m, c: m * c,
+    lambda T, m, c: T.maximum(m, c), lambda T, m, c: m == c, lambda T, m, c: m.pow(c),
+    lambda T, m, c: m + T.tensor(1.0), lambda T, m, c: T.tensor(2.0) * m,
+    lambda T, m, c: c + T.ones((), device="meta")], ids=range(9))
+@differential(match_message=True)
+def test_meta_and_cpu_operands(T, body):
+    """A 0-d CPU tensor goes with any device; other mixes are torch's device error."""
+    out = body(T, T.ones(2, device="meta"), T.ones(2))
+    return str(out.device), out.shape, out.dtype

@@ -670,3 +670,38 @@ def test_complex_sign_is_refused():
     def body(T):
         T.tensor([1 + 2j]).sign()
     assert_same(call(body, torch), call(body, numtorch), match_message=True)
+
+
+@pytest.mark.parametrize("body", [
+    lambda T: ~T.ones(2), lambda T: ~T.ones(2, dtype=T.bfloat16), lambda T: ~T.tensor([1 + 1j]),
+    lambda T: ~T.tensor([1, 2]), lambda T: ~T.tensor([True]), lambda T: T.bitwise_not(T.ones(2)),
+    lambda T: T.tensor([True]).abs(), lambda T: abs(T.tensor([True])),
+    lambda T: T.tensor([True]).abs_(), lambda T: T.relu(T.tensor([True])),
+    lambda T: T.tensor([True]).relu_(), lambda T: T.nn.functional.gelu(T.tensor([1, 2])),
+    lambda T: T.nn.functional.gelu(T.tensor([1], dtype=T.uint8), approximate="tanh")],
+    ids=range(13))
+def test_dtype_refusals_in_torch_words(body):
+    compare(body, match_message=True)
+
+
+EXPANDED_WRITES = {
+    "add_": lambda T, e: e.add_(1), "mul_": lambda T, e: e.mul_(2), "exp_": lambda T, e: e.exp_(),
+    "copy_": lambda T, e: e.copy_(T.ones(2, 3)), "out=": lambda T, e: T.add(T.ones(2, 3), 1, out=e),
+    "zero_ (allowed)": lambda T, e: e.zero_(), "fill_ (allowed)": lambda T, e: e.fill_(5),
+    "row setitem (allowed)": lambda T, e: e.__setitem__(0, 2.0),
+    "element setitem (allowed)": lambda T, e: e.__setitem__((1, 2), 7.0),
+    "column setitem": lambda T, e: e.__setitem__((slice(None), 0), 2.0),
+    "row add_ (allowed)": lambda T, e: e[1].add_(1),
+    "with grad": lambda T, e: (T.ones(1, 3, requires_grad=True) * 1).expand(2, 3).add_(1),
+}
+
+
+@pytest.mark.parametrize("name", EXPANDED_WRITES)
+def test_writing_through_an_expanded_tensor(name):
+    """torch refuses writes that reach one element through several positions."""
+    def body(T):
+        base = T.tensor([[1.0, 2.0, 3.0]])
+        e = base.expand(2, 3)
+        EXPANDED_WRITES[name](T, e)
+        return base, e
+    compare(body, match_message=True)

@@ -295,6 +295,53 @@ def test_topk_integers_and_zero_dim(T):
         T.tensor([1.0, float("nan"), 3.0]).topk(2)
 
 
+@differential
+def test_topk_ties_in_short_rows_take_the_lower_index(T):
+    """Rows of up to three elements: torch's selection keeps tied elements in index order
+    (longer rows with ties follow its std::nth_element, which numtorch does not mimic)."""
+    nan = float("nan")
+    rows = [[1.0, 1.0], [1.0, 1.0, 1.0], [2.0, nan, 2.0], [[3.0, 1.0, 3.0], [0.0, 0.0, 1.0]]]
+    return [(T.tensor(r).topk(k, largest=big), T.tensor(r).topk(k, largest=big, sorted=False))
+            for r in rows for k in (1, 2) for big in (True, False)]
+
+
+EINSUM_INT = [("ij->i", [(2, 3)]), ("ii", [(3, 3)]), ("ii->i", [(3, 3)]), ("ij,j->i", [(2, 3), (3,)]),
+              ("i,i->", [(3,), (3,)]), ("ij,ij->ij", [(2, 3), (2, 3)]), ("i,j->ij", [(2,), (3,)]),
+              ("ijk,k->", [(2, 3, 4), (4,)]), ("ij,k->k", [(2, 3), (4,)]),
+              ("ij,jk,kl->il", [(2, 3), (3, 2), (2, 2)])]
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int32", "int64", "bool"])
+@pytest.mark.parametrize("equation,shapes", EINSUM_INT, ids=[e for e, _ in EINSUM_INT])
+def test_einsum_integer_dtypes(equation, shapes, dtype):
+    """Sums promote to int64 (as torch's sum does); bmm contractions keep the dtype and refuse
+    bool and mixed dtypes."""
+    def body(T):
+        ops = [T.tensor(np.arange(1, 1 + int(np.prod(s))).reshape(s) % 3).to(getattr(T, dtype))
+               for s in shapes]
+        return T.einsum(equation, *ops)
+    compare(body, match_message=True)
+
+
+BOOL_PRODUCTS = [lambda T, b: b(2, 2) @ b(2, 2), lambda T, b: b(2) @ b(2),
+                 lambda T, b: b(2, 2) @ b(2), lambda T, b: b(2) @ b(2, 2),
+                 lambda T, b: b(2, 2, 2) @ b(2, 2, 2), lambda T, b: b(2, 2, 2) @ b(2, 2),
+                 lambda T, b: b(2, 2) @ b(2, 2, 2), lambda T, b: b(2, 2, 2) @ b(2),
+                 lambda T, b: T.mm(b(2, 2), b(2, 2)), lambda T, b: T.mv(b(2, 2), b(2)),
+                 lambda T, b: T.dot(b(2), b(2)), lambda T, b: T.bmm(b(1, 2, 2), b(1, 2, 2)),
+                 lambda T, b: T.addmm(b(2, 2), b(2, 2), b(2, 2)),
+                 lambda T, b: T.baddbmm(b(1, 2, 2), b(1, 2, 2), b(1, 2, 2)),
+                 lambda T, b: T.tensordot(b(2, 2), b(2, 2)),
+                 lambda T, b: T.tensordot(b(2, 3), b(3, 2), 1), lambda T, b: T.inner(b(2), b(2)),
+                 lambda T, b: T.inner(b(2, 2), b(2, 2)), lambda T, b: T.outer(b(2), b(2))]
+
+
+@pytest.mark.parametrize("k", range(len(BOOL_PRODUCTS)))
+def test_bool_matrix_products_name_torch_kernels(k):
+    compare(lambda T: BOOL_PRODUCTS[k](T, lambda *s: T.ones(*s, dtype=T.bool)),
+            match_message=True)
+
+
 # ---------------------------------------------------------------------- errors
 ERRORS = [
     lambda T: T.ones(3, 4).mm(T.ones(3, 4)),

@@ -215,6 +215,43 @@ def test_dtype_error_wording():
         assert_same(call(body, torch), call(body, numtorch), match_message=True)
 
 
+@pytest.mark.parametrize("body", [
+    lambda T, x: x.prod((0, 1)), lambda T, x: x.prod(dim=(0, 1)), lambda T, x: T.prod(x, (0, 1)),
+    lambda T, x: T.prod(x, dim=(0,)), lambda T, x: x.prod([0]), lambda T, x: x.prod(0.5),
+    lambda T, x: x.prod(None), lambda T, x: x.prod(dim=None), lambda T, x: x.prod(True),
+    lambda T, x: x.prod((0,), keepdim=True), lambda T, x: x.prod((0,), True),
+    lambda T, x: T.prod(x, (0,), dtype=T.float64), lambda T, x: x.prod(0, None),
+    lambda T, x: x.prod(T.tensor(1)), lambda T, x: T.prod(x, 0, True, dtype=T.float64),
+    lambda T, x: x.prod(dtype=T.float64)], ids=range(16))
+def test_prod_takes_one_int_dim(body):
+    compare(lambda T: body(T, T.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])), match_message=True)
+
+
+@pytest.mark.parametrize("name", ["amax", "amin", "max", "min"])
+def test_extreme_gradients_with_nan(name):
+    """amax/amin count equal values only (a NaN result spreads NaN); max/min tie NaNs."""
+    def body(T):
+        nan = float("nan")
+        x = T.tensor([[1.0, nan, 3.0], [2.0, 2.0, 1.0], [nan, nan, 0.0]], requires_grad=True)
+        grads = []
+        for f in (lambda: getattr(x, name)(), lambda: getattr(T, name)(x, 1)):
+            out = f()
+            (out if isinstance(out, T.Tensor) else out[0]).sum().backward()
+            grads.append(x.grad.clone())
+            x.grad = None
+        return grads
+    compare(body)
+
+
+@pytest.mark.parametrize("body", [
+    lambda T: T.tensor([True, False]).argmax(), lambda T: T.tensor([True]).argmin(0),
+    lambda T: T.argmax(T.tensor([[True]]), dim=1, keepdim=True),
+    lambda T: T.tensor([[True, False]]).max(1), lambda T: T.tensor([True, False]).amax()],
+    ids=range(5))
+def test_bool_reductions(body):
+    compare(body, match_message=True)
+
+
 # ---------------------------------------------------------------------- stats.py
 STATS = {
     "var_mean": lambda T, x: T.var_mean(x, 1),

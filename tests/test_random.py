@@ -276,3 +276,31 @@ def test_sampling_methods_are_reproducible():
     x = numtorch.empty(3).normal_(generator=g).numpy()
     g.manual_seed(1)
     np.testing.assert_array_equal(numtorch.empty(3).normal_(generator=g).numpy(), x)
+
+
+@differential
+def test_normal_with_tensor_arguments_records_zero_gradients(T):
+    """Samples are not reparametrised: mean and std get zero gradients (torch's NormalBackward)."""
+    mean = T.tensor([1.0, 2.0], requires_grad=True)
+    std = T.tensor([[1.0], [2.0]], requires_grad=True)
+    outs = [T.normal(mean, 1.0), T.normal(0.0, std), T.normal(mean, std)]
+    names = [o.grad_fn.name() for o in outs]
+    sum(o.sum() for o in outs).backward()
+    with T.no_grad():
+        untracked = T.normal(mean, 1.0).requires_grad
+    return names, [o.requires_grad for o in outs], mean.grad, std.grad, untracked
+
+
+@pytest.mark.parametrize("device", ["cuda", "cuda:0", "meta", "cpu", 0, None])
+@differential(match_message=True)
+def test_generator_devices(T, device):
+    return str(T.Generator(device=device).device)
+
+
+@pytest.mark.parametrize("make", [
+    lambda T: T.randn(2, dtype=T.long), lambda T: T.rand(2, dtype=T.int32),
+    lambda T: T.randn_like(T.ones(2, dtype=T.int16)), lambda T: T.rand(2, dtype=T.bool),
+    lambda T: T.randn(2, dtype=T.uint8)], ids=range(5))
+@differential(match_message=True)
+def test_random_float_only_errors_name_the_dtype(T, make):
+    make(T)

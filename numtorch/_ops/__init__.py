@@ -77,7 +77,7 @@ def _install_operators() -> None:
     T.__neg__ = unary.neg
     T.__pos__ = lambda self: self
     T.__abs__ = unary.abs
-    T.__invert__ = E.bitwise_not
+    T.__invert__ = E.invert
     T.__hash__ = lambda self: id(self)
 
 

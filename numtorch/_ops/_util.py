@@ -11,7 +11,8 @@ from .._tensor import Tensor, edge, _NP2DT
 from ..autograd import grad_mode
 from ..autograd.grad_mode import INFERENCE_OPEN, mark_if_inference
 from ..autograd.graph import _SEQUENCE, Node, saved_output
-from ._views import check_view_inplace, rebase_view, refresh_views, register_view
+from ._views import (check_view_inplace, rebase_view, refresh_views, register_view,
+                     writable_data)
 
 __all__ = ["GRAD", "Node", "Tensor", "wrap", "record", "unbroadcast", "binary_operands",
            "as_tensor_arg", "float_array", "check_inplace", "finish_inplace", "NP2DT",
@@ -196,6 +197,8 @@ def binary_operands(a: Tensor, b):
     ad = a._data
     tb = type(b)
     if tb is Tensor or isinstance(b, Tensor):
+        if b._device is not a._device:
+            check_same_device(a, b)
         bd = b._data
         if ad.dtype == bd.dtype:
             return ad, bd, b
@@ -214,6 +217,16 @@ def binary_operands(a: Tensor, b):
     if isinstance(b, np.ndarray):
         return binary_operands(a, wrap(b))
     raise UnsupportedOperand(f"unsupported operand type(s): 'Tensor' and '{tb.__name__}'")
+
+
+def check_same_device(a: Tensor, b: Tensor) -> None:
+    """torch's error for elementwise operands on different devices (a 0-d CPU tensor may meet
+    any device)."""
+    for t in (b, a):
+        if t._device is CPU and t._data.ndim == 0:
+            return
+    raise RuntimeError(f"Tensor on device {b._device} is not on the expected device "
+                       f"{a._device}!")
 
 
 def broadcast_error(a, b) -> Exception:
@@ -257,9 +270,10 @@ def finish_inplace(t: Tensor, result: Tensor) -> Tensor:
         check_inplace_shape(t._data.shape, result._data.shape)
     if rdt != t._data.dtype:
         check_inplace_dtype(t, rdt)
-    if t._data.flags.writeable:
-        np.copyto(t._data, result._data, casting="unsafe")
-    else:
+    target = writable_data(t)
+    if target is not None:
+        np.copyto(target, result._data, casting="unsafe")
+    else:           # no writable memory (meta, read-only NumPy memory): take a new array
         t._data = np.array(np.broadcast_to(result._data, t._data.shape), dtype=t._data.dtype)
     t._bump()         # after writing, as torch (which then refuses inference tensors)
     node = result.grad_fn
@@ -323,9 +337,10 @@ def out_into(res: Tensor, out: Tensor) -> Tensor:
         raise RuntimeError("out=... arguments don't support automatic differentiation, but one "
                            "of the arguments requires grad.")
     check_inplace_dtype(out, res._data.dtype)
+    target = writable_data(out)
     if out._data.shape != res._data.shape:
-        out._data = np.empty(res._data.shape, dtype=out._data.dtype)
-    np.copyto(out._data, res._data, casting="unsafe")
+        target = out._data = np.empty(res._data.shape, dtype=out._data.dtype)
+    np.copyto(out._data if target is None else target, res._data, casting="unsafe")
     out._bump()
     return out
 

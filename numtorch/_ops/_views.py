@@ -15,11 +15,12 @@ import weakref
 
 import numpy as np
 
+from .._device import META
 from .._tensor import Tensor, edge
 from ..autograd.graph import Node, _short_name
 
 __all__ = ["check_view_inplace", "rebase_view", "register_view", "refresh_views",
-           "CopySlices", "AsStridedBackward0"]
+           "writable_data", "check_no_overlap", "CopySlices", "AsStridedBackward0"]
 
 _as_strided = np.lib.stride_tricks.as_strided
 
@@ -106,6 +107,46 @@ def _indices(layout: tuple) -> np.ndarray:
     for d, (n, s) in enumerate(zip(shape, strides)):
         idx += (np.arange(n, dtype=np.int64) * s).reshape((n,) + (1,) * (len(shape) - d - 1))
     return idx
+
+
+class _Memory:
+    """Exposes an existing memory block to NumPy as a new (writable) array."""
+
+    def __init__(self, interface: dict, owner: np.ndarray) -> None:
+        self.__array_interface__ = interface
+        self.owner = owner
+
+
+_OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to a "
+            "single memory location. Please clone() the tensor before performing the operation.")
+
+
+def writable_data(t: Tensor, check_overlap: bool = True):
+    """An array through which ``t``'s elements can be written: its own, or for a read-only view
+    (an expand) one over its base's memory; None when there is no writable memory (meta,
+    read-only NumPy memory). torch's error, when ``check_overlap``, if ``t`` repeats elements
+    through zero strides."""
+    a = t._data
+    if a.flags.writeable:
+        return a
+    if t._device is META:
+        return None
+    if check_overlap:
+        check_no_overlap(a)
+    base = t._base
+    if base is None or not base._data.flags.writeable or base._device is not t._device:
+        return None
+    if _region(base._data, _storage(base._data), a) is None:
+        return None
+    interface = dict(a.__array_interface__)
+    interface["data"] = (interface["data"][0], False)
+    return np.asarray(_Memory(interface, base._data))
+
+
+def check_no_overlap(a: np.ndarray) -> None:
+    """torch's error for writing to an array that repeats elements through zero strides."""
+    if any(s == 0 and n > 1 for s, n in zip(a.strides, a.shape)):
+        raise RuntimeError(_OVERLAP)
 
 
 # ---------------------------------------------------------------------- nodes

@@ -222,7 +222,7 @@ def relu(input: Tensor) -> Tensor:
     """``max(x, 0)`` elementwise."""
     x = input._data
     if x.dtype == np.bool_:
-        raise NotImplementedError("\"clamp_min_scalar_cpu\" not implemented for 'Bool'")
+        raise RuntimeError("Boolean inputs not supported for relu")
     res = wrap(np.maximum(x, 0) if x.dtype.kind != "V" else np.maximum(x, np.zeros((), x.dtype)),
                input)
     if GRAD.enabled and input._requires_grad:

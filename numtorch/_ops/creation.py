@@ -11,7 +11,8 @@ from .. import _dtype as D
 from .._device import CPU, META, _DEFAULT_STACK, as_device, cuda_unavailable
 from .._tensor import Size, Tensor, _from_array
 from ..random import numpy_generator
-from ._util import wrap
+from ._normal_grad import record_normal
+from ._util import type_word, wrap
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "empty", "full", "zeros_like",
            "ones_like", "empty_like", "full_like", "arange", "linspace", "eye", "randn", "rand",
@@ -199,20 +200,24 @@ def _data_array(data, dt: D.dtype | None) -> np.ndarray:
         else:
             raise TypeError("must be real number, not complex")
     if np_target.kind in "iu" and src.dtype.kind in "fiu" and src.size and not (
-            src.dtype.kind != "f" and np.can_cast(src.dtype, np_target)):
+            src.dtype.kind != "f" and np.can_cast(src.dtype, np_target)) and \
+            not isinstance(data, (Tensor, np.ndarray)):     # arrays are cast, wrapping
         _check_int_range(src, np_target)
     with np.errstate(over="ignore", invalid="ignore"):
         return np.array(src, dtype=np_target, copy=True)
 
 
 def _check_int_range(src: np.ndarray, np_target) -> None:
-    if src.dtype.kind == "f" and not np.isfinite(src).all():
-        raise _overflow_error(np_target)
+    """torch's range check of Python numbers stored as integers: floats must fit; ints may
+    also be negative down to -max for unsigned types (they wrap, two's complement)."""
     info = np.iinfo(np_target)
-    lo, hi = src.min(), src.max()
-    if lo < info.min or hi > info.max:
-        if src.dtype.kind in "iu":
+    if src.dtype.kind == "f":
+        if np.isnan(src).any() or (src < float(info.min)).any() or (src > float(info.max)).any():
             raise _overflow_error(np_target)
+        return
+    lo = -int(info.max) if np_target.kind == "u" else int(info.min)
+    if int(src.min()) < lo or int(src.max()) > int(info.max):
+        raise _overflow_error(np_target)
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad: bool = False,
@@ -634,7 +639,7 @@ def arange(start=None, end=None, step=1, *, out=None, dtype=None, device=None,
         dt = _as_dtype(dtype).np
     if dt.kind in "bc":
         raise NotImplementedError(f"\"arange_cpu\" not implemented for "
-                                  f"'{_scalar_type_name(dt)}'")
+                                  f"'{type_word(dt)}'")
     xs, xe, xst = float(start), float(end), float(step)
     if not xst:
         raise RuntimeError("step must be nonzero")
@@ -659,14 +664,6 @@ def _num(v) -> str:
     return str(v) if not isinstance(v, float) or not v.is_integer() else str(int(v))
 
 
-_SCALAR_TYPE_NAMES = {"bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
-
-
-def _scalar_type_name(np_dtype) -> str:
-    name = D.from_numpy_dtype(np_dtype).name
-    return _SCALAR_TYPE_NAMES.get(name, name.capitalize())
-
-
 def eye(n: int, m: int | None = None, *, out=None, dtype=None, device=None,
         requires_grad: bool = False, layout=None) -> Tensor:
     """An ``n x m`` identity matrix."""
@@ -684,7 +681,7 @@ def eye(n: int, m: int | None = None, *, out=None, dtype=None, device=None,
 # --------------------------------------------------------------------------- random
 def _check_float_dtype(fn: str, dt) -> None:
     if np.dtype(dt).kind not in "fcV":
-        raise NotImplementedError(f"\"{fn}\" not implemented for '{_scalar_type_name(dt)}'")
+        raise NotImplementedError(f"\"{fn}\" not implemented for '{type_word(dt)}'")
 
 
 def randn(*args, size=None, generator=None, out=None, dtype=None, device=None,
@@ -768,7 +765,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, de
         ref = mean if isinstance(mean, Tensor) else std
         shape = np.broadcast_shapes(np.shape(m), np.shape(s))
         arr = (g.standard_normal(shape) * s + m).astype(ref._data.dtype)
-        return _finish(arr, ref._device, False)
+        return record_normal(_finish(arr, ref._device, False), mean, std)
     if size is None:
         raise TypeError("normal() received an invalid combination of arguments - got (float, "
                         "float), but expected one of: (Tensor mean, Tensor std), (float mean, "

@@ -8,8 +8,8 @@ from .. import _dtype as D
 from .._device import CPU
 from ..autograd.grad_mode import INFERENCE_OPEN, mark_if_inference
 from ._util import (GRAD, Node, Tensor, apply_inplace, binary_operands, broadcast_error,
-                    check_broadcast, out_into, record, scalar_operand, snapshot, type_word,
-                    unbroadcast, wrap)
+                    check_broadcast, check_same_device, out_into, record, scalar_operand,
+                    snapshot, type_word, unbroadcast, wrap)
 
 __all__ = ["add", "sub", "subtract", "rsub", "mul", "multiply", "div", "divide", "true_divide",
            "floor_divide", "pow", "remainder", "fmod", "maximum", "minimum", "eq", "ne", "lt",
@@ -39,6 +39,8 @@ def _operands(input, other):
     if isinstance(input, Tensor):
         ad = input._data
         if isinstance(other, Tensor):
+            if other._device is not input._device:
+                check_same_device(input, other)
             bd = other._data
             if ad.dtype == bd.dtype:
                 return ad, bd, input, other
@@ -59,6 +61,8 @@ def _result(arr, at, bt) -> Tensor:
     dev = (at if at is not None else bt)._device
     if dev is not CPU:
         t._device = dev
+    elif bt is not None and bt._device is not CPU:     # a CPU 0-d tensor meets another device
+        t._device = bt._device
     if INFERENCE_OPEN[0]:
         mark_if_inference(t)
     return t
@@ -648,6 +652,14 @@ def bitwise_not(input: Tensor, *, out=None) -> Tensor:
         _not_implemented("bitwise_not_cpu", input._data.dtype)
     res = wrap(np.invert(input._data), input)
     return res if out is None else _out(res, out)
+
+
+def invert(input: Tensor) -> Tensor:
+    """``~tensor``: bitwise NOT, refused for floating and complex tensors in torch's words."""
+    if input._data.dtype.kind in "fcV":
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
+                        "tensors")
+    return bitwise_not(input)
 
 
 def _logical(fn, name):

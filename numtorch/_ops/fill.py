@@ -5,6 +5,7 @@ import numpy as np
 
 from ._util import (GRAD, Node, Tensor, broadcast_error, check_inplace, check_view_inplace,
                     rebase_view, record, refresh_views, unbroadcast)
+from ._views import writable_data
 
 __all__: list = []
 TENSOR_METHODS = ["zero_", "fill_", "copy_"]
@@ -59,10 +60,12 @@ class ZeroBackward0(FillBackward2):
     __slots__ = ()
 
 
-def _write(self: Tensor, values) -> None:
-    """Store ``values`` (broadcastable, any dtype) into self's array and bump its version."""
-    if self._data.flags.writeable:
-        np.copyto(self._data, values, casting="unsafe")
+def _write(self: Tensor, values, check_overlap: bool = False) -> None:
+    """Store ``values`` (broadcastable, any dtype) into self's array and bump its version (torch
+    fills expanded tensors, but refuses to copy into them)."""
+    target = writable_data(self, check_overlap)
+    if target is not None:
+        np.copyto(target, values, casting="unsafe")
     else:
         self._data = np.array(np.broadcast_to(values, self._data.shape), dtype=self._data.dtype)
     self._bump()
@@ -126,7 +129,7 @@ def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
             raise broadcast_error(self._data, sd) from None
     if sd.dtype.kind == "c" and self._data.dtype.kind != "c":
         sd = sd.real
-    _write(self, sd)
+    _write(self, sd, check_overlap=True)
     if record_it or src_grad:
         node = CopyBackwards()
         node.src_shape, node.src_dtype = src._data.shape, src._data.dtype

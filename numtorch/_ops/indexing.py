@@ -7,10 +7,12 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype as D
+from .._device import META
 from .._tensor import _NP2DT, Tensor, edge
 from ._shape_util import _fresh, _view, inplace_of
 from ._util import (GRAD, Node, check_view_inplace, out_into, rebase_view, record,
                     refresh_views, unbroadcast)
+from ._views import check_no_overlap, writable_data
 from . import scatter as _scatter
 
 __all__ = ["where", "nonzero", "argwhere", "masked_fill", "masked_select", "take"] + \
@@ -422,13 +424,16 @@ def setitem(self: Tensor, key, value) -> None:
             raise RuntimeError(_LEAF_INPLACE if advanced else _LEAF_VIEW_INPLACE)
         geometry = check_view_inplace(self) if self._base is not None else None
         prev_edge = edge(self)
-    if not a.flags.writeable:
-        raise RuntimeError("unsupported operation: more than one element of the written-to "
-                           "tensor refers to a single memory location. Please clone() the tensor "
-                           "before performing the operation.")
+    w = writable_data(self, check_overlap=False)
+    if w is None and self._device is not META:
+        raise RuntimeError("numtorch cannot write into this tensor's memory (it is read-only)")
+    if w is None:           # meta: nothing to store (one scratch element stands for all)
+        w = np.lib.stride_tricks.as_strided(np.empty(1, a.dtype), a.shape, (0,) * a.ndim)
     staged = split_key(np_key) if advanced else None
     keys = staged if staged is not None else (np_key,)
-    target, last = _walk(a, keys)
+    target, last = _walk(w, keys)
+    if not advanced and self._device is not META:   # torch refuses to copy into repeats
+        check_no_overlap(target[last])
     try:
         _assign(target, last, vt._data if vt is not None else value)
     except IndexError as exc:

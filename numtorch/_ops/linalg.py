@@ -12,7 +12,7 @@ import numpy as np
 
 from .._device import META
 from .._tensor import _NP2DT, Tensor
-from ._util import GRAD, Node, record, unbroadcast
+from ._util import GRAD, Node, record, type_word, unbroadcast
 from . import diagonal as _diagonal
 from ._shape_util import _fresh, _wrap, _write_out, inplace_of
 from .diagonal import diag, diag_embed, diagonal, trace  # noqa: F401
@@ -55,6 +55,21 @@ def _same_dtype(a: np.ndarray, b: np.ndarray) -> None:
     if a.dtype != b.dtype:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_c10(a)} != "
                            f"{_c10(b)}")
+
+
+def _no_bool(a: np.ndarray, kernel: str) -> None:
+    """torch's error for bool operands of its matrix-product kernels."""
+    if a.dtype == np.bool_:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+
+
+def _matmul_kernel(nd_a: int, nd_b: int) -> str:
+    """The kernel torch's matmul dispatches to for operands of these ranks."""
+    if nd_a == 1 and nd_b == 1:
+        return "dot"
+    if nd_b == 1:
+        return "addmv_impl_cpu"
+    return "addmm_impl_cpu_" if nd_b == 2 else "bmm"
 
 
 # ---------------------------------------------------------------------- matmul family
@@ -171,6 +186,8 @@ def matmul(input: Tensor, other: Tensor, *, out=None) -> Tensor:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
                            f"{a.ndim}D and {b.ndim}D")
     _same_dtype(a, b)
+    if a.dtype == np.bool_:
+        _no_bool(a, _matmul_kernel(a.ndim, b.ndim))
     try:
         if input._device is META or other._device is META:
             res = _meta_product(a, b)
@@ -245,6 +262,7 @@ def bmm(input: Tensor, mat2: Tensor, *, out=None) -> Tensor:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{a.shape[0]}, {a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}].")
     _same_dtype(a, b)
+    _no_bool(a, "bmm")
     res = _record_product(_fresh(input, _prod(a, b)), BmmBackward0, input, mat2)
     return _write_out(res, out)
 
@@ -275,6 +293,7 @@ def inner(input: Tensor, other: Tensor) -> Tensor:
         return mul(input, other)
     if input._data.ndim == 1 and other._data.ndim == 1:
         return dot(input, other)
+    _no_bool(input._data, "addmm_impl_cpu_")        # torch's inner is a tensordot here
     return _inner(input, other)
 
 
@@ -361,6 +380,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1, out=Non
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} "
                            f"and {b.shape[0]}x{b.shape[1]})")
     _same_dtype(a, b)
+    _no_bool(a, "addmm_impl_cpu_")
     res = _add_product(input, mat1, mat2, beta, alpha, _prod(a, b), AddmmBackward0)
     return _write_out(res, out)
 
@@ -377,6 +397,7 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1,
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{a.shape[0]}, {a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}].")
     _same_dtype(a, b)
+    _no_bool(a, "baddbmm")
     res = _add_product(input, batch1, batch2, beta, alpha, _prod(a, b), BaddbmmBackward0)
     return _write_out(res, out)
 
@@ -400,6 +421,7 @@ def tensordot(a: Tensor, b: Tensor, dims=2, out=None) -> Tensor:
                                f"{b._data.shape[y]} in dim {gy}")
     free_a = [d for d in range(a._data.ndim) if d not in da]
     free_b = [d for d in range(b._data.ndim) if d not in db]
+    _no_bool(a._data, "addmm_impl_cpu_" if free_a or free_b else "dot")
     k = int(np.prod([a._data.shape[d] for d in da]))
     left = reshape(permute(a, free_a + da), (-1, k))
     right = reshape(permute(b, db + free_b), (k, -1))
@@ -515,7 +537,11 @@ def einsum(*args) -> Tensor:
         if a.dtype != dt:
             raise RuntimeError(f"expected scalar type {_type_word(arrays[0])} but found "
                                f"{_type_word(a)}")
-    work = [a.astype(np.float32) for a in arrays] if dt in _WIDEN else arrays
+    if dt.kind in "biu":
+        dt = _integer_einsum_dtype(subs, out_sub, dt)
+        work = [a.astype(dt, copy=False) for a in arrays]
+    else:
+        work = [a.astype(np.float32) for a in arrays] if dt in _WIDEN else arrays
     res = np.einsum(",".join(subs) + "->" + out_sub, *work, optimize=len(work) > 2)
     out = _fresh(operands[0], np.asarray(res, dtype=dt))
     if GRAD.enabled and any(t._requires_grad for t in operands):
@@ -524,6 +550,30 @@ def einsum(*args) -> Tensor:
         node.save(*operands)
         record(out, node, *operands)
     return out
+
+
+def _integer_einsum_dtype(subs: list, out_sub: str, dt: np.dtype) -> np.dtype:
+    """The result dtype torch's einsum gives integer/bool operands, with its errors: letters
+    only one operand has are summed out first (``sum`` makes int64), then operands are
+    contracted left to right, by ``bmm`` (same dtype, no bool) when letters are summed away,
+    else by ``mul`` (promoting)."""
+    dtypes = []
+    for i, sub in enumerate(subs):
+        others = set(out_sub).union(*(subs[:i] + subs[i + 1:]))
+        dtypes.append(np.dtype(np.int64) if set(sub) - others else dt)
+    left, letters = dtypes[0], set(subs[0])
+    for i in range(1, len(subs)):
+        later = set(out_sub).union(*subs[i + 1:])
+        if (letters & set(subs[i])) - later:
+            if left != dtypes[i]:
+                raise RuntimeError(f"expected scalar type {type_word(left)} but found "
+                                   f"{type_word(dtypes[i])}")
+            if left.kind == "b":
+                raise NotImplementedError("\"bmm\" not implemented for 'Bool'")
+        else:
+            left = np.promote_types(left, dtypes[i])
+        letters |= set(subs[i])
+    return left
 
 
 def _letter_sizes(subs: list, arrays: list) -> dict:
@@ -686,8 +736,10 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
         raise RuntimeError("selected index k out of range")
     if a.ndim == 0:
         return _pick(input, np.zeros((), dtype=np.int64), axis, TopkBackward0, topk_result)
-    idx = np.argsort(a, axis=axis, kind="stable")
     pre = (slice(None),) * axis
-    idx = idx[pre + (slice(size - 1, size - 1 - k if size > k else None, -1),)] if largest \
-        else idx[pre + (slice(0, k),)]
+    if largest:     # descending, NaN first, ties in index order: a stable sort of the reverse
+        flipped = np.argsort(np.flip(a, axis), axis=axis, kind="stable")
+        idx = (size - 1) - np.flip(flipped, axis)[pre + (slice(0, k),)]
+    else:
+        idx = np.argsort(a, axis=axis, kind="stable")[pre + (slice(0, k),)]
     return _pick(input, idx, axis, TopkBackward0, topk_result)

@@ -16,7 +16,8 @@ from ._util import GRAD, Node, Tensor, record, type_word, wrap
 
 __all__ = ["sum", "mean", "var", "std", "max", "min", "amax", "amin", "argmax", "argmin",
            "logsumexp", "prod", "norm", "cumsum", "all", "any", "count_nonzero"]
-TENSOR_METHODS = list(__all__)  # vector_norm is for numtorch.linalg
+TENSOR_METHODS = [n for n in __all__ if n != "prod"]  # vector_norm is for numtorch.linalg
+METHOD_ALIASES = {"prod": "_prod_method"}
 
 _HALF = (np.dtype(np.float16), D.bfloat16.np)
 _F32 = np.dtype(np.float32)
@@ -283,14 +284,19 @@ min_result = _return_type("min")
 
 
 class MaxBackward1(Node):
-    """Full max/min (and amax/amin): the gradient is shared evenly among tied extremes."""
+    """Full max/min (and amax/amin): the gradient is shared evenly among tied extremes (for
+    max/min NaNs tie with a NaN result; amax/amin count only equal values, so a NaN result
+    spreads NaN over its reduced elements, as in torch)."""
     __slots__ = ("axes", "keepdim")
+    nan_ties = True
 
     def backward(self, g):
         x, out = self.saved_tensors_checked()
         xd = x._data
         o = expand_reduced(out._data, xd.shape, self.axes, self.keepdim)
-        mask = (xd == o) | (np.isnan(xd) & np.isnan(o)) if xd.dtype.kind in "fV" else xd == o
+        mask = xd == o
+        if self.nan_ties and xd.dtype.kind in "fV":
+            mask |= np.isnan(xd) & np.isnan(o)
         count = np.add.reduce(mask, axis=self.axes, keepdims=True)
         ge = expand_reduced(g, xd.shape, self.axes, self.keepdim)
         return ((ge * mask / count).astype(xd.dtype),)
@@ -302,10 +308,12 @@ class MinBackward1(MaxBackward1):
 
 class AmaxBackward0(MaxBackward1):
     __slots__ = ()
+    nan_ties = False
 
 
 class AminBackward0(MaxBackward1):
     __slots__ = ()
+    nan_ties = False
 
 
 class MaxBackward0(Node):
@@ -418,7 +426,7 @@ def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
 def _arg(input, dim, keepdim, fn, name):
     a = input._data
     if a.dtype == np.bool_:
-        raise RuntimeError(f"\"{name}_cpu\" not implemented for 'Bool'")
+        raise RuntimeError(f"{name}(): does not support bool input")
     if dim is None:
         if a.size == 0:
             raise IndexError(f"{name}(): Expected reduction dim to be specified for "
@@ -517,8 +525,54 @@ class ProdBackward1(Node):
         return ((ge * others).astype(xd.dtype),)
 
 
-def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
-    """Product of all elements, or along one ``dim``; integers and bools multiply as int64."""
+def prod(input: Tensor, *args, dtype=None, **kwargs) -> Tensor:
+    """``prod(input, *, dtype=None)``: the product of all elements; ``prod(input, dim,
+    keepdim=False, *, dtype=None)``: along one ``dim`` (an int). Integers and bools multiply
+    as int64."""
+    dim, keepdim = _prod_args(args, kwargs, dtype is not None, method=False)
+    return _prod(input, dim, keepdim, dtype)
+
+
+def _prod_method(self: Tensor, *args, dtype=None, **kwargs) -> Tensor:
+    """Tensor.prod (torch's argument errors name no input)."""
+    dim, keepdim = _prod_args(args, kwargs, dtype is not None, method=True)
+    return _prod(self, dim, keepdim, dtype)
+
+
+def _prod_args(args: tuple, kwargs: dict, has_dtype: bool, method: bool) -> tuple:
+    """``(dim or None, keepdim)`` from prod's arguments, with torch's parser errors."""
+    unknown = set(kwargs) - {"dim", "keepdim"}
+    if len(args) > 2 or unknown:
+        raise TypeError(f"prod() got an unexpected keyword argument '{unknown.pop()}'" if unknown
+                        else f"prod() takes at most 3 arguments ({len(args) + 1} given)")
+    given = dict(zip(("dim", "keepdim"), args), **kwargs)
+    dim = given.get("dim")
+    if "dim" in given and (isinstance(dim, (int, np.integer)) and not isinstance(dim, bool) or (
+            isinstance(dim, Tensor) and dim._data.ndim == 0 and dim._data.dtype.kind in "iu")):
+        keepdim = given.get("keepdim", False)
+        if not isinstance(keepdim, bool):
+            where = f" (position {2 + (not method)})" if len(args) == 2 else ""
+            raise TypeError(f"prod(): argument 'keepdim'{where} must be bool, not "
+                            f"{type(keepdim).__name__}")
+        return int(dim), keepdim
+    if not given:
+        return None, False
+    if "dim" in given and (len(given) > 1 or has_dtype):
+        where = f" (position {1 + (not method)})" if args else ""
+        raise TypeError(f"prod(): argument 'dim'{where} must be int, not {type(dim).__name__}")
+    got = [type(a).__name__ for a in args] + [f"{k}={type(v).__name__}" for k, v in kwargs.items()]
+    desc = ", ".join(got) + (", " if method and kwargs and not args else "")
+    sigs = ([" * (*, torch.dtype dtype = None)",
+             " * (int dim, bool keepdim = False, *, torch.dtype dtype = None)"] if method else
+            [" * (Tensor input, *, torch.dtype dtype = None)",
+             " * (Tensor input, int dim, bool keepdim = False, *, torch.dtype dtype = None, "
+             "Tensor out = None)"])
+    raise TypeError(f"prod() received an invalid combination of arguments - got "
+                    f"({desc if method else ', '.join(['Tensor'] + got)}), but expected one of:\n"
+                    + "\n".join(sigs) + "\n")
+
+
+def _prod(input: Tensor, dim, keepdim: bool, dtype) -> Tensor:
     a = input._data
     sd = _sum_dtype(a, dtype)
     if sd is not None and a.dtype != sd:

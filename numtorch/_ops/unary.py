@@ -210,7 +210,7 @@ class AbsBackward0(Node):
 def abs(input: Tensor, *, out=None) -> Tensor:
     """Elementwise absolute value."""
     if input._data.dtype == np.bool_:
-        raise RuntimeError("abs is not supported for bool tensors.")
+        raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
     res = wrap(np.abs(input._data), input)
     if GRAD.enabled and input._requires_grad:
         node = AbsBackward0()

@@ -52,6 +52,9 @@ class BackwardCFunction(Node, FunctionCtx):
     def name(self) -> str:
         return self._fn_cls.__name__ + "Backward"
 
+    def __repr__(self) -> str:
+        return f"<torch.autograd.function.{type(self).__name__} object at {hex(id(self))}>"
+
     @property
     def saved_tensors(self) -> tuple:
         """The tensors given to ``save_for_backward`` (None entries kept)."""
@@ -154,7 +157,7 @@ class Function:
     def apply(cls, *args, **kwargs):
         """Run ``forward`` without recording, then record one node for all its outputs."""
         from .._tensor import Tensor
-        node = BackwardCFunction(cls)
+        node = _backward_class(cls)(cls)
         needs = grad_mode.STATE.enabled and any(
             isinstance(a, Tensor) and a._requires_grad for a in args)
         node.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad and needs
@@ -169,6 +172,16 @@ class Function:
             _bump_dirty(node)
             return outputs
         return _record(cls, node, args, outputs)
+
+
+def _backward_class(cls) -> type:
+    """The node class of a Function, named as torch names it (``SqBackward`` for ``Sq``)."""
+    node_cls = cls.__dict__.get("_backward_cls")
+    if node_cls is None:
+        node_cls = type(cls.__name__ + "Backward", (BackwardCFunction,),
+                        {"__slots__": (), "__module__": __name__, "_forward_cls": cls})
+        cls._backward_cls = node_cls
+    return node_cls
 
 
 def _bump_dirty(node: BackwardCFunction) -> None:

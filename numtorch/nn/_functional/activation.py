@@ -198,6 +198,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
         raise RuntimeError("approximate argument must be either none or tanh.")
     if not isinstance(input, Tensor):
         raise not_tensor("gelu", "input", 1, input)
+    not_implemented_unless_float("GeluKernelImpl", input._data.dtype)
     x = float_array(input._data)
     if approximate == "tanh":
         out = 0.5 * x * (1 + np.tanh(_GELU_C * (x + 0.044715 * x ** 3)))
