@@ -25,7 +25,7 @@ test: $(VENV)/.test
 	$(PY) -m pytest -n 2 tests
 
 bench: $(VENV)/.test
-	$(PY) -m benchmarks.run
+	$(PY) -m benchmarks.report
 
 clean:
 	rm -rf $(VENV) build *.egg-info
