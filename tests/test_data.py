@@ -127,6 +127,7 @@ def test_workers_give_same_batches_as_main_process():
     assert a == b
 
 
+@pytest.mark.filterwarnings("ignore:This DataLoader will create 3 worker processes")
 def test_worker_info_and_iterable_dataset_sharding():
     import numtorch as T
     d = T.utils.data

@@ -149,19 +149,24 @@ def test_worker_side_randomness_is_reproducible_run_to_run():
 
 
 @pytest.mark.parametrize("prefetch_factor", [1, None])
-@differential
-def test_prefetch_bounds_batches_in_flight(T, prefetch_factor):
+@pytest.mark.parametrize("library", ["torch", "numtorch"])
+def test_prefetch_bounds_batches_in_flight(library, prefetch_factor):
+    """Both libraries: after one batch is taken, exactly prefetch_factor * num_workers + 1
+    batches have been loaded, however long one waits."""
+    T = __import__(library)
     counter = multiprocessing.get_context("fork").Value("i", 0)
     dl = T.utils.data.DataLoader(Counting(counter), batch_size=1, num_workers=2,
                                  prefetch_factor=prefetch_factor)
+    expected = 2 * (prefetch_factor or 2) + 1
     it = iter(dl)
     next(it)
-    loaded, deadline = -1, time.monotonic() + 3
-    while loaded != counter.value and time.monotonic() < deadline:  # until loading stops
-        loaded = counter.value
-        time.sleep(0.15)
+    deadline = time.monotonic() + 5
+    while counter.value < expected and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.2)  # time to overshoot, were loading unbounded
+    loaded = counter.value
     del it
-    return loaded
+    assert loaded == expected
 
 
 # ---------------------------------------------------------------- persistent workers

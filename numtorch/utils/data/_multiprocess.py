@@ -217,6 +217,9 @@ class MultiProcessIter(BaseIter):
             if proc.is_alive():
                 proc.terminate()
                 proc.join(timeout=POLL_INTERVAL)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
         self._results.cancel_join_thread()
         self._results.close()
 
