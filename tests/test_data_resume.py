@@ -267,3 +267,15 @@ def test_loader_with_no_randomness_resumes():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert _rows(fresh) == tail
+
+
+def test_live_persistent_workers_rewind_to_a_loaded_state():
+    loader = DataLoader(Noisy(), batch_size=2, shuffle=True, num_workers=2,
+                        persistent_workers=True, generator=T.Generator().manual_seed(13))
+    list(loader)
+    it = iter(loader)
+    next(it)
+    state = loader.state_dict()
+    tail = _rows(it)
+    loader.load_state_dict(state)
+    assert _rows(loader) == tail and len(tail) == 5
