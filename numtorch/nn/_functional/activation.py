@@ -42,8 +42,8 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
     res = wrap(out.astype(x.dtype, copy=False), input)
     if needs_grad(input):
         node = ReluBackward0()
+        node.save(res)  # before record(), which keeps an alias: no node/output cycle
         record(res, node, input)
-        node.save(res)
     if inplace:
         return _inplace_result(input, res)
     return res
