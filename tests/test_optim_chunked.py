@@ -122,3 +122,23 @@ def test_group_of_small_and_large_parameters(name, kw, monkeypatch):
     for m, a, e in zip(mixed, alone, expected):
         np.testing.assert_array_equal(m, a)
         np.testing.assert_allclose(m, e, rtol=1e-5, atol=1e-6)
+
+
+def test_large_parameter_listed_twice_is_stepped_twice_in_order():
+    import torch
+
+    def run(T):
+        rng = np.random.default_rng(4)
+        big = T.tensor(rng.standard_normal(_flat.MAX_FLAT_PARAM + 9).astype(np.float32),
+                       requires_grad=True)
+        other = T.tensor(rng.standard_normal(_flat.MAX_FLAT_PARAM * 2).astype(np.float32),
+                         requires_grad=True)
+        opt = T.optim.SGD([big, other, big], lr=0.1, momentum=0.9)
+        for _ in range(3):
+            big.grad = T.tensor(rng.standard_normal(big.shape).astype(np.float32))
+            other.grad = T.tensor(rng.standard_normal(other.shape).astype(np.float32))
+            opt.step()
+        return big.detach().numpy().copy(), other.detach().numpy().copy()
+
+    for a, e in zip(run(numtorch), run(torch)):
+        np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-6)

@@ -2,12 +2,14 @@
 
 Every optimizer ``_kernel`` that declares itself element-wise computes each element of its
 result from the same element of its inputs, so running it over consecutive slices gives
-bit-identical results to one call over the whole tensor. Slices of ``CHUNK`` elements keep a
-kernel's intermediates in the core's cache (one pass over memory instead of one per NumPy call),
-and NumPy releases the GIL while it computes, so the threads run in parallel.
+bit-identical results to one call over the whole tensor. On one thread, slices of ``CHUNK``
+elements keep a kernel's intermediates in the core's cache (one pass over memory instead of one
+per NumPy call). On several, the chunks of all large parameters of a group are spread over the
+threads (NumPy releases the GIL while it computes); they are larger there, ``PARALLEL_CHUNK``,
+because handing the GIL between threads costs tens of microseconds per NumPy call.
 
 Scalar state (``step``...) must advance once per step, not once per chunk: each chunk runs on a
-private copy of it, and the copy of the last chunk is written back.
+private copy of it, and one chunk's copy is written back.
 """
 from __future__ import annotations
 
@@ -18,9 +20,10 @@ import numpy as np
 from .. import _parallel
 from ._flat import MAX_FLAT_PARAM, ParamTarget
 
-__all__ = ["CHUNK", "MIN_CHUNKED", "chunked_step"]
+__all__ = ["CHUNK", "PARALLEL_CHUNK", "MIN_CHUNKED", "LargeUpdate", "run_large_updates"]
 
 CHUNK = 1 << 15
+PARALLEL_CHUNK = 1 << 18
 # smaller parameters are updated in one call, most of them laid out flat (_flat.py)
 MIN_CHUNKED = MAX_FLAT_PARAM
 
@@ -41,37 +44,66 @@ def _flat(a: np.ndarray) -> np.ndarray | None:
     return a.reshape(-1) if a.flags.c_contiguous else None
 
 
-def chunked_step(kernel: Callable, group: dict, param: np.ndarray, grad: np.ndarray,
-                 arrays: dict, scalars: dict, fresh: bool, maximize: bool) -> bool:
-    """Run ``kernel(group, target, g, arrays, scalars)`` over slices of one parameter; returns
-    False (having done nothing) when the parameter is small or an array is not contiguous."""
-    n = param.size
-    if n < MIN_CHUNKED:
-        return False
-    p, g = _flat(param), _flat(grad)
-    flat_arrays = {k: _flat(a) for k, a in arrays.items()}
-    if p is None or g is None or any(a is None or a.size != n for a in flat_arrays.values()):
-        return False
-    chunks = -(-n // CHUNK)
-    workers = max(1, min(_parallel.get_num_threads(), chunks))
-    bounds = [CHUNK * (chunks * i // workers) for i in range(workers)] + [n]
+class LargeUpdate:
+    """One large parameter's update: flat views of the parameter, its gradient and its array
+    state, and its scalar state."""
 
-    def run(part: int) -> dict:
-        lo, hi = bounds[part], bounds[part + 1]
-        size = min(CHUNK, hi - lo)
-        scratch, out = np.empty(size, p.dtype), np.empty(size, p.dtype)
-        negated = np.empty(size, g.dtype) if maximize else None
-        local = {}
-        for s in range(lo, hi, CHUNK):
-            e = min(s + CHUNK, hi)
+    __slots__ = ("param", "grad", "arrays", "scalars", "fresh")
+
+    def __init__(self, param, grad, arrays, scalars, fresh) -> None:
+        self.param, self.grad, self.arrays, self.scalars, self.fresh = \
+            param, grad, arrays, scalars, fresh
+
+    @classmethod
+    def of(cls, param: np.ndarray, grad: np.ndarray, arrays: dict, scalars: dict,
+           fresh: bool) -> "LargeUpdate | None":
+        """The update, or None when the parameter is small or an array is not contiguous."""
+        n = param.size
+        if n < MIN_CHUNKED:
+            return None
+        p, g = _flat(param), _flat(grad)
+        flat_arrays = {k: _flat(a) for k, a in arrays.items()}
+        if p is None or g is None or any(a is None or a.size != n
+                                         for a in flat_arrays.values()):
+            return None
+        return cls(p, g, flat_arrays, scalars, fresh)
+
+
+def chunk_size(threads: int) -> int:
+    """Elements per chunk: cache-sized on one thread; larger on several, so that each NumPy
+    call outlasts the hand-over of the GIL between threads (tens of microseconds)."""
+    return CHUNK if threads == 1 else PARALLEL_CHUNK
+
+
+def run_large_updates(kernel: Callable, group: dict, updates: list[LargeUpdate],
+                      maximize: bool) -> None:
+    """Run ``kernel(group, target, g, arrays, scalars)`` over chunks of every update, the
+    chunks of all of them spread over the threads. The parameters must be distinct."""
+    threads = _parallel.get_num_threads()
+    size = chunk_size(threads)
+    chunks = [(u, s, min(s + size, u.param.size)) for u in updates
+              for s in range(0, u.param.size, size)]
+    workers = max(1, min(threads, len(chunks)))
+    bounds = [len(chunks) * i // workers for i in range(workers + 1)]
+
+    def run(part: int) -> list:
+        buffers: dict = {}  # per dtype: scratch, out, negated gradient
+        finished = []
+        for u, s, e in chunks[bounds[part]:bounds[part + 1]]:
             k = e - s
-            local = {key: v.copy() for key, v in scalars.items()}
-            gs = np.negative(g[s:e], out=negated[:k]) if maximize else g[s:e]
-            target = ChunkTarget(p[s:e], fresh, scratch[:k], out[:k])
-            kernel(group, target, gs, {key: a[s:e] for key, a in flat_arrays.items()}, local)
-        return local
+            dtype = u.param.dtype
+            if dtype not in buffers:
+                buffers[dtype] = [np.empty(size, dtype) for _ in range(3)]
+            scratch, out, negated = buffers[dtype]
+            local = {key: v.copy() for key, v in u.scalars.items()}
+            g = np.negative(u.grad[s:e], out=negated[:k]) if maximize else u.grad[s:e]
+            target = ChunkTarget(u.param[s:e], u.fresh, scratch[:k], out[:k])
+            kernel(group, target, g, {key: a[s:e] for key, a in u.arrays.items()}, local)
+            finished.append((u, local))
+        return finished
 
-    last = _parallel.parallel_map(run, range(workers))[-1]
-    for key, value in scalars.items():
-        np.copyto(value, last[key])
-    return True
+    # every chunk computes the same new scalar state; keep one copy per update
+    for finished in _parallel.parallel_map(run, range(workers)):
+        for u, local in finished:
+            for key, value in u.scalars.items():
+                np.copyto(value, local[key])

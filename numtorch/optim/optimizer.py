@@ -19,7 +19,7 @@ from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import RemovableHandle
 from ..autograd.grad_mode import enable_grad
-from ._chunked import chunked_step
+from ._chunked import LargeUpdate, run_large_updates
 from ._flat import ParamTarget, flat_plan
 from ._functional import full_state, real, scalar_state, sparse_check, zeros_state
 
@@ -385,12 +385,19 @@ class Optimizer:
             # like torch, whether a parameter starts fresh is decided for the whole group before
             # any update (it matters for a parameter listed twice)
             fresh = {id(p) for p in params if not self.state.get(p)}
+            large: list = []  # chunked updates, run together; a parameter listed twice waits
             for p in params:
-                self._param_step(p, group, keys, scalar_defaults, id(p) in fresh)
+                update = self._param_step(p, group, keys, scalar_defaults, id(p) in fresh)
+                if update is not None:
+                    if any(q is p for q, _ in large):
+                        self._run_large(group, large)
+                    large.append((p, update))
+            self._run_large(group, large)
         return loss
 
     def _param_step(self, p: Tensor, group: dict, keys: tuple[str, ...],
-                    scalar_defaults: tuple, fresh: bool) -> None:
+                    scalar_defaults: tuple, fresh: bool) -> LargeUpdate | None:
+        """Update ``p`` now, or return its update when it is large enough to run in chunks."""
         if keys or scalar_defaults:
             state = self.state[p]
             if not state:
@@ -402,12 +409,22 @@ class Optimizer:
             arrays = scalars = {}
         g = real(p._grad._data)
         param = real(p._data)
-        if not (self._ELEMENTWISE and chunked_step(self._kernel, group, param, g, arrays,
-                                                   scalars, fresh, group["maximize"])):
-            if group["maximize"]:
-                g = np.negative(g)
-            self._kernel(group, ParamTarget(param, fresh), g, arrays, scalars)
+        if self._ELEMENTWISE:
+            update = LargeUpdate.of(param, g, arrays, scalars, fresh)
+            if update is not None:
+                return update
+        if group["maximize"]:
+            g = np.negative(g)
+        self._kernel(group, ParamTarget(param, fresh), g, arrays, scalars)
         p._bump()
+        return None
+
+    def _run_large(self, group: dict, large: list) -> None:
+        if large:
+            run_large_updates(self._kernel, group, [u for _, u in large], group["maximize"])
+            for p, _ in large:
+                p._bump()
+            large.clear()
 
     def _run_closure(self, closure):
         if closure is None:
