@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import builtins
 
+from ._allocator import tune_malloc as _tune_malloc
+
+_MALLOC_TUNED = _tune_malloc()
 from . import _dtype
 from ._dtype import (bfloat16, complex64, complex128, dtype, float8_e4m3fn, float8_e5m2, float16,
                      float32, float64, get_default_dtype, int8, int16, int32, int64,
