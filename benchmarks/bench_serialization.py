@@ -94,10 +94,10 @@ def _flush_disk() -> None:
 WORKLOADS = [
     Workload(f"checkpoint save, {MIB} MiB params + Adam state", _save,
              target=">= 1.0x (issue 5)", min_speedup=1.0, number=1, rounds=3,
-             before_round=_flush_disk),
+             before_round=_flush_disk, warm_each_round=False),
     Workload(f"checkpoint load, {MIB} MiB params + Adam state", _load,
              target=">= 1.5x (issue 5)", min_speedup=1.5, number=1, rounds=3,
-             before_round=_flush_disk),
+             before_round=_flush_disk, warm_each_round=False),
 ]
 
 

@@ -22,6 +22,13 @@ import time
 from typing import Callable
 
 
+# Pause before each round: the other library's worker threads (torch's OpenMP pool, NumPy's
+# OpenBLAS threads) keep spinning for up to ~0.1 s after their last call and would otherwise
+# take a core from whichever library runs next. The first call after such a pause is slow for
+# either library (idle cores wake up), so each round starts with an untimed call.
+SETTLE_S = 0.3
+
+
 @dataclasses.dataclass
 class Workload:
     name: str
@@ -31,6 +38,7 @@ class Workload:
     number: int = 0  # calls per round; 0 = calibrate to ~0.2 s
     rounds: int = 7
     before_round: Callable | None = None  # untimed, before every round of either module
+    warm_each_round: bool = True  # an untimed call starts every round
 
 
 def _time_round(fn, number: int) -> float:
@@ -65,6 +73,9 @@ def measure(w: Workload) -> dict:
         for k, fn in fns.items():
             if w.before_round is not None:
                 w.before_round()
+            time.sleep(SETTLE_S)
+            if w.warm_each_round:
+                fn()
             times[k].append(_time_round(fn, number))
     med = {k: statistics.median(v) for k, v in times.items()}
     return {"name": w.name, "torch_s": med["torch"], "numtorch_s": med["numtorch"],

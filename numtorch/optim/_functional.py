@@ -20,10 +20,10 @@ def real(a: np.ndarray) -> np.ndarray:
     return a.view(a.real.dtype) if a.dtype.kind == "c" else a
 
 
-def lerp_(a: np.ndarray, end: np.ndarray, weight: float) -> None:
-    """``a.lerp_(end, weight)``: ``a + w*(end-a)`` for ``|w| < 0.5``, else ``end - (end-a)*(1-w)``.
-    """
-    diff = np.subtract(end, a)
+def lerp_(a: np.ndarray, end: np.ndarray, weight: float, tmp: np.ndarray | None = None) -> None:
+    """``a.lerp_(end, weight)``: ``a + w*(end-a)`` for ``|w| < 0.5``, else ``end - (end-a)*(1-w)``
+    (``tmp``: an optional scratch array shaped like ``a``)."""
+    diff = np.subtract(end, a, out=tmp)
     w = a.dtype.type(weight)
     if abs(w) < 0.5:
         diff *= w

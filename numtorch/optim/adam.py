@@ -107,7 +107,7 @@ class Adam(Optimizer):
                 target.scale(1 - lr * wd)
             else:
                 g = add_scaled(g, target.values(), wd)
-        lerp_(arrays["exp_avg"], g, 1 - device_beta1)
+        lerp_(arrays["exp_avg"], g, 1 - device_beta1, tmp=target.out)
         target.add(adam_increment(g, arrays["exp_avg"], arrays["exp_avg_sq"],
                                   arrays.get("max_exp_avg_sq"), step_t.item(0), beta1, beta2,
                                   lr, group["eps"], scratch=target.scratch, out=target.out))
