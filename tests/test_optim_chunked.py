@@ -34,8 +34,20 @@ def _run(T, name, kw, steps=3, dtype=np.float32, complex_=False):
     return p.detach().numpy().copy(), state
 
 
+@pytest.fixture
+def threads(request, monkeypatch):
+    """numtorch's thread count for the test, with small per-thread work so threads are used."""
+    monkeypatch.setattr(_chunked, "MIN_PER_THREAD", 1)
+    monkeypatch.setattr(_chunked, "PARALLEL_CHUNK", 1 << 16)
+    before = numtorch.get_num_threads()
+    numtorch.set_num_threads(request.param)
+    yield request.param
+    numtorch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("threads", [2], indirect=True)
 @pytest.mark.parametrize("name,kw", ELEMENTWISE, ids=[f"{n}-{kw}" for n, kw in ELEMENTWISE])
-def test_chunked_update_is_bit_identical_to_whole_tensor(name, kw, monkeypatch):
+def test_chunked_update_is_bit_identical_to_whole_tensor(name, kw, monkeypatch, threads):
     chunked = _run(numtorch, name, kw)
     monkeypatch.setattr(_chunked, "MIN_CHUNKED", 1 << 62)
     whole = _run(numtorch, name, kw)
@@ -45,19 +57,14 @@ def test_chunked_update_is_bit_identical_to_whole_tensor(name, kw, monkeypatch):
         np.testing.assert_array_equal(chunked[1][k], whole[1][k], err_msg=k)
 
 
-@pytest.mark.parametrize("threads", [1, 3])
+@pytest.mark.parametrize("threads", [1, 3], indirect=True)
 @pytest.mark.parametrize("name,kw", [("Adam", {"lr": 0.01, "amsgrad": True}),
                                      ("SGD", {"lr": 0.05, "momentum": 0.9, "nesterov": True}),
                                      ("RMSprop", {"lr": 0.01, "centered": True,
                                                   "maximize": True})])
 def test_chunked_update_matches_torch_for_any_thread_count(name, kw, threads):
     import torch
-    before = numtorch.get_num_threads()
-    numtorch.set_num_threads(threads)
-    try:
-        actual = _run(numtorch, name, kw)
-    finally:
-        numtorch.set_num_threads(before)
+    actual = _run(numtorch, name, kw)
     expected = _run(torch, name, kw)
     np.testing.assert_allclose(actual[0], expected[0], rtol=1e-5, atol=1e-6)
     for k in expected[1]:
@@ -98,7 +105,8 @@ def test_set_num_threads_errors_match_torch():
 
 @pytest.mark.parametrize("name,kw", [("Adam", {"lr": 0.01}), ("SGD", {"lr": 0.05, "momentum": 0.9}),
                                      ("NAdam", {"lr": 0.01, "weight_decay": 0.1})])
-def test_group_of_small_and_large_parameters(name, kw, monkeypatch):
+@pytest.mark.parametrize("threads", [2], indirect=True)
+def test_group_of_small_and_large_parameters(name, kw, monkeypatch, threads):
     """Small parameters go flat, large ones chunked; the same numbers as one path for all, and
     as torch."""
     import torch
@@ -124,7 +132,8 @@ def test_group_of_small_and_large_parameters(name, kw, monkeypatch):
         np.testing.assert_allclose(m, e, rtol=1e-5, atol=1e-6)
 
 
-def test_large_parameter_listed_twice_is_stepped_twice_in_order():
+@pytest.mark.parametrize("threads", [2], indirect=True)
+def test_large_parameter_listed_twice_is_stepped_twice_in_order(threads):
     import torch
 
     def run(T):

@@ -20,10 +20,13 @@ import numpy as np
 from .. import _parallel
 from ._flat import MAX_FLAT_PARAM, ParamTarget
 
-__all__ = ["CHUNK", "PARALLEL_CHUNK", "MIN_CHUNKED", "LargeUpdate", "run_large_updates"]
+__all__ = ["CHUNK", "PARALLEL_CHUNK", "MIN_PER_THREAD", "MIN_CHUNKED", "LargeUpdate", "run_large_updates"]
 
 CHUNK = 1 << 15
 PARALLEL_CHUNK = 1 << 18
+# below this many elements per thread, waking threads and handing the GIL around cost more
+# than they save
+MIN_PER_THREAD = 1 << 21
 # smaller parameters are updated in one call, most of them laid out flat (_flat.py)
 MIN_CHUNKED = MAX_FLAT_PARAM
 
@@ -79,7 +82,8 @@ def run_large_updates(kernel: Callable, group: dict, updates: list[LargeUpdate],
                       maximize: bool) -> None:
     """Run ``kernel(group, target, g, arrays, scalars)`` over chunks of every update, the
     chunks of all of them spread over the threads. The parameters must be distinct."""
-    threads = _parallel.get_num_threads()
+    total = sum(u.param.size for u in updates)
+    threads = max(1, min(_parallel.get_num_threads(), total // MIN_PER_THREAD))
     size = chunk_size(threads)
     chunks = [(u, s, min(s + size, u.param.size)) for u in updates
               for s in range(0, u.param.size, size)]
