@@ -104,20 +104,26 @@ def _running_max(a: np.ndarray, axis: int, k: int, s: int, d: int, count: int, n
 
     ``nan_aware`` moves the offset to every NaN met, as torch does; without it a NaN can leave
     the offset elsewhere (callers check the result for NaN and redo it)."""
-    best = _along(a, axis, 0, s, count).copy()
+    first = _along(a, axis, 0, s, count)
+    if k == 1:
+        return first.copy(), None  # the only offset is 0
+    cand = _along(a, axis, d, s, count)
     arg = None
-    for j in range(1, k):
+    if need_arg:
+        better = np.greater(cand, first)
+        if nan_aware:
+            better |= np.isnan(cand)
+        arg = better.view(np.int8)
+    best = np.maximum(first, cand)
+    for j in range(2, k):
         cand = _along(a, axis, j * d, s, count)
         if need_arg:
             better = np.greater(cand, best)
             if nan_aware:
                 better |= np.isnan(cand)
-            if arg is None:
-                arg = better.view(np.int8)
-            else:
-                arg += better * (np.int8(j) - arg)
+            arg += better * (np.int8(j) - arg)
         np.maximum(best, cand, out=best)
-    return best, arg  # None for a kernel of one: the only offset is 0
+    return best, arg
 
 
 def _window_max(xp, k, s, d, out_hw, need_arg: bool, nan_aware: bool = False):
@@ -145,8 +151,11 @@ class MaxPool2DWithIndicesBackward0(Node):
 def _scatter(g, arg, axis, k, s, d, count, shape):
     """Send ``g`` to the offset ``arg`` of each window along ``axis`` (inverse of
     ``_running_max``)."""
-    out = np.zeros(shape, dtype=g.dtype)
+    covered = d == 1 and s == k and shape[axis] == s * count  # each position in one window
+    out = np.empty(shape, dtype=g.dtype) if covered else np.zeros(shape, dtype=g.dtype)
     if arg is None:
+        if covered:
+            out[...] = 0
         _along(out, axis, 0, s, count)[...] += g
     elif s >= (k - 1) * d + 1:  # windows do not overlap: every position is written once
         for j in range(k):
