@@ -11,6 +11,9 @@ from layers_util import check_layer, check_structure, rand
 @pytest.mark.parametrize("kw,shape", [
     (dict(kernel_size=2), (2, 3, 8, 8)),
     (dict(kernel_size=2), (1, 20, 24, 24)),
+    (dict(kernel_size=2), (2, 3, 7, 9)),  # floor mode: the last row and column in no window
+    (dict(kernel_size=3), (2, 2, 9, 10)),
+    (dict(kernel_size=1), (2, 2, 3, 4)),
     (dict(kernel_size=(3, 2), stride=(2, 1), padding=1, dilation=(1, 2), ceil_mode=True),
      (2, 3, 9, 8)),
     (dict(kernel_size=3, stride=2, padding=1), (3, 9, 8)),
