@@ -21,6 +21,21 @@ def _empty(shape: tuple, device, dtype) -> Tensor:
     return _ops.creation.empty(shape, device=device, dtype=dtype)
 
 
+def register_affine(module: Module, shape: tuple, affine: bool, bias: bool, device,
+                    dtype) -> None:
+    """``weight`` and ``bias`` parameters of ``shape`` (uninitialised), registered as None
+    where absent, as torch's normalisation layers do."""
+    if affine:
+        module.weight = Parameter(_empty(shape, device, dtype))
+        if bias:
+            module.bias = Parameter(_empty(shape, device, dtype))
+        else:
+            module.register_parameter("bias", None)
+    else:
+        module.register_parameter("weight", None)
+        module.register_parameter("bias", None)
+
+
 class _NormBase(Module):
     """State shared by the batch norms: affine parameters and running-statistics buffers."""
 
@@ -36,15 +51,7 @@ class _NormBase(Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        if affine:
-            self.weight = Parameter(_empty((num_features,), device, dtype))
-            if bias:
-                self.bias = Parameter(_empty((num_features,), device, dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        register_affine(self, (num_features,), affine, bias, device, dtype)
         if track_running_stats:
             self.register_buffer("running_mean", _ops.creation.zeros(
                 num_features, device=device, dtype=dtype))
