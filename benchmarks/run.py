@@ -22,11 +22,12 @@ import time
 from typing import Callable
 
 
-# Pause before each round: the other library's worker threads (torch's OpenMP pool, NumPy's
-# OpenBLAS threads) keep spinning for up to ~0.1 s after their last call and would otherwise
-# take a core from whichever library runs next. The first call after such a pause is slow for
-# either library (idle cores wake up), so each round starts with an untimed call.
-SETTLE_S = 0.3
+# Each round starts with untimed calls for this long: the other library's worker threads
+# (torch's OpenMP pool, NumPy's OpenBLAS threads) keep spinning for up to ~0.1 s after their
+# last call and would take a core from whichever library runs next, and cores that went idle
+# run slowly for the first tens of milliseconds. Rounds then time the steady state a training
+# loop runs in.
+WARMUP_S = 0.15
 
 
 @dataclasses.dataclass
@@ -38,7 +39,7 @@ class Workload:
     number: int = 0  # calls per round; 0 = calibrate to ~0.2 s
     rounds: int = 7
     before_round: Callable | None = None  # untimed, before every round of either module
-    warm_each_round: bool = True  # an untimed call starts every round
+    warm_each_round: bool = True  # untimed calls (WARMUP_S) start every round
 
 
 def _time_round(fn, number: int) -> float:
@@ -50,6 +51,13 @@ def _time_round(fn, number: int) -> float:
         return (time.perf_counter() - t0) / number
     finally:
         gc.enable()
+
+
+def _warm(fn) -> None:
+    end = time.perf_counter() + WARMUP_S
+    fn()
+    while time.perf_counter() < end:
+        fn()
 
 
 def _calibrate(fn) -> int:
@@ -73,9 +81,8 @@ def measure(w: Workload) -> dict:
         for k, fn in fns.items():
             if w.before_round is not None:
                 w.before_round()
-            time.sleep(SETTLE_S)
             if w.warm_each_round:
-                fn()
+                _warm(fn)
             times[k].append(_time_round(fn, number))
     med = {k: statistics.median(v) for k, v in times.items()}
     return {"name": w.name, "torch_s": med["torch"], "numtorch_s": med["numtorch"],
