@@ -115,3 +115,13 @@ def test_linear_no_grad_records_nothing():
 ])
 def test_bilinear_error_types(case):
     compare(case)
+
+
+@pytest.mark.parametrize("dtype", ["bool", "int64", "int32", "uint8", "float16"])
+@pytest.mark.parametrize("bias", [False, True])
+def test_linear_on_integer_bool_and_half_inputs(dtype, bias):
+    def body(T):
+        d = getattr(T, dtype)
+        x, w = T.ones(2, 3, dtype=d), T.ones(2, 3, dtype=d)
+        return T.nn.functional.linear(x, w, T.ones(2, dtype=d) if bias else None)
+    compare(body, match_message=True)

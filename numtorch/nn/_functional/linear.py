@@ -90,6 +90,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         _check_linear(x, w, b)
         if w.ndim == 1:
             return _vector_weight(input, weight, bias)
+    if x.dtype.kind == "b":
+        raise NotImplementedError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
     out = np.matmul(x, w.T)
     if out.dtype != x.dtype:  # ml_dtypes' bfloat16 matmul returns float32
         out = out.astype(x.dtype)
