@@ -192,7 +192,8 @@ def test_prelu_with_channels_on_a_vector_raises_torch_mismatch():
 @pytest.mark.parametrize("fn", ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"])
 def test_convolution_mixed_dtypes(fn):
     """Plain convolutions check the bias first, the weight last; float16/bfloat16 inputs get the
-    MKLDNN wording; a transposed convolution casts a wider bias (not into integers)."""
+    MKLDNN wording where this CPU runs them through oneDNN; a transposed convolution casts a
+    wider bias (not into integers)."""
     nd = 1 if fn.endswith("1d") else 2
     transposed = "transpose" in fn
 
@@ -203,6 +204,15 @@ def test_convolution_mixed_dtypes(fn):
                                             None if b is None else values(T, b, 3))
     check_all(body, [(x, w, b) for x in DTYPES for w in DTYPES for b in (None,) + DTYPES
                      if len({x, w, b} - {None}) <= 2])
+
+
+def test_onednn_dtype_support_is_detected_as_torch_detects_it():
+    import torch
+
+    from numtorch.nn._functional._dtype_checks import _mkldnn_runs
+    assert _mkldnn_runs(np.dtype("float16")) == torch.ops.mkldnn._is_mkldnn_fp16_supported()
+    import ml_dtypes
+    assert _mkldnn_runs(np.dtype(ml_dtypes.bfloat16)) == torch.ops.mkldnn._is_mkldnn_bf16_supported()
 
 
 def test_transposed_convolution_bias_cast_has_gradients():

@@ -50,6 +50,7 @@ def _resume_in_both(path, name: str, kwargs: dict, like_params, dtype) -> None:
     assert_same(t_opt.state_dict(), n_opt.state_dict(), **TOL[dtype])
 
 
+@pytest.mark.usefixtures("torch_f32_sqrt")
 @DTYPES
 @pytest.mark.parametrize("name,kwargs", CASES, ids=_ids())
 def test_torch_file_resumes_in_numtorch_as_in_torch(name, kwargs, dtype, tmp_path):
@@ -58,6 +59,7 @@ def test_torch_file_resumes_in_numtorch_as_in_torch(name, kwargs, dtype, tmp_pat
     _resume_in_both(tmp_path / "opt.pt", name, kwargs, t_params, dtype)
 
 
+@pytest.mark.usefixtures("torch_f32_sqrt")
 @DTYPES
 @pytest.mark.parametrize("name,kwargs", CASES, ids=_ids())
 def test_numtorch_file_resumes_in_torch_as_in_numtorch(name, kwargs, dtype, tmp_path):

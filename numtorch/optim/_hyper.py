@@ -56,6 +56,12 @@ def as_tensor_value(x):
     return D.get_default_dtype().np.type(x)
 
 
+def _sqrt(base: np.floating) -> np.floating:
+    """The correctly rounded square root in ``base``'s dtype (torch's kernel; MKL's float32
+    one is 1 ulp off it for some values on some CPUs)."""
+    return np.sqrt(base)
+
+
 def _pow(base: np.floating, exp):
     """``base ** exp`` as torch's CPU pow kernel computes it for a float tensor and a Python
     exponent: exact shortcuts for the small exponents, else ``pow`` in double, rounded."""
@@ -65,13 +71,13 @@ def _pow(base: np.floating, exp):
     if exp == 1:
         return base
     if exp == 0.5:
-        return np.sqrt(base)
+        return _sqrt(base)
     if exp == 2:
         return base * base
     if exp == 3:
         return base * base * base
     if exp == -0.5:
-        return kind(1) / np.sqrt(base)
+        return kind(1) / _sqrt(base)
     if exp == -1:
         return kind(1) / base
     if exp == -2:

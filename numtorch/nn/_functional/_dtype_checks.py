@@ -5,6 +5,9 @@ for that combination, in the order torch checks; it returns quietly when torch c
 """
 from __future__ import annotations
 
+import functools
+import platform
+
 import numpy as np
 
 from ..._ops._util import type_word
@@ -24,6 +27,35 @@ def _legacy_name(dt: np.dtype) -> str:
         return "CPUBFloat16Type"
     from ..._tensor import _TYPE_NAMES
     return "torch." + _TYPE_NAMES.get(dt.name, "Tensor")
+
+
+@functools.cache
+def _cpu_features() -> frozenset:
+    """The CPU's feature flags as Linux lists them in /proc/cpuinfo (empty elsewhere)."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() in ("flags", "Features"):
+                    return frozenset(value.split())
+    except OSError:
+        pass
+    return frozenset()
+
+
+def _mkldnn_runs(dt: np.dtype) -> bool:
+    """Whether torch's CPU convolution runs a float16/bfloat16 input through oneDNN, which it
+    does only where the CPU has the instructions for that dtype; the error wording for a
+    mismatched weight depends on it."""
+    flags = _cpu_features()
+    if platform.machine().lower() in ("aarch64", "arm64"):
+        return ("bf16" if dt.name == "bfloat16" else "asimdhp") in flags
+    if {"amx_fp16", "avx_ne_convert"} & flags and dt.name == "float16":
+        return True
+    avx512_core = {"avx512f", "avx512bw", "avx512vl", "avx512dq"} <= flags
+    if dt.name == "bfloat16":
+        return avx512_core or "avx_ne_convert" in flags
+    return avx512_core and "avx512_fp16" in flags
 
 
 def not_implemented_unless_float(kernel: str, dt: np.dtype) -> None:
@@ -62,7 +94,7 @@ def check_norm_dtypes(x: np.dtype, params: tuple, kernel_order: tuple | None = N
 
 
 def _weight_mismatch(x: np.dtype, w: np.dtype, name: str = "weight") -> RuntimeError:
-    if x.name in _REDUCED:
+    if x.name in _REDUCED and _mkldnn_runs(x):
         return RuntimeError(f"Input type ({_legacy_name(x)}) and {name} type ({_legacy_name(w)}) "
                             f"should be the same or input should be a MKLDNN tensor and {name} "
                             "is a dense tensor")
@@ -80,11 +112,12 @@ def check_conv_weight_dtype(x: np.dtype, w: np.dtype, b: np.dtype | None,
                             transposed: bool) -> bool:
     """A (transposed) convolution's last check, once the shapes are valid: the weight's dtype
     (and a transposed convolution's bias). Returns whether the bias needs a cast to the input's
-    dtype (torch accepts one there for float32, float64 and integer input)."""
+    dtype (torch accepts one there for float32, float64 and integer input, and for float16 and
+    bfloat16 ones that do not run through oneDNN)."""
     if w != x:
         raise _weight_mismatch(x, w)
     if transposed and b is not None and b != x:
-        if x.name in _REDUCED:
+        if x.name in _REDUCED and _mkldnn_runs(x):
             raise _weight_mismatch(x, b, "bias")
         if x.kind in "biu" and b.kind in "fcV":  # the bias is added in place
             raise RuntimeError(f"result type {type_word(b)} can't be cast to the desired output "
