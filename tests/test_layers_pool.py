@@ -150,3 +150,34 @@ def test_max_pool2d_nan_propagates_like_torch():
         y.backward(T.ones_like(y))
         return y, idx, x.grad
     body()
+
+
+@pytest.mark.parametrize("shape", [(3, 4, 6, 8), (2, 3, 7, 9), (5, 4, 6), (1, 1, 2, 2), (2, 1, 3, 2)])
+@pytest.mark.parametrize("ceil_mode", [False, True])
+def test_max_pool2d_2x2_ties_indices_and_gradients(shape, ceil_mode):
+    """The 2x2 stride-2 path on values full of ties (each window's first maximum in row-major
+    order gets the gradient and the index), odd sizes, unbatched input."""
+    @differential
+    def body(T):
+        rng = np.random.default_rng(sum(shape))
+        x = T.tensor(rng.integers(0, 3, shape).astype(np.float32), requires_grad=True)
+        y, idx = T.nn.functional.max_pool2d(x, 2, ceil_mode=ceil_mode, return_indices=True)
+        y.backward(T.tensor(rng.standard_normal(tuple(y.shape)).astype(np.float32)))
+        return y, idx, x.grad
+    body()
+
+
+def test_max_pool2d_2x2_non_contiguous_nan_and_integer_input():
+    @differential
+    def body(T):
+        a = rand(2, 3, 6, 4)
+        a[0, 1, 2, 3] = np.nan
+        a[1, 2, 0, 0] = np.nan
+        x = T.tensor(a, requires_grad=True)
+        y1, i1 = T.nn.functional.max_pool2d(x, 2, return_indices=True)
+        xt = x.transpose(2, 3)  # a strided view
+        y2, i2 = T.nn.functional.max_pool2d(xt, 2, 2, return_indices=True)
+        (y1.sum() + y2.sum()).backward()
+        ints = T.nn.functional.max_pool2d(T.arange(48).reshape(1, 3, 4, 4) % 5, 2)
+        return y1, i1, y2, i2, x.grad, ints
+    body()

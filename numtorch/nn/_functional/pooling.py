@@ -10,6 +10,8 @@ import math
 
 import numpy as np
 
+from numpy.lib.stride_tricks import as_strided
+
 from ._argcheck import not_tensor, touch
 from ._common import Node, Tensor, needs_grad, record, tuple_arg, wrap
 
@@ -134,18 +136,84 @@ def _window_max(xp, k, s, d, out_hw, need_arg: bool, nan_aware: bool = False):
 
 
 class MaxPool2DWithIndicesBackward0(Node):
-    __slots__ = ("arg_h", "arg_w", "geom", "padded_shape", "in_hw", "batched")
+    __slots__ = ("arg_h", "arg_w", "geom", "padded_shape", "in_hw", "batched", "pairs")
 
     def backward(self, g):
-        k, s, p, d, (oh, ow) = self.geom
         if not self.batched:
             g = g[None]
+        if self.pairs:
+            gx = _scatter_pairs(g, self.arg_h, self.arg_w, self.padded_shape)
+            return (gx if self.batched else gx[0]),
+        k, s, p, d, (oh, ow) = self.geom
         n, c, hp, wp = self.padded_shape
         rows = _scatter(g, self.arg_h, 2, k[0], s[0], d[0], oh, (n, c, hp, ow))
         gx = _scatter(rows, self.arg_w, 3, k[1], s[1], d[1], ow, self.padded_shape)
         h, w = self.in_hw
         gx = gx[:, :, p[0]:p[0] + h, p[1]:p[1] + w]
         return (gx if self.batched else gx[0]),
+
+
+# The common 2x2, stride 2 pooling of a C-contiguous input, in whole-array passes over the
+# flattened input (NumPy is fast on long contiguous loops and slow on short strided ones): the
+# maximum and the comparison of each element with its right neighbour, then of each pairwise
+# maximum with the one below it, for every position; the windows' values are then read off the
+# lattice of window corners. Comparisons are strict, width first, so ties keep the first
+# maximum in row-major order as torch does.
+def _lattice(a: np.ndarray, planes: int, plane: int, w: int, out_hw: tuple,
+             offset: int = 0) -> np.ndarray:
+    """The ``(planes, oh, ow)`` view of flat ``a`` at window corners (shifted by ``offset``)."""
+    it = a.itemsize
+    return as_strided(a[offset:], (planes,) + out_hw, (plane * it, 2 * w * it, 2 * it),
+                      writeable=False)
+
+
+def _pairs_max(x: np.ndarray, out_hw: tuple):
+    """2x2 stride-2 window maxima of C-contiguous ``x`` (N, C, H, W), and for each window
+    whether its maximum is in the lower row and whether it is in the right column."""
+    n, c, h, w = x.shape
+    f = x.reshape(-1)
+    right = np.greater(f[1:], f[:-1])  # right[i]: x[i + 1] beats x[i]
+    pair = np.maximum(f[:-1], f[1:])
+    lower = np.greater(pair[w:], pair[:-w])  # the pair below beats the pair at i
+    np.maximum(pair[:-w], pair[w:], out=pair[:-w])  # pair[i]: the window at i's maximum
+    col = np.bitwise_xor(right[:lower.size], right[w:w + lower.size])
+    col &= lower
+    col ^= right[:lower.size]  # the chosen row's right[]
+    planes, plane = n * c, h * w
+    shape = (n, c) + out_hw
+    out = _lattice(pair, planes, plane, w, out_hw).copy().reshape(shape)
+    return (out, _lattice(lower, planes, plane, w, out_hw).copy().reshape(shape),
+            _lattice(col, planes, plane, w, out_hw).copy().reshape(shape))
+
+
+_corner_cache: dict = {}
+
+
+def _corners(shape: tuple, out_hw: tuple) -> np.ndarray:
+    """Flat positions of the window corners (the last shape's kept: one train loop's)."""
+    key = shape + out_hw
+    hit = _corner_cache.get(key)
+    if hit is None:
+        n, c, h, w = shape
+        oh, ow = out_hw
+        hit = (np.arange(n * c, dtype=np.intp).reshape(n, c, 1, 1) * (h * w)
+               + np.arange(oh, dtype=np.intp).reshape(oh, 1) * (2 * w)
+               + np.arange(ow, dtype=np.intp) * 2)
+        _corner_cache.clear()
+        _corner_cache[key] = hit
+    return hit
+
+
+def _scatter_pairs(g: np.ndarray, lower: np.ndarray, col: np.ndarray, shape: tuple):
+    """Backward of :func:`_pairs_max`: ``g`` sent to each window's chosen element."""
+    w = shape[3]
+    idx = np.multiply(lower, w, dtype=np.intp)
+    idx += col
+    idx += _corners(shape, g.shape[2:])
+    gx = np.empty(shape, dtype=g.dtype)
+    gx.fill(0)  # np.zeros' calloc may hand out fresh pages, faulted in one by one
+    gx.reshape(-1)[idx.reshape(-1)] = g.reshape(-1)
+    return gx
 
 
 def _scatter(g, arg, axis, k, s, d, count, shape):
@@ -180,19 +248,29 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
     xp = _padded(x, p, k, s, d, (oh, ow), fill)
     grad = needs_grad(input)
     need_arg = grad or return_indices
-    out, arg_h, arg_w = _window_max(xp, k, s, d, (oh, ow), need_arg)
+    pairs = (k == (2, 2) and s == (2, 2) and d == (1, 1) and xp is x and x.dtype.kind in "fiu"
+             and x.flags.c_contiguous)
+    if pairs:
+        out, arg_h, arg_w = _pairs_max(x, (oh, ow))
+    else:
+        out, arg_h, arg_w = _window_max(xp, k, s, d, (oh, ow), need_arg)
     if need_arg and x.dtype.kind == "f" and np.isnan(out).any():
+        pairs = False
         out, arg_h, arg_w = _window_max(xp, k, s, d, (oh, ow), need_arg, nan_aware=True)
     res = wrap(out if batched else out[0], input)
     if grad:
         node = MaxPool2DWithIndicesBackward0()
-        node.arg_h, node.arg_w = arg_h, arg_w
+        node.arg_h, node.arg_w, node.pairs = arg_h, arg_w, pairs
         node.geom, node.padded_shape = (k, s, p, d, (oh, ow)), xp.shape
         node.in_hw, node.batched = x.shape[2:], batched
         record(res, node, input)
     if not return_indices:
         return res
-    idx = _flat_indices(arg_h, arg_w, x.shape[3], k, s, p, d, (oh, ow))
+    if pairs:
+        idx = ((np.arange(oh).reshape(oh, 1) * 2 + arg_h) * x.shape[3]
+               + np.arange(ow) * 2 + arg_w).astype(np.int64)
+    else:
+        idx = _flat_indices(arg_h, arg_w, x.shape[3], k, s, p, d, (oh, ow))
     return res, wrap(idx if batched else idx[0], input)
 
 
