@@ -262,3 +262,25 @@ def test_clamp_mixed_bound_kinds_is_a_type_error():
     def body(T):
         T.tensor([1.0, 2.0]).clamp(T.tensor([1.5, 0.0]), 1.8)
     assert_same(call(body, torch), call(body, numtorch))
+
+
+@pytest.mark.parametrize("n", [7, 5000, (1 << 20) + 37])  # small, one cached run, chunked
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "bfloat16", "int64"])
+def test_relu_values_signed_zeros_nan_and_gradient(n, dtype):
+    """torch.relu and F.relu on contiguous input of every size class, a strided view, -0.0
+    (kept) and NaN (kept; its gradient passes)."""
+    def body(T):
+        rng = np.random.default_rng(n)
+        a = rng.standard_normal(n).astype(np.float32)
+        if dtype != "int64":
+            a[:4] = [-0.0, 0.0, np.nan, -np.inf]
+        x = T.tensor(a).to(getattr(T, dtype))
+        if dtype != "int64":
+            x.requires_grad_()
+        outs = [T.relu(x), T.nn.functional.relu(x), T.relu(x[::3]), T.nn.functional.relu(x[1::2])]
+        signs = [np.signbit(v) & (v == 0) for v in (o.detach().float().numpy() for o in outs)]
+        if dtype == "int64":
+            return outs, signs
+        sum(o.sum() for o in outs).backward()
+        return outs, signs, x.grad
+    compare(body, rtol=1e-2, atol=1e-2)

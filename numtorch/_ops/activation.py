@@ -209,13 +209,51 @@ def erfc_(self: Tensor) -> Tensor:
 
 
 # ---------------------------------------------------------------------- relu family
+_ZEROS: dict = {}
+_ZEROS_CHUNK = 1 << 20  # elements: a cached run of zeros per dtype at most this long
+
+
+def _zeros(dtype: np.dtype, n: int) -> np.ndarray:
+    """``n`` (at most ``_ZEROS_CHUNK``) read-only zeros of ``dtype``, from a cached buffer."""
+    z = _ZEROS.get(dtype)
+    if z is None or z.size < n:
+        z = np.zeros(min(max(n, 4096), _ZEROS_CHUNK), dtype)
+        z.flags.writeable = False
+        _ZEROS[dtype] = z
+    return z[:n]
+
+
+def relu_array(x: np.ndarray) -> np.ndarray:
+    """``max(x, 0)`` as torch computes it (``-0.0`` stays ``-0.0``, NaN stays NaN).
+
+    NumPy's maximum against a scalar runs an unvectorised loop; against an array of zeros it
+    is vectorised and 2-3x faster, so contiguous input meets cached zeros chunk by chunk."""
+    if x.dtype.kind == "f" and x.itemsize < 4 or x.dtype.kind == "V":
+        return np.where(np.less(x, 0), np.zeros((), x.dtype), x)  # no fast loop to lose here
+    if not x.flags.c_contiguous or x.size == 0:
+        return np.maximum(np.zeros((), x.dtype), x)
+    if x.size <= _ZEROS_CHUNK:
+        return np.maximum(_zeros(x.dtype, x.size).reshape(x.shape), x)
+    out = np.empty_like(x)
+    flat_x, flat_out = x.reshape(-1), out.reshape(-1)
+    for i in range(0, x.size, _ZEROS_CHUNK):
+        part = flat_x[i:i + _ZEROS_CHUNK]
+        np.maximum(_zeros(x.dtype, part.size), part, out=flat_out[i:i + _ZEROS_CHUNK])
+    return out
+
+
+def relu_grad(g: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """The gradient through ``relu`` given its output: blocked where the output is zero (the
+    output is never negative), passed where it is positive or NaN, as in torch."""
+    return np.multiply(g, np.not_equal(out, 0), dtype=g.dtype)
+
+
 class ReluBackward0(Node):
     __slots__ = ()
 
     def backward(self, g):
         (y,) = self.saved_tensors_checked()
-        # only outputs <= 0 block the gradient (NaN passes it, as in torch)
-        return (np.multiply(g, ~(y._data <= 0), dtype=g.dtype),)
+        return (relu_grad(g, y._data),)
 
 
 def relu(input: Tensor) -> Tensor:
@@ -223,8 +261,7 @@ def relu(input: Tensor) -> Tensor:
     x = input._data
     if x.dtype == np.bool_:
         raise RuntimeError("Boolean inputs not supported for relu")
-    res = wrap(np.maximum(x, 0) if x.dtype.kind != "V" else np.maximum(x, np.zeros((), x.dtype)),
-               input)
+    res = wrap(relu_array(x), input)
     if GRAD.enabled and input._requires_grad:
         node = ReluBackward0()
         node.save(res)
