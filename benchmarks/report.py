@@ -57,8 +57,9 @@ def main() -> int:
         "# Benchmark results\n\n"
         f"Produced by `python -m benchmarks.report` (`make bench`) on {today}: "
         f"{_machine()}.\n"
-        "Speedup is torch's time divided by numtorch's (above 1: numtorch is faster); each "
-        "figure is the median of interleaved rounds.\n\n" + "\n".join(sections))
+        "Speedup is torch's time divided by numtorch's (above 1: numtorch is faster), the "
+        "median over pairs of adjacent rounds (alternating which library goes first); the "
+        "times are each library's median round.\n\n" + "\n".join(sections))
     print(f"wrote {RESULTS}")
     return 0
 

@@ -2,8 +2,11 @@
 
 Each ``benchmarks/bench_*.py`` defines ``WORKLOADS``: a list of ``Workload``. A workload's
 ``setup(T)`` builds everything with module ``T`` (torch or numtorch) and returns a zero-argument
-callable that runs one unit of work. The runner alternates rounds between the two modules and
-reports medians and ``speedup = torch_time / numtorch_time`` (above 1: numtorch is faster).
+callable that runs one unit of work. The runner times the two modules in pairs of adjacent
+rounds (which of the two goes first alternates) and reports each module's median time and
+``speedup``, the median over pairs of ``torch_time / numtorch_time`` (above 1: numtorch is
+faster): on a shared machine whose speed drifts by tens of percent between seconds, a pair's
+two rounds see the same machine, so their ratio is steadier than a ratio of medians.
 
     python -m benchmarks.run                 # every workload
     python -m benchmarks.run -k adam         # names containing "adam"
@@ -37,7 +40,7 @@ class Workload:
     target: str = ""  # what the issue asks, e.g. ">= 2.0x"
     min_speedup: float | None = None
     number: int = 0  # calls per round; 0 = calibrate to ~0.2 s
-    rounds: int = 7
+    rounds: int = 11
     before_round: Callable | None = None  # untimed, before every round of either module
     warm_each_round: bool = True  # untimed calls (WARMUP_S) start every round
 
@@ -69,7 +72,7 @@ def _calibrate(fn) -> int:
 
 
 def measure(w: Workload) -> dict:
-    """Median seconds per unit for torch and numtorch, rounds interleaved."""
+    """Median seconds per unit for torch and numtorch and the median paired ratio."""
     import numtorch
     import torch
     fns = {"torch": w.setup(torch), "numtorch": w.setup(numtorch)}
@@ -77,16 +80,17 @@ def measure(w: Workload) -> dict:
         fn()  # warm up
     number = w.number or max(_calibrate(fns["torch"]), 1)
     times = {k: [] for k in fns}
-    for _ in range(w.rounds):
-        for k, fn in fns.items():
+    for i in range(w.rounds):
+        for k in (("torch", "numtorch") if i % 2 == 0 else ("numtorch", "torch")):
             if w.before_round is not None:
                 w.before_round()
             if w.warm_each_round:
-                _warm(fn)
-            times[k].append(_time_round(fn, number))
+                _warm(fns[k])
+            times[k].append(_time_round(fns[k], number))
     med = {k: statistics.median(v) for k, v in times.items()}
+    ratio = statistics.median(t / n for t, n in zip(times["torch"], times["numtorch"]))
     return {"name": w.name, "torch_s": med["torch"], "numtorch_s": med["numtorch"],
-            "speedup": med["torch"] / med["numtorch"], "target": w.target,
+            "speedup": ratio, "target": w.target,
             "min_speedup": w.min_speedup, "number": number, "rounds": w.rounds}
 
 
