@@ -119,7 +119,8 @@ def assert_same(expected, actual, *, rtol=None, atol=None, path: str = "result",
         if math.isnan(expected):
             assert math.isnan(actual), f"{path}: {actual} != nan"
         else:
-            assert math.isclose(expected, actual, rel_tol=rtol or 1e-6, abs_tol=atol or 1e-9), \
+            assert math.isclose(expected, actual, rel_tol=1e-6 if rtol is None else rtol,
+                                abs_tol=1e-9 if atol is None else atol), \
                 f"{path}: {actual} != torch's {expected}"
         return
     if isinstance(expected, np.ndarray):
@@ -140,7 +141,7 @@ def assert_values(expected: np.ndarray, actual: np.ndarray, dtype_name: str, *, 
     """Element values agree: exactly for integers and bools, within dtype tolerances else."""
     assert expected.shape == actual.shape, f"{path}: shape {actual.shape} != {expected.shape}"
     if dtype_name in RTOL:
-        np.testing.assert_allclose(actual, expected, rtol=rtol or RTOL[dtype_name],
+        np.testing.assert_allclose(actual, expected, rtol=RTOL[dtype_name] if rtol is None else rtol,
                                    atol=atol if atol is not None else ATOL[dtype_name],
                                    equal_nan=True, err_msg=path)
     else:

@@ -72,19 +72,24 @@ class LargeUpdate:
         return cls(p, g, flat_arrays, scalars, fresh)
 
 
-def chunk_size(threads: int) -> int:
+def chunk_size(threads: int, passes: int = 0) -> int:
     """Elements per chunk: cache-sized on one thread; larger on several, so that each NumPy
-    call outlasts the hand-over of the GIL between threads (tens of microseconds)."""
+    call outlasts the hand-over of the GIL between threads (tens of microseconds). A kernel of
+    few passes over memory (``passes`` up to 3: SGD's) gains less from the cache than it pays
+    in per-chunk calls, so it runs in large chunks."""
+    if 0 < passes <= 3:
+        return max(PARALLEL_CHUNK, 1 << 20)
     return CHUNK if threads == 1 else PARALLEL_CHUNK
 
 
 def run_large_updates(kernel: Callable, group: dict, updates: list[LargeUpdate],
-                      maximize: bool) -> None:
+                      maximize: bool, passes: int = 0) -> None:
     """Run ``kernel(group, target, g, arrays, scalars)`` over chunks of every update, the
-    chunks of all of them spread over the threads. The parameters must be distinct."""
+    chunks of all of them spread over the threads. The parameters must be distinct.
+    ``passes``: how many times the kernel goes over memory (0: many), see :func:`chunk_size`."""
     total = sum(u.param.size for u in updates)
     threads = max(1, min(_parallel.get_num_threads(), total // MIN_PER_THREAD))
-    size = chunk_size(threads)
+    size = chunk_size(threads, passes)
     chunks = [(u, s, min(s + size, u.param.size)) for u in updates
               for s in range(0, u.param.size, size)]
     workers = max(1, min(threads, len(chunks)))

@@ -19,6 +19,7 @@ from operator import attrgetter, is_
 
 import numpy as np
 
+from .._blas import axpy
 from .._device import CPU
 from .._tensor import Tensor, _from_array
 from ._functional import scalar_dtype
@@ -52,6 +53,10 @@ class ParamTarget:
     def add(self, increment: np.ndarray) -> None:
         """Add ``increment`` to the parameter in place."""
         self.arr += increment
+
+    def add_scaled(self, x: np.ndarray, alpha: float) -> None:
+        """``param.add_(x, alpha=alpha)`` in place: one rounding per element, as torch."""
+        axpy(alpha, x, self.arr)
 
     def scale(self, factor: float) -> None:
         """Multiply the parameter by ``factor`` in place."""
@@ -154,6 +159,11 @@ class FlatPlan:
         views = self.update_views if increment is self.out else self.split(increment)
         for arr, inc in zip(self.param_arrays, views):
             arr += inc
+
+    def add_scaled(self, x: np.ndarray, alpha: float) -> None:
+        """``param.add_(x, alpha=alpha)`` for every parameter, ``x`` flat over the group."""
+        for arr, part in zip(self.param_arrays, self.split(x)):
+            axpy(alpha, part, arr)
 
     def scale(self, factor: float) -> None:
         """Multiply every parameter by ``factor`` in place."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype as D
+from .._blas import axpy
 from .._tensor import Tensor, _from_array
 
 __all__ = ["real", "lerp_", "addcmul_", "addcdiv_", "add_scaled", "zeros_state", "full_state",
@@ -48,7 +49,12 @@ def addcdiv_(a: np.ndarray, t1: np.ndarray, t2: np.ndarray, value: float) -> Non
 
 
 def add_scaled(a: np.ndarray, b: np.ndarray, alpha: float) -> np.ndarray:
-    """``a.add(b, alpha=alpha)`` as a new array: ``a + alpha*b``."""
+    """``a.add(b, alpha=alpha)`` as a new array: ``a + alpha*b``, rounded once as torch's
+    fused kernel rounds it where BLAS's axpy is available."""
+    if type(alpha) in (int, float) and a.dtype == b.dtype and a.shape == b.shape:
+        out = a.copy()
+        axpy(alpha, b, out)
+        return out
     out = np.multiply(b, alpha)
     out += a
     return out

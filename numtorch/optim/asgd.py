@@ -56,7 +56,7 @@ class ASGD(Optimizer):
             g = add_scaled(g, target.values(), wd)
         eta_value = eta.item(0)
         target.scale(1 - lambd * eta_value)
-        target.add(np.multiply(g, -eta_value, out=target.out))
+        target.add_scaled(g, -eta_value)
         mu_value = mu.item(0)
         if mu_value != 1:
             diff = np.subtract(target.values(), ax, out=target.scratch)

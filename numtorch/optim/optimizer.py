@@ -367,6 +367,10 @@ class Optimizer:
             self._check_capturable(group)
             keys = self._array_keys(group)
             scalar_defaults = self._scalar_defaults(group)
+            if keys or scalar_defaults:  # torch's state order: the group's order
+                for p in group["params"]:
+                    if p._grad is not None and p not in self.state:
+                        self.state[p] = {}
             plan = flat_plan(plans, group, self.state, keys, scalar_defaults,
                              self._array_fills(group))
             if plan is not None:
@@ -419,9 +423,15 @@ class Optimizer:
         p._bump()
         return None
 
+    def _passes(self, group: dict) -> int:
+        """How many passes over memory ``_kernel`` makes for ``group`` (0: many); a kernel of
+        few passes runs in larger chunks (see ``_chunked.chunk_size``)."""
+        return 0
+
     def _run_large(self, group: dict, large: list) -> None:
         if large:
-            run_large_updates(self._kernel, group, [u for _, u in large], group["maximize"])
+            run_large_updates(self._kernel, group, [u for _, u in large], group["maximize"],
+                              self._passes(group))
             for p, _ in large:
                 p._bump()
             large.clear()

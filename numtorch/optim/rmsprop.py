@@ -80,7 +80,7 @@ class RMSprop(Optimizer):
             buf = arrays["momentum_buffer"]
             buf *= momentum
             buf += g / avg
-            target.add(np.multiply(buf, -lr, out=target.out))
+            target.add_scaled(buf, -float(lr))
         else:
             update = np.multiply(g, -lr, out=target.out)
             update /= avg

@@ -5,6 +5,7 @@ from typing import Callable
 
 import numpy as np
 
+from .._blas import axpy
 from .._tensor import Tensor
 from ._functional import add_scaled
 from ._hyper import hyper
@@ -51,6 +52,10 @@ class SGD(Optimizer):
     def _array_keys(self, group: dict) -> tuple[str, ...]:
         return ("momentum_buffer",) if group["momentum"] != 0 else ()
 
+    def _passes(self, group: dict) -> int:
+        return (1 + 2 * (group["momentum"] != 0) + 2 * (to_scalar(group["weight_decay"]) != 0)
+                + 2 * bool(group["nesterov"]) + (group["dampening"] != 0))
+
     def _kernel(self, group: dict, target, g: np.ndarray, arrays: dict, scalars: dict) -> None:
         lr = hyper(group["lr"])
         wd = to_scalar(group["weight_decay"])
@@ -64,6 +69,9 @@ class SGD(Optimizer):
             else:
                 buf *= momentum
                 dampening = group["dampening"]
-                buf += g if dampening == 0 else np.multiply(g, 1 - dampening, out=target.scratch)
+                if dampening == 0:
+                    buf += g
+                else:
+                    axpy(1 - dampening, g, buf)
             g = add_scaled(g, buf, momentum) if group["nesterov"] else buf
-        target.add(np.multiply(g, -lr, out=target.out))
+        target.add_scaled(g, -float(lr))
