@@ -9,6 +9,7 @@ import torch
 import numtorch
 from numtorch import _blas
 from harness import compare
+from test_optim_chunked import threads  # noqa: F401  (fixture)
 
 FUSED = pytest.mark.skipif(not _blas.fused_axpy_available(np.float32),
                            reason="NumPy's bundled OpenBLAS was not found: two-rounding fallback")
@@ -90,3 +91,23 @@ def test_sgd_steps_are_bit_identical_to_torch(kw, dtype):
             opt.step()
         return [p.detach() for p in params], opt.state_dict()
     compare(body, rtol=0, atol=0)
+
+
+
+@FUSED
+@pytest.mark.parametrize("threads", [1, 3], indirect=True)
+def test_axpy_kernels_give_the_same_result_on_any_thread_count(threads):
+    """SGD over a parameter large enough for numtorch's threads: its chunks stay on one thread
+    (OpenBLAS threads the axpy), with the same result as a single-threaded run."""
+    def run():
+        rng = np.random.default_rng(6)
+        p = numtorch.tensor(rng.standard_normal(300_000).astype(np.float32),
+                            requires_grad=True)
+        opt = numtorch.optim.SGD([p], lr=0.1, momentum=0.9, weight_decay=0.01)
+        for _ in range(3):
+            p.grad = numtorch.tensor(rng.standard_normal(p.shape[0]).astype(np.float32))
+            opt.step()
+        return p.detach().numpy()
+    got = run()
+    numtorch.set_num_threads(1)
+    np.testing.assert_array_equal(got, run())

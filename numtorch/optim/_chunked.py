@@ -83,12 +83,14 @@ def chunk_size(threads: int, passes: int = 0) -> int:
 
 
 def run_large_updates(kernel: Callable, group: dict, updates: list[LargeUpdate],
-                      maximize: bool, passes: int = 0) -> None:
+                      maximize: bool, passes: int = 0, threaded: bool = True) -> None:
     """Run ``kernel(group, target, g, arrays, scalars)`` over chunks of every update, the
     chunks of all of them spread over the threads. The parameters must be distinct.
-    ``passes``: how many times the kernel goes over memory (0: many), see :func:`chunk_size`."""
+    ``passes``: how many times the kernel goes over memory (0: many), see :func:`chunk_size`;
+    ``threaded=False`` keeps the chunks on the calling thread."""
     total = sum(u.param.size for u in updates)
-    threads = max(1, min(_parallel.get_num_threads(), total // MIN_PER_THREAD))
+    threads = max(1, min(_parallel.get_num_threads() if threaded else 1,
+                         total // MIN_PER_THREAD))
     size = chunk_size(threads, passes)
     chunks = [(u, s, min(s + size, u.param.size)) for u in updates
               for s in range(0, u.param.size, size)]

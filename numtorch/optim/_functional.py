@@ -12,7 +12,7 @@ from .. import _dtype as D
 from .._blas import axpy
 from .._tensor import Tensor, _from_array
 
-__all__ = ["real", "lerp_", "addcmul_", "addcdiv_", "add_scaled", "zeros_state", "full_state",
+__all__ = ["real", "lerp_", "addcmul_", "addcdiv_", "add_scaled", "fused_add_scaled", "zeros_state", "full_state",
            "sparse_check", "scalar_dtype", "scalar_state"]
 
 
@@ -49,15 +49,21 @@ def addcdiv_(a: np.ndarray, t1: np.ndarray, t2: np.ndarray, value: float) -> Non
 
 
 def add_scaled(a: np.ndarray, b: np.ndarray, alpha: float) -> np.ndarray:
-    """``a.add(b, alpha=alpha)`` as a new array: ``a + alpha*b``, rounded once as torch's
-    fused kernel rounds it where BLAS's axpy is available."""
+    """``a.add(b, alpha=alpha)`` as a new array: ``a + alpha*b`` (rounded twice; torch fuses it:
+    see ``fused_add_scaled``)."""
+    out = np.multiply(b, alpha)
+    out += a
+    return out
+
+
+def fused_add_scaled(a: np.ndarray, b: np.ndarray, alpha: float) -> np.ndarray:
+    """``a.add(b, alpha=alpha)`` as a new array, rounded once as torch's fused kernel rounds it
+    where BLAS's axpy is available (callers run on one thread: see ``Optimizer._AXPY``)."""
     if type(alpha) in (int, float) and a.dtype == b.dtype and a.shape == b.shape:
         out = a.copy()
         axpy(alpha, b, out)
         return out
-    out = np.multiply(b, alpha)
-    out += a
-    return out
+    return add_scaled(a, b, alpha)
 
 
 def zeros_state(p: Tensor) -> Tensor:

@@ -17,6 +17,7 @@ class ASGD(Optimizer):
     """ASGD, as ``torch.optim.ASGD`` (single-tensor reference math)."""
 
     _ELEMENTWISE = True
+    _AXPY = True
 
     _GROUP_DEFAULTS = {"foreach": None, "maximize": False, "differentiable": False,
                        "capturable": False}

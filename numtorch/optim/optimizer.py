@@ -19,6 +19,7 @@ from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.graph import RemovableHandle
 from ..autograd.grad_mode import enable_grad
+from .._blas import fused_axpy_available
 from ._chunked import LargeUpdate, run_large_updates
 from ._flat import ParamTarget, flat_plan
 from ._functional import full_state, real, scalar_state, sparse_check, zeros_state
@@ -331,6 +332,7 @@ class Optimizer:
     # True when ``_kernel`` computes each element from the same element of its inputs, so large
     # parameters may be updated in chunks on several threads (``_chunked.py``)
     _ELEMENTWISE = False
+    _AXPY = False  # the kernel calls numtorch._blas.axpy (see _run_large)
 
     def _array_keys(self, group: dict) -> tuple[str, ...]:
         raise NotImplementedError
@@ -430,8 +432,12 @@ class Optimizer:
 
     def _run_large(self, group: dict, large: list) -> None:
         if large:
-            run_large_updates(self._kernel, group, [u for _, u in large], group["maximize"],
-                              self._passes(group))
+            updates = [u for _, u in large]
+            # OpenBLAS threads an axpy itself, and calls from several threads at once
+            # serialise inside it: such kernels keep to one of numtorch's threads
+            threaded = not (self._AXPY and fused_axpy_available(updates[0].param.dtype))
+            run_large_updates(self._kernel, group, updates, group["maximize"],
+                              self._passes(group), threaded)
             for p, _ in large:
                 p._bump()
             large.clear()

@@ -17,6 +17,7 @@ class RMSprop(Optimizer):
     """RMSprop, as ``torch.optim.RMSprop`` (single-tensor reference math)."""
 
     _ELEMENTWISE = True
+    _AXPY = True
 
     _GROUP_DEFAULTS = {"momentum": 0, "centered": False, "foreach": None, "maximize": False,
                        "differentiable": False, "capturable": False}

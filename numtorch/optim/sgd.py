@@ -7,7 +7,7 @@ import numpy as np
 
 from .._blas import axpy
 from .._tensor import Tensor
-from ._functional import add_scaled
+from ._functional import fused_add_scaled
 from ._hyper import hyper
 from .optimizer import Optimizer, check_differentiable, to_scalar
 
@@ -18,6 +18,7 @@ class SGD(Optimizer):
     """Stochastic gradient descent, as ``torch.optim.SGD`` (single-tensor reference math)."""
 
     _ELEMENTWISE = True
+    _AXPY = True
 
     _GROUP_DEFAULTS = {"nesterov": False, "maximize": False, "foreach": None,
                        "differentiable": False, "fused": False}
@@ -61,7 +62,7 @@ class SGD(Optimizer):
         wd = to_scalar(group["weight_decay"])
         momentum = group["momentum"]
         if wd != 0:
-            g = add_scaled(g, target.values(), wd)
+            g = fused_add_scaled(g, target.values(), wd)
         if momentum != 0:
             buf = arrays["momentum_buffer"]
             if target.fresh:  # torch starts the buffer as a copy of the first gradient
@@ -73,5 +74,5 @@ class SGD(Optimizer):
                     buf += g
                 else:
                     axpy(1 - dampening, g, buf)
-            g = add_scaled(g, buf, momentum) if group["nesterov"] else buf
+            g = fused_add_scaled(g, buf, momentum) if group["nesterov"] else buf
         target.add_scaled(g, -float(lr))
