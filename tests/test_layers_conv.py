@@ -181,3 +181,25 @@ def test_functional_forms_directly():
     body()
     compare(lambda T: T.nn.functional.conv_transpose2d(T.ones(1, 3, 4, 4), T.ones(4, 2, 3, 3)),
             match_message=True)
+
+
+def test_conv2d_input_layouts_read_only_sliced_and_strided():
+    """Row-copy and element-copy column paths: a read-only array, a batch slice (contiguous,
+    offset), a transposed view, horizontal strides and dilation; values and gradients."""
+    @differential
+    def body(T):
+        rng = np.random.default_rng(7)
+        base = rng.standard_normal((5, 3, 11, 10)).astype(np.float32)
+        frozen = base.copy()
+        frozen.flags.writeable = False
+        w = T.tensor(rng.standard_normal((4, 3, 3, 3)).astype(np.float32), requires_grad=True)
+        xs = [T.from_numpy(frozen) if T.__name__ == "numtorch" else T.tensor(frozen),
+              T.tensor(base)[1:4], T.tensor(base).transpose(2, 3)]
+        outs = []
+        for x in xs:
+            for kw in ({}, {"stride": (1, 2)}, {"dilation": (2, 1), "padding": 1},
+                       {"stride": (2, 1), "dilation": (1, 2)}):
+                outs.append(T.nn.functional.conv2d(x, w, **kw))
+        sum(o.sum() for o in outs).backward()
+        return outs, w.grad
+    body()

@@ -31,19 +31,28 @@ def im2col(xp: np.ndarray, groups: int, kernel: tuple, stride: tuple, dilation: 
     oh, ow = out_hw
     s_n, s_c, s_h, s_w = xp.strides
     cg = c // groups
-    view = as_strided(xp, (n, groups, cg, kh, kw, oh, ow),
-                      (s_n, cg * s_c, s_c, dilation[0] * s_h, dilation[1] * s_w,
-                       stride[0] * s_h, stride[1] * s_w), writeable=False)
     k = cg * kh * kw
-    if not ones_row:
-        return view.reshape(n, groups, k, oh * ow)
-    cols = np.empty((n, groups, k + 1, oh * ow), dtype=xp.dtype)
+    cols = np.empty((n, groups, k + ones_row, oh * ow), dtype=xp.dtype)
     it = cols.itemsize
     length = oh * ow * it
-    dest = as_strided(cols, view.shape, (cols.strides[0], cols.strides[1], kh * kw * length,
-                                         kw * length, length, ow * it, it))
-    np.copyto(dest, view)
-    cols[:, :, k, :] = 1
+    dest_strides = (cols.strides[0], cols.strides[1], kh * kw * length, kw * length, length)
+    if stride[1] == 1 and xp.flags.c_contiguous:
+        # one output row of the columns is ``ow`` consecutive input elements: copy it as one
+        # ``ow``-element record, so the copy loops over rows, not over single elements
+        row = np.dtype((np.void, ow * it))
+        src = np.ndarray(shape=(n, groups, cg, kh, kw, oh), dtype=row, buffer=xp,
+                         strides=(s_n, cg * s_c, s_c, dilation[0] * s_h, dilation[1] * s_w,
+                                  stride[0] * s_h))
+        dest = np.ndarray(shape=src.shape, dtype=row, buffer=cols,
+                          strides=dest_strides + (ow * it,))
+    else:
+        src = as_strided(xp, (n, groups, cg, kh, kw, oh, ow),
+                         (s_n, cg * s_c, s_c, dilation[0] * s_h, dilation[1] * s_w,
+                          stride[0] * s_h, stride[1] * s_w), writeable=False)
+        dest = as_strided(cols, src.shape, dest_strides + (ow * it, it))
+    np.copyto(dest, src)
+    if ones_row:
+        cols[:, :, k, :] = 1
     return cols
 
 
