@@ -77,7 +77,7 @@ def axpy(alpha: float, x: np.ndarray, y: np.ndarray) -> None:
         y += np.multiply(x, float(alpha))
         return
     if not x.flags.c_contiguous or (x is not y and np.may_share_memory(x, y)):
-        x = np.ascontiguousarray(x).copy() if x.flags.c_contiguous else np.ascontiguousarray(x)
+        x = np.array(x, order="C")  # a private contiguous copy
     if y.flags.c_contiguous:
         fn(y.size, alpha, x.ctypes.data, 1, y.ctypes.data, 1)
         return

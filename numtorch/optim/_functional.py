@@ -12,8 +12,8 @@ from .. import _dtype as D
 from .._blas import axpy
 from .._tensor import Tensor, _from_array
 
-__all__ = ["real", "lerp_", "addcmul_", "addcdiv_", "add_scaled", "fused_add_scaled", "zeros_state", "full_state",
-           "sparse_check", "scalar_dtype", "scalar_state"]
+__all__ = ["real", "lerp_", "addcmul_", "addcdiv_", "add_scaled", "fused_add_scaled",
+           "zeros_state", "full_state", "sparse_check", "scalar_dtype", "scalar_state"]
 
 
 def real(a: np.ndarray) -> np.ndarray:

@@ -167,20 +167,24 @@ def _lattice(a: np.ndarray, planes: int, plane: int, w: int, out_hw: tuple,
                       writeable=False)
 
 
-def _pairs_max(x: np.ndarray, out_hw: tuple):
-    """2x2 stride-2 window maxima of C-contiguous ``x`` (N, C, H, W), and for each window
-    whether its maximum is in the lower row and whether it is in the right column."""
+def _pairs_max(x: np.ndarray, out_hw: tuple, need_arg: bool = True):
+    """2x2 stride-2 window maxima of C-contiguous ``x`` (N, C, H, W), and (``need_arg``) for
+    each window whether its maximum is in the lower row and whether it is in the right column
+    (else None, None)."""
     n, c, h, w = x.shape
     f = x.reshape(-1)
-    right = np.greater(f[1:], f[:-1])  # right[i]: x[i + 1] beats x[i]
+    planes, plane = n * c, h * w
+    shape = (n, c) + out_hw
     pair = np.maximum(f[:-1], f[1:])
+    if not need_arg:
+        np.maximum(pair[:-w], pair[w:], out=pair[:-w])
+        return _lattice(pair, planes, plane, w, out_hw).copy().reshape(shape), None, None
+    right = np.greater(f[1:], f[:-1])  # right[i]: x[i + 1] beats x[i]
     lower = np.greater(pair[w:], pair[:-w])  # the pair below beats the pair at i
     np.maximum(pair[:-w], pair[w:], out=pair[:-w])  # pair[i]: the window at i's maximum
     col = np.bitwise_xor(right[:lower.size], right[w:w + lower.size])
     col &= lower
     col ^= right[:lower.size]  # the chosen row's right[]
-    planes, plane = n * c, h * w
-    shape = (n, c) + out_hw
     out = _lattice(pair, planes, plane, w, out_hw).copy().reshape(shape)
     return (out, _lattice(lower, planes, plane, w, out_hw).copy().reshape(shape),
             _lattice(col, planes, plane, w, out_hw).copy().reshape(shape))
@@ -210,8 +214,7 @@ def _scatter_pairs(g: np.ndarray, lower: np.ndarray, col: np.ndarray, shape: tup
     idx = np.multiply(lower, w, dtype=np.intp)
     idx += col
     idx += _corners(shape, g.shape[2:])
-    gx = np.empty(shape, dtype=g.dtype)
-    gx.fill(0)  # np.zeros' calloc may hand out fresh pages, faulted in one by one
+    gx = np.zeros(shape, dtype=g.dtype)
     gx.reshape(-1)[idx.reshape(-1)] = g.reshape(-1)
     return gx
 
@@ -251,7 +254,7 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
     pairs = (k == (2, 2) and s == (2, 2) and d == (1, 1) and xp is x and x.dtype.kind in "fiu"
              and x.flags.c_contiguous)
     if pairs:
-        out, arg_h, arg_w = _pairs_max(x, (oh, ow))
+        out, arg_h, arg_w = _pairs_max(x, (oh, ow), need_arg)
     else:
         out, arg_h, arg_w = _window_max(xp, k, s, d, (oh, ow), need_arg)
     if need_arg and x.dtype.kind == "f" and np.isnan(out).any():
