@@ -111,3 +111,13 @@ def test_axpy_kernels_give_the_same_result_on_any_thread_count(threads):
     got = run()
     numtorch.set_num_threads(1)
     np.testing.assert_array_equal(got, run())
+
+
+def test_environment_variable_turns_the_fused_kernel_off():
+    import subprocess
+    import sys
+    code = ("import numpy, numtorch._blas as b; print(b.fused_axpy_available(numpy.float32))")
+    env = dict(__import__("os").environ, NUMTORCH_FUSED_AXPY="0")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "False"
