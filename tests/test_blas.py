@@ -2,6 +2,10 @@
 the optimizers that use it: bit-identical to torch where NumPy's BLAS is found."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -114,10 +118,8 @@ def test_axpy_kernels_give_the_same_result_on_any_thread_count(threads):
 
 
 def test_environment_variable_turns_the_fused_kernel_off():
-    import subprocess
-    import sys
-    code = ("import numpy, numtorch._blas as b; print(b.fused_axpy_available(numpy.float32))")
-    env = dict(__import__("os").environ, NUMTORCH_FUSED_AXPY="0")
+    code = "import numpy, numtorch._blas as b; print(b.fused_axpy_available(numpy.float32))"
+    env = dict(os.environ, NUMTORCH_FUSED_AXPY="0")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == "False"
