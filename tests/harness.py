@@ -141,7 +141,8 @@ def assert_values(expected: np.ndarray, actual: np.ndarray, dtype_name: str, *, 
     """Element values agree: exactly for integers and bools, within dtype tolerances else."""
     assert expected.shape == actual.shape, f"{path}: shape {actual.shape} != {expected.shape}"
     if dtype_name in RTOL:
-        np.testing.assert_allclose(actual, expected, rtol=RTOL[dtype_name] if rtol is None else rtol,
+        np.testing.assert_allclose(actual, expected,
+                                   rtol=RTOL[dtype_name] if rtol is None else rtol,
                                    atol=atol if atol is not None else ATOL[dtype_name],
                                    equal_nan=True, err_msg=path)
     else:

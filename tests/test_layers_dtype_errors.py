@@ -212,7 +212,8 @@ def test_onednn_dtype_support_is_detected_as_torch_detects_it():
     from numtorch.nn._functional._dtype_checks import _mkldnn_runs
     assert _mkldnn_runs(np.dtype("float16")) == torch.ops.mkldnn._is_mkldnn_fp16_supported()
     import ml_dtypes
-    assert _mkldnn_runs(np.dtype(ml_dtypes.bfloat16)) == torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    bf16 = torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    assert _mkldnn_runs(np.dtype(ml_dtypes.bfloat16)) == bf16
 
 
 def test_transposed_convolution_bias_cast_has_gradients():

@@ -152,7 +152,8 @@ def test_max_pool2d_nan_propagates_like_torch():
     body()
 
 
-@pytest.mark.parametrize("shape", [(3, 4, 6, 8), (2, 3, 7, 9), (5, 4, 6), (1, 1, 2, 2), (2, 1, 3, 2)])
+@pytest.mark.parametrize("shape", [(3, 4, 6, 8), (2, 3, 7, 9), (5, 4, 6), (1, 1, 2, 2),
+                                   (2, 1, 3, 2)])
 @pytest.mark.parametrize("ceil_mode", [False, True])
 def test_max_pool2d_2x2_ties_indices_and_gradients(shape, ceil_mode):
     """The 2x2 stride-2 path on values full of ties (each window's first maximum in row-major

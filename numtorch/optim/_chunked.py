@@ -20,7 +20,8 @@ import numpy as np
 from .. import _parallel
 from ._flat import MAX_FLAT_PARAM, ParamTarget
 
-__all__ = ["CHUNK", "PARALLEL_CHUNK", "MIN_PER_THREAD", "MIN_CHUNKED", "LargeUpdate", "run_large_updates"]
+__all__ = ["CHUNK", "PARALLEL_CHUNK", "MIN_PER_THREAD", "MIN_CHUNKED", "LargeUpdate",
+           "run_large_updates"]
 
 CHUNK = 1 << 15
 PARALLEL_CHUNK = 1 << 18
