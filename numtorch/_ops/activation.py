@@ -228,7 +228,7 @@ def relu_array(x: np.ndarray) -> np.ndarray:
 
     NumPy's maximum against a scalar runs an unvectorised loop; against an array of zeros it
     is vectorised and 2-3x faster, so contiguous input meets cached zeros chunk by chunk."""
-    if x.dtype.kind == "f" and x.itemsize < 4 or x.dtype.kind == "V":
+    if (x.dtype.kind == "f" and x.itemsize < 4) or x.dtype.kind == "V":
         return np.where(np.less(x, 0), np.zeros((), x.dtype), x)  # no fast loop to lose here
     if not x.flags.c_contiguous or x.size == 0:
         return np.maximum(np.zeros((), x.dtype), x)

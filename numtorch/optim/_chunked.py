@@ -25,6 +25,8 @@ __all__ = ["CHUNK", "PARALLEL_CHUNK", "MIN_PER_THREAD", "MIN_CHUNKED", "LargeUpd
 
 CHUNK = 1 << 15
 PARALLEL_CHUNK = 1 << 18
+# a kernel of few passes over memory (SGD's) pays more per chunk than the cache saves it
+FEW_PASS_CHUNK = 1 << 20
 # below this many elements per thread, waking threads and handing the GIL around cost more
 # than they save
 MIN_PER_THREAD = 1 << 21
@@ -79,7 +81,7 @@ def chunk_size(threads: int, passes: int = 0) -> int:
     few passes over memory (``passes`` up to 3: SGD's) gains less from the cache than it pays
     in per-chunk calls, so it runs in large chunks."""
     if 0 < passes <= 3:
-        return max(PARALLEL_CHUNK, 1 << 20)
+        return FEW_PASS_CHUNK
     return CHUNK if threads == 1 else PARALLEL_CHUNK
 
 
