@@ -182,3 +182,24 @@ def test_max_pool2d_2x2_non_contiguous_nan_and_integer_input():
         ints = T.nn.functional.max_pool2d(T.arange(48).reshape(1, 3, 4, 4) % 5, 2)
         return y1, i1, y2, i2, x.grad, ints
     body()
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float64", "int64", "int32", "uint8", "int8"])
+@pytest.mark.parametrize("shape", [(2, 3, 4, 6), (1, 2, 4, 300), (2, 1, 5, 301)])
+def test_max_pool2d_2x2_dtypes_and_wide_rows(dtype, shape):
+    """Every element size of the 2x2 path (pairs narrowed by a cast, or strided for 8-byte
+    elements) and rows wide enough that a window's offset needs more than one byte."""
+    @differential
+    def body(T):
+        rng = np.random.default_rng(shape[-1])
+        a = rng.integers(0, 4, shape)
+        x = T.tensor(a.astype(dtype))
+        y, idx = T.nn.functional.max_pool2d(x, 2, return_indices=True)
+        out = [y, idx]
+        if dtype.startswith("float"):
+            x.requires_grad_(True)
+            y = T.nn.functional.max_pool2d(x, 2)
+            y.backward(T.tensor(rng.standard_normal(tuple(y.shape)).astype(dtype)))
+            out += [y, x.grad]
+        return out
+    body()

@@ -7,6 +7,7 @@ operations, never a loop over elements.
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 
@@ -142,7 +143,11 @@ class MaxPool2DWithIndicesBackward0(Node):
         if not self.batched:
             g = g[None]
         if self.pairs:
-            gx = _scatter_pairs(g, self.arg_h, self.arg_w, self.padded_shape)
+            gx = _scatter_pairs(g, self.arg_h, self.pairs)
+            if gx.shape != self.padded_shape:  # an odd last row or column: in no window
+                full = np.zeros(self.padded_shape, dtype=gx.dtype)
+                full[:, :, :gx.shape[2], :gx.shape[3]] = gx
+                gx = full
             return (gx if self.batched else gx[0]),
         k, s, p, d, (oh, ow) = self.geom
         n, c, hp, wp = self.padded_shape
@@ -153,67 +158,86 @@ class MaxPool2DWithIndicesBackward0(Node):
         return (gx if self.batched else gx[0]),
 
 
-# The common 2x2, stride 2 pooling of a C-contiguous input, in whole-array passes over the
-# flattened input (NumPy is fast on long contiguous loops and slow on short strided ones): the
-# maximum and the comparison of each element with its right neighbour, then of each pairwise
-# maximum with the one below it, for every position; the windows' values are then read off the
-# lattice of window corners. Comparisons are strict, width first, so ties keep the first
-# maximum in row-major order as torch does.
-def _lattice(a: np.ndarray, planes: int, plane: int, w: int, out_hw: tuple,
-             offset: int = 0) -> np.ndarray:
-    """The ``(planes, oh, ow)`` view of flat ``a`` at window corners (shifted by ``offset``)."""
+# The common 2x2, stride 2 pooling, in whole-array passes over the flattened input (NumPy is
+# fast on long contiguous loops and slow on short strided ones). The maximum of each element
+# and its right neighbour and whether the neighbour is greater are computed at every position,
+# and the even positions kept by a narrowing cast of element pairs; the same is then done
+# between each row and the one below, and the even rows kept by copying rows as records.
+# Comparisons are strict, width first, so ties keep the first maximum in row-major order as
+# torch does.
+_UINT = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
+def _evens(a: np.ndarray) -> np.ndarray:
+    """``a[0::2]`` of a contiguous even-length 1-d ``a``, as a new contiguous array."""
     it = a.itemsize
-    return as_strided(a[offset:], (planes,) + out_hw, (plane * it, 2 * w * it, 2 * it),
-                      writeable=False)
+    if 2 * it in _UINT and sys.byteorder == "little":  # the low half of a pair is its first
+        return a.view(_UINT[2 * it]).astype(_UINT[it]).view(a.dtype)
+    return a[0::2].copy()
 
 
-def _pairs_max(x: np.ndarray, out_hw: tuple, need_arg: bool = True):
-    """2x2 stride-2 window maxima of C-contiguous ``x`` (N, C, H, W), and (``need_arg``) for
-    each window whether its maximum is in the lower row and whether it is in the right column
-    (else None, None)."""
-    n, c, h, w = x.shape
-    f = x.reshape(-1)
-    planes, plane = n * c, h * w
-    shape = (n, c) + out_hw
-    pair = np.maximum(f[:-1], f[1:])
+def _even_rows(a: np.ndarray, rows: int, width: int) -> np.ndarray:
+    """Rows ``0, 2, 4, ...`` (``rows`` of them, ``width`` elements each) of flat ``a``."""
+    record = np.dtype((np.void, width * a.itemsize))
+    src = np.ndarray((rows,), record, buffer=a, strides=(2 * width * a.itemsize,))
+    return src.copy().view(a.dtype)
+
+
+def _neighbours(f: np.ndarray, shift: int, need_arg: bool):
+    """``max(f[i], f[i + shift])`` and (``need_arg``) ``f[i + shift] > f[i]`` for each ``i``
+    (the last ``shift`` entries are unspecified)."""
+    best = np.empty_like(f)
+    np.maximum(f[:-shift], f[shift:], out=best[:-shift])
     if not need_arg:
-        np.maximum(pair[:-w], pair[w:], out=pair[:-w])
-        return _lattice(pair, planes, plane, w, out_hw).copy().reshape(shape), None, None
-    right = np.greater(f[1:], f[:-1])  # right[i]: x[i + 1] beats x[i]
-    lower = np.greater(pair[w:], pair[:-w])  # the pair below beats the pair at i
-    np.maximum(pair[:-w], pair[w:], out=pair[:-w])  # pair[i]: the window at i's maximum
-    col = np.bitwise_xor(right[:lower.size], right[w:w + lower.size])
-    col &= lower
-    col ^= right[:lower.size]  # the chosen row's right[]
-    out = _lattice(pair, planes, plane, w, out_hw).copy().reshape(shape)
-    return (out, _lattice(lower, planes, plane, w, out_hw).copy().reshape(shape),
-            _lattice(col, planes, plane, w, out_hw).copy().reshape(shape))
+        return best, None
+    beats = np.zeros(f.size, dtype=np.bool_)
+    np.greater(f[shift:], f[:-shift], out=beats[:-shift])
+    return best, beats
+
+
+def _pairs_max(x: np.ndarray, need_arg: bool = True):
+    """2x2 stride-2 window maxima of C-contiguous ``x`` (N, C, H, W) with H and W even, and
+    (``need_arg``) each maximum's flat offset from its window's corner: 0, 1, W or W + 1
+    (else None)."""
+    n, c, h, w = x.shape
+    ow, rows = w // 2, n * c * (h // 2)
+    shape = (n, c, h // 2, ow)
+    pair, right = _neighbours(x.reshape(-1), 1, need_arg)
+    pair = _evens(pair)  # each row-pair's maximum: (N * C * H, W / 2)
+    best, lower = _neighbours(pair, ow, need_arg)
+    out = _even_rows(best, rows, ow).reshape(shape)
+    if not need_arg:
+        return out, None
+    right = _evens(right)
+    col = np.bitwise_xor(right[:-ow], right[ow:])  # the chosen row's right[]
+    col &= lower[:-ow]
+    col ^= right[:-ow]
+    code = np.min_scalar_type(w + 1)
+    off = np.multiply(lower.view(np.uint8), w, dtype=code)
+    off[:-ow] += col.view(np.uint8)
+    return out, _even_rows(off, rows, ow).reshape(shape)
 
 
 _corner_cache: dict = {}
 
 
-def _corners(shape: tuple, out_hw: tuple) -> np.ndarray:
-    """Flat positions of the window corners (the last shape's kept: one train loop's)."""
-    key = shape + out_hw
-    hit = _corner_cache.get(key)
+def _corners(shape: tuple) -> np.ndarray:
+    """Flat positions of the 2x2 windows' corners in an array of ``shape`` (the last shape's
+    kept: one train loop's)."""
+    hit = _corner_cache.get(shape)
     if hit is None:
         n, c, h, w = shape
-        oh, ow = out_hw
         hit = (np.arange(n * c, dtype=np.intp).reshape(n, c, 1, 1) * (h * w)
-               + np.arange(oh, dtype=np.intp).reshape(oh, 1) * (2 * w)
-               + np.arange(ow, dtype=np.intp) * 2)
+               + np.arange(h // 2, dtype=np.intp).reshape(-1, 1) * (2 * w)
+               + np.arange(w // 2, dtype=np.intp) * 2)
         _corner_cache.clear()
-        _corner_cache[key] = hit
+        _corner_cache[shape] = hit
     return hit
 
 
-def _scatter_pairs(g: np.ndarray, lower: np.ndarray, col: np.ndarray, shape: tuple):
+def _scatter_pairs(g: np.ndarray, off: np.ndarray, shape: tuple) -> np.ndarray:
     """Backward of :func:`_pairs_max`: ``g`` sent to each window's chosen element."""
-    w = shape[3]
-    idx = np.multiply(lower, w, dtype=np.intp)
-    idx += col
-    idx += _corners(shape, g.shape[2:])
+    idx = np.add(_corners(shape), off)
     gx = np.zeros(shape, dtype=g.dtype)
     gx.reshape(-1)[idx.reshape(-1)] = g.reshape(-1)
     return gx
@@ -251,14 +275,17 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
     xp = _padded(x, p, k, s, d, (oh, ow), fill)
     grad = needs_grad(input)
     need_arg = grad or return_indices
-    pairs = (k == (2, 2) and s == (2, 2) and d == (1, 1) and xp is x and x.dtype.kind in "fiu"
-             and x.flags.c_contiguous)
-    if pairs:
-        out, arg_h, arg_w = _pairs_max(x, (oh, ow), need_arg)
+    pairs = None
+    if k == (2, 2) and s == (2, 2) and d == (1, 1) and xp is x and x.dtype.kind in "fiu":
+        even = x if x.shape[2:] == (2 * oh, 2 * ow) else x[:, :, :2 * oh, :2 * ow]
+        even = np.ascontiguousarray(even)
+        pairs = even.shape
+        out, arg_h = _pairs_max(even, need_arg)
+        arg_w = None
     else:
         out, arg_h, arg_w = _window_max(xp, k, s, d, (oh, ow), need_arg)
     if need_arg and x.dtype.kind == "f" and np.isnan(out).any():
-        pairs = False
+        pairs = None
         out, arg_h, arg_w = _window_max(xp, k, s, d, (oh, ow), need_arg, nan_aware=True)
     res = wrap(out if batched else out[0], input)
     if grad:
@@ -270,8 +297,8 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
     if not return_indices:
         return res
     if pairs:
-        idx = ((np.arange(oh).reshape(oh, 1) * 2 + arg_h) * x.shape[3]
-               + np.arange(ow) * 2 + arg_w).astype(np.int64)
+        lower, col = np.divmod(arg_h.astype(np.int64), 2 * ow)
+        idx = (np.arange(oh).reshape(oh, 1) * 2 + lower) * x.shape[3] + np.arange(ow) * 2 + col
     else:
         idx = _flat_indices(arg_h, arg_w, x.shape[3], k, s, p, d, (oh, ow))
     return res, wrap(idx if batched else idx[0], input)
