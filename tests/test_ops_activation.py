@@ -284,3 +284,25 @@ def test_relu_values_signed_zeros_nan_and_gradient(n, dtype):
         sum(o.sum() for o in outs).backward()
         return outs, signs, x.grad
     compare(body, rtol=1e-2, atol=1e-2)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "bfloat16"])
+def test_relu_gradient_blocks_infinite_and_nan_gradients_exactly(dtype):
+    """Where relu's output is zero the gradient is exactly 0.0 even when the incoming gradient
+    is infinite or NaN (a product with a zero mask would give NaN); elsewhere it passes as is,
+    signed zeros included."""
+    def body(T):
+        x = T.tensor([-1.0, 0.0, -0.0, 2.0, float("nan"), -3.0, 1.0, 4.0]).to(getattr(T, dtype))
+        g = T.tensor([float("inf"), float("nan"), 1.0, -0.0, 5.0, float("-inf"), float("nan"),
+                      -2.5]).to(getattr(T, dtype))
+        grads = []
+        for fn in (T.relu, T.nn.functional.relu, T.nn.ReLU()):
+            xi = x.clone().requires_grad_()
+            fn(xi).backward(g)
+            grads.append(xi.grad)
+        strided = x.clone().requires_grad_()
+        T.relu(strided[::2]).backward(g[1::2])
+        grads.append(strided.grad)
+        # signs of zeros (a NaN's sign and payload after a cast to bfloat16 vary by CPU)
+        return grads, [np.signbit(v) & (v == 0) for v in (g.float().numpy() for g in grads)]
+    compare(body, rtol=0, atol=0)

@@ -242,10 +242,21 @@ def relu_array(x: np.ndarray) -> np.ndarray:
     return out
 
 
+_SAME_SIZE_INT = {2: np.int16, 4: np.int32, 8: np.int64}
+
+
 def relu_grad(g: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """The gradient through ``relu`` given its output: blocked where the output is zero (the
-    output is never negative), passed where it is positive or NaN, as in torch."""
-    return np.multiply(g, np.not_equal(out, 0), dtype=g.dtype)
+    """The gradient through ``relu`` given its output: exactly zero where the output is zero
+    (the output is never negative), ``g`` itself where it is positive or NaN, as in torch.
+
+    A blocked element's bits are cleared, not multiplied by zero (which would turn an infinite
+    or NaN gradient into NaN); np.where would do the same but branches per element."""
+    keep = np.not_equal(out, 0)
+    ints = _SAME_SIZE_INT.get(g.itemsize)
+    if ints is None or g.dtype != out.dtype:
+        return np.where(keep, g, np.zeros((), g.dtype))
+    bits = np.negative(keep.view(np.int8)).astype(ints)  # all ones where kept
+    return np.bitwise_and(g.view(ints), bits, out=bits).view(g.dtype)
 
 
 class ReluBackward0(Node):
