@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import _CPP_TYPE_NAMES
+from ._select import select
 from ._util import (GRAD, NP2DT, Node, Tensor, apply_inplace, out_into as _out, record,
                     result_dtype, scalar_operand, type_word, wrap)
 from .elementwise import _fit
@@ -242,21 +243,10 @@ def relu_array(x: np.ndarray) -> np.ndarray:
     return out
 
 
-_SAME_SIZE_INT = {2: np.int16, 4: np.int32, 8: np.int64}
-
-
 def relu_grad(g: np.ndarray, out: np.ndarray) -> np.ndarray:
     """The gradient through ``relu`` given its output: exactly zero where the output is zero
-    (the output is never negative), ``g`` itself where it is positive or NaN, as in torch.
-
-    A blocked element's bits are cleared, not multiplied by zero (which would turn an infinite
-    or NaN gradient into NaN); np.where would do the same but branches per element."""
-    keep = np.not_equal(out, 0)
-    ints = _SAME_SIZE_INT.get(g.itemsize)
-    if ints is None or g.dtype != out.dtype:
-        return np.where(keep, g, np.zeros((), g.dtype))
-    bits = np.negative(keep.view(np.int8)).astype(ints)  # all ones where kept
-    return np.bitwise_and(g.view(ints), bits, out=bits).view(g.dtype)
+    (the output is never negative), ``g`` itself where it is positive or NaN, as in torch."""
+    return select(np.not_equal(out, 0), g)
 
 
 class ReluBackward0(Node):
@@ -471,7 +461,7 @@ class HardtanhBackward0(_Saved):
 
     @staticmethod
     def grad(g, x, lo, hi):
-        return g * ((x > lo) & (x < hi))
+        return select(~((x <= lo) | (x >= hi)), g)  # NaN passes, as in torch
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
@@ -509,7 +499,7 @@ class HardsigmoidBackward0(_Saved):
     @staticmethod
     def grad(g, x):
         # torch's kernel multiplies by 1/6 rounded to float32, for every dtype
-        return g * (((x > -3) & (x < 3)) * _ONE_SIXTH_F32).astype(g.dtype)
+        return select((x > -3) & (x < 3), g * np.asarray(_ONE_SIXTH_F32, dtype=g.dtype))
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
@@ -526,8 +516,9 @@ class HardswishBackward0(_Saved):
 
     @staticmethod
     def grad(g, x):
-        d = np.where(x < -3, 0, np.where(x <= 3, x / 3 + 0.5, 1))
-        return g * d.astype(g.dtype)
+        # torch: zero up to -3 (included), g * (x / 3 + 1/2) inside, g from 3 (included)
+        inside = (g * (x / 3 + 0.5).astype(g.dtype, copy=False)).astype(g.dtype, copy=False)
+        return select(~(x <= -3), select(x < 3, inside, g))  # NaN: g, as in torch
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
@@ -558,7 +549,7 @@ class ClampBackward1(Node):
             mask &= xd >= self.lo
         if self.hi is not None:
             mask &= xd <= self.hi
-        return (_fit(g * mask, xd.shape, xd.dtype),)
+        return (_fit(select(mask, g), xd.shape, xd.dtype),)
 
 
 class ClampMinBackward0(ClampBackward1):
@@ -578,16 +569,22 @@ class ClampBackward0(Node):
         x = saved[0]._data
         lo = saved[1]._data if self.has[0] else None
         hi = saved[1 + self.has[0]]._data if self.has[1] else None
-        below = (x < lo) if lo is not None else np.zeros(x.shape, dtype=bool)
-        above = (x > hi) if hi is not None else np.zeros(x.shape, dtype=bool)
-        if hi is not None:
-            below = below & ~above if lo is None else below & (lo <= hi) & ~above
-        out = [_fit(g * ~(below | above), x.shape, x.dtype)]
+        # torch's masks: x inside [lo, hi] (NaN is not); lo only below an ordered range
+        # (lo < hi), hi above it or wherever the range is reversed
+        if lo is not None and hi is not None:
+            keep = (x >= lo) & (x <= hi)
+            masks = ((x < lo) & (lo < hi), (x > hi) | (hi < lo))
+        elif lo is not None:
+            keep, masks = x >= lo, (x < lo, None)
+        else:
+            keep, masks = x <= hi, (None, x > hi)
+        out = [_fit(select(keep, g), x.shape, x.dtype)]
         nf = self.next_functions
         i = 1
-        for bound, mask in ((lo, below), (hi, above)):
+        for bound, mask in zip((lo, hi), masks):
             if bound is not None:
-                out.append(None if nf[i][0] is None else _fit(g * mask, bound.shape, bound.dtype))
+                out.append(None if nf[i][0] is None else _fit(select(mask, g), bound.shape,
+                                                              bound.dtype))
                 i += 1
         return tuple(out)
 

@@ -7,6 +7,7 @@ import numpy as np
 from .. import _dtype as D
 from .._device import CPU
 from ..autograd.grad_mode import INFERENCE_OPEN, mark_if_inference
+from ._select import select
 from ._util import (GRAD, Node, Tensor, apply_inplace, binary_operands, broadcast_error,
                     check_broadcast, check_same_device, out_into, record, scalar_operand,
                     snapshot, type_word, unbroadcast, wrap)
@@ -542,18 +543,21 @@ def fmod(input, other, *, out=None) -> Tensor:
 
 # ---------------------------------------------------------------------- maximum / minimum
 class MaximumBackward0(Node):
-    """Gradient to the larger (smaller) input; ties split it evenly, as torch does."""
+    """Gradient to the larger (smaller) input; ties split it evenly; where either is NaN both
+    get all of it, as in torch."""
     __slots__ = ()
 
     def backward(self, g):
         a, b = self.saved_tensors_checked()
         ad, bd = a._data, b._data
-        wa = (np.greater(ad, bd) if type(self) is MaximumBackward0 else np.less(ad, bd)) + \
-            0.5 * (ad == bd)
+        shared = select(ad == bd, g * np.asarray(0.5, dtype=g.dtype), g)
+        loses_a, loses_b = (np.less, np.greater) if type(self) is MaximumBackward0 else \
+            (np.greater, np.less)
         nf = self.next_functions
-        ga = _fit(g * wa.astype(g.dtype), ad.shape, ad.dtype) if nf[0][0] is not None else None
-        gb = _fit(g * (1 - wa).astype(g.dtype), bd.shape, bd.dtype) if nf[1][0] is not None \
-            else None
+        ga = _fit(select(~loses_a(ad, bd), shared), ad.shape, ad.dtype) \
+            if nf[0][0] is not None else None
+        gb = _fit(select(~loses_b(ad, bd), shared), bd.shape, bd.dtype) \
+            if nf[1][0] is not None else None
         return ga, gb
 
 

@@ -12,6 +12,7 @@ from collections import namedtuple
 import numpy as np
 
 from .. import _dtype as D
+from ._select import select
 from ._util import GRAD, Node, Tensor, record, type_word, wrap
 
 __all__ = ["sum", "mean", "var", "std", "max", "min", "amax", "amin", "argmax", "argmin",
@@ -299,7 +300,9 @@ class MaxBackward1(Node):
             mask |= np.isnan(xd) & np.isnan(o)
         count = np.add.reduce(mask, axis=self.axes, keepdims=True)
         ge = expand_reduced(g, xd.shape, self.axes, self.keepdim)
-        return ((ge * mask / count).astype(xd.dtype),)
+        if self.nan_ties:  # max/min: torch writes g / count into zeros
+            return (select(mask, (ge / count).astype(xd.dtype, copy=False)),)
+        return ((ge / count * mask).astype(xd.dtype),)  # amax/amin: torch multiplies by the mask
 
 
 class MinBackward1(MaxBackward1):

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 
 from ..._ops._util import check_inplace, finish_inplace, float_array
+from ..._ops._select import select
 from ..._ops.activation import relu_array, relu_grad
 from ._argcheck import check_tensors, not_tensor, touch
 from ._common import Node, Tensor, needs_grad, record, wants, wrap
@@ -59,9 +60,9 @@ class LeakyReluBackward0(Node):
     def backward(self, g):
         (x,) = self.saved_tensors_checked()
         xd = x._data
-        pos = xd > 0
-        return (g * pos + (g * np.asarray(self.slope, dtype=g.dtype)) * ~pos).astype(g.dtype,
-                                                                                    copy=False),
+        with np.errstate(invalid="ignore", over="ignore"):  # torch: inf * 0 slope is NaN
+            negative = g * np.asarray(self.slope, dtype=g.dtype)
+        return select(xd > 0, g, negative),
 
 
 class LeakyReluBackward1(LeakyReluBackward0):
