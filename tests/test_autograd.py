@@ -984,3 +984,67 @@ def test_function_node_class_is_named_after_the_function(T):
     a, b, c = Sq.apply(x), Sq.apply(x), Cube.apply(x)
     return (type(a.grad_fn).__name__, a.grad_fn.name(), type(a.grad_fn) is type(b.grad_fn),
             type(c.grad_fn).__name__, repr(a.grad_fn).split(" object at ")[0])
+
+
+def _aliasing_cases(T):
+    """Graphs where one gradient array could reach several places: the same array for two
+    inputs (add), a leaf used twice, a user-given gradient, broadcasting, retain_grad, hooks."""
+    a = T.ones(3, requires_grad=True)
+    b = T.ones(3, requires_grad=True)
+    (a + b).sum().backward()
+    yield "add", a, b
+    x = T.ones(2, 3, requires_grad=True)
+    w = T.ones(4, 3, requires_grad=True)
+    y = x @ w.t()
+    y.retain_grad()
+    (y * 2).sum().backward()
+    yield "matmul+retain", x, w, y
+    g = T.full((3,), 2.0)
+    leaf = T.ones(3, requires_grad=True)
+    leaf.backward(g)
+    yield "user gradient", leaf, g
+    c = T.ones(3, requires_grad=True)
+    d = T.ones(1, requires_grad=True)
+    (c * d).sum().backward()
+    yield "broadcast", c, d
+    e = T.ones(3, requires_grad=True)
+    seen = []
+    e.register_hook(lambda grad: seen.append(grad))
+    (e * 3).sum().backward()
+    yield "hook", e, seen[0]
+    f = T.ones(3, requires_grad=True)
+    h = f * 1.0
+    (h + h).sum().backward()
+    yield "twice", f
+
+
+def test_leaf_gradients_never_alias_other_tensors():
+    """A first .grad may be the engine's own result array (not a copy), but never memory that
+    another gradient, a retained gradient, a hook's argument or the user's tensor shares: writing
+    into one .grad changes nothing else, as in torch."""
+    @differential
+    def body(T):
+        out = []
+        for name, *tensors in _aliasing_cases(T):
+            grads = [t.grad if t.requires_grad and t.grad is not None else t for t in tensors]
+            grads[0].add_(100.0)  # through the first leaf's .grad
+            out.append((name, [gr.clone() for gr in grads]))
+        return out
+    body()
+
+
+def test_unshared_first_gradient_is_kept_without_a_copy(monkeypatch):
+    """A Linear layer's weight and bias gradients are the arrays the backward computed (torch
+    steals such gradients too); a copy is made only when something else holds the array."""
+    import numtorch.autograd.graph as graph
+    copies = []
+    original = graph._new_leaf_grad
+    monkeypatch.setattr(graph, "_new_leaf_grad", lambda g, d: copies.append(1) or original(g, d))
+    lin = numtorch.nn.Linear(4, 3)
+    lin(numtorch.ones(2, 4)).sum().backward()
+    assert copies == []
+    assert lin.weight.grad._data.flags.c_contiguous and lin.weight.grad._data.flags.writeable
+    kept = numtorch.ones(3)
+    leaf = numtorch.ones(3, requires_grad=True)
+    leaf.backward(kept)
+    assert copies == [1] and not np.shares_memory(leaf.grad._data, kept._data)

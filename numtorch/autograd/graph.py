@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import sys
 from typing import Callable, Sequence
 
 import numpy as np
@@ -304,13 +305,19 @@ def _store_retained(node: Node, grads: list) -> None:
         t._grad = grad
 
 
-def _accumulate_leaf(node: AccumulateGrad, grad) -> None:
-    """Add ``grad`` into the leaf's ``.grad`` (in place once it exists, as torch does)."""
+def _accumulate_leaf(node: AccumulateGrad, grad, owned: bool = False) -> None:
+    """Add ``grad`` into the leaf's ``.grad`` (in place once it exists, as torch does).
+
+    ``owned``: nothing else references ``grad`` (see :func:`_unshared`), so a first ``.grad``
+    can be the array itself when it is laid out as torch would lay the copy out."""
     t = node.variable
     data = t._data
     g = t._grad
     if g is None:
-        g = _tensor(_new_leaf_grad(grad, data))
+        if not (owned and grad.dtype == data.dtype and grad.shape == data.shape
+                and grad.flags.c_contiguous and data.flags.c_contiguous):
+            grad = _new_leaf_grad(grad, data)
+        g = _tensor(grad)
         if t._device is not g._device:
             g._device = t._device
         t._grad = g
@@ -435,11 +442,32 @@ def run_backward(roots: Sequence, root_grads: Sequence, retain_graph: bool,
     return results
 
 
+def _unshared(grad, in_grads) -> bool:
+    """Whether the pending gradient ``grad`` just taken from the buffers is referenced by
+    nothing but the engine (its local and ``in_grads``, the last node's results): then a leaf
+    may keep it as its ``.grad`` instead of a copy, as torch's AccumulateGrad steals an
+    unshared gradient. Any other reference (a tensor, a view, a hook, another pending slot)
+    makes the count higher and the leaf copies."""
+    if type(grad) is not np.ndarray or grad.base is not None or not grad.flags.writeable:
+        return False
+    return sys.getrefcount(grad) - 1 == _CALL_REFS + sum(1 for x in in_grads if x is grad)
+
+
+def _references(a) -> int:
+    return sys.getrefcount(a) - 1
+
+
+# what a caller's local passed as an argument counts (2 on CPython 3.11), measured rather than
+# assumed so that an interpreter counting differently makes the check fail, never succeed
+_CALL_REFS = (lambda probe: _references(probe))(np.empty(0))
+
+
 def _drain(heap: list, buffers: dict, retain_graph: bool, needed, captures, results) -> None:
     """Run nodes until no gradient is pending (see ``run_backward``)."""
     heapq.heapify(heap)
     pop, push, take = heapq.heappop, heapq.heappush, buffers.pop
     check_nan = ANOMALY.enabled and ANOMALY.check_nan
+    in_grads = ()
     while heap:
         node = pop(heap)[1]
         if needed is not None or node._pre_hooks or node._retained or node._hooks:
@@ -455,7 +483,10 @@ def _drain(heap: list, buffers: dict, retain_graph: bool, needed, captures, resu
             if in_grads is None:
                 continue
         elif type(node) is AccumulateGrad:
-            _accumulate_leaf(node, take(node))
+            grad = take(node)
+            owned = _unshared(grad, in_grads)
+            _accumulate_leaf(node, grad, owned)
+            del grad
             continue
         else:
             in_grads = (node.backward(take(node)) if node.num_outputs == 1 else
@@ -478,6 +509,7 @@ def _drain(heap: list, buffers: dict, retain_graph: bool, needed, captures, resu
                 if nxt not in buffers:
                     push(heap, (-nxt._seq, nxt))
                 _deliver(buffers, nxt, nr, g)
+        g = prev = None  # keep no stray reference to a pending gradient (see _unshared)
 
 
 def _check_nan(node: Node, in_grads) -> None:
