@@ -6,12 +6,9 @@ operations, never a loop over elements.
 """
 from __future__ import annotations
 
-import math
 import sys
 
 import numpy as np
-
-from numpy.lib.stride_tricks import as_strided
 
 from ._argcheck import not_tensor, touch
 from ._common import Node, Tensor, needs_grad, record, tuple_arg, wrap
