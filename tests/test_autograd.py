@@ -1048,3 +1048,17 @@ def test_unshared_first_gradient_is_kept_without_a_copy(monkeypatch):
     leaf = numtorch.ones(3, requires_grad=True)
     leaf.backward(kept)
     assert copies == [1] and not np.shares_memory(leaf.grad._data, kept._data)
+
+
+def test_leaf_with_hooks_before_a_leaf_without():
+    """A leaf whose node runs hooks (the engine's slow path) followed by a plain leaf with an
+    unshared gradient: a Linear layer with a hook on its weight."""
+    @differential
+    def body(T):
+        T.manual_seed(0)
+        lin = T.nn.Linear(4, 3)
+        seen = []
+        lin.weight.register_hook(lambda g: seen.append(g.clone()))
+        lin(T.ones(2, 4)).sum().backward()
+        return lin.weight.grad, lin.bias.grad, seen
+    body()

@@ -480,7 +480,8 @@ def _drain(heap: list, buffers: dict, retain_graph: bool, needed, captures, resu
                     for nr, i in captures[node]:
                         results[i] = grads[nr]
             in_grads = _execute(node, grads, retain_graph)
-            if in_grads is None:
+            if in_grads is None:  # a leaf sink
+                in_grads = ()
                 continue
         elif type(node) is AccumulateGrad:
             grad = take(node)
