@@ -1,6 +1,6 @@
-"""Gradients of the clipping and selecting ops against torch when the incoming gradient is
-infinite or NaN (blocked elements get an exact 0.0, not NaN), at the ops' boundaries, and
-with NaN operands."""
+"""Gradients of the clipping and selecting ops (and of the activations that choose between
+two formulas) against torch when the incoming gradient is infinite or NaN (blocked elements
+get an exact 0.0, not NaN), at the ops' boundaries, and with NaN operands."""
 from __future__ import annotations
 
 import numpy as np
@@ -23,6 +23,8 @@ OPS = {
     "hardswish": lambda T, x: T.nn.functional.hardswish(x),
     "leaky_relu": lambda T, x: T.nn.functional.leaky_relu(x, 0.1),
     "leaky_relu(0)": lambda T, x: T.nn.functional.leaky_relu(x, 0.0),
+    "LeakyReLU": lambda T, x: T.nn.LeakyReLU(0.2)(x),
+    "prelu": lambda T, x: T.nn.functional.prelu(x, T.tensor([0.25], dtype=x.dtype)),
     "clamp": lambda T, x: x.clamp(-1.0, 1.0),
     "clamp_min": lambda T, x: x.clamp(min=0.0),
     "clamp_max": lambda T, x: x.clamp(max=2.0),
@@ -32,20 +34,30 @@ OPS = {
     "max": lambda T, x: x.max(),
     "amin": lambda T, x: x.amin(),  # torch multiplies by the mask here: NaN and -0.0 stay
 }
+# two formulas, one chosen per element; exp/log1p may differ from torch's in the last bit
+FORMULA_OPS = {
+    "elu": lambda T, x: T.nn.functional.elu(x),
+    "selu": lambda T, x: T.nn.functional.selu(x),
+    "celu": lambda T, x: T.nn.functional.celu(x, 0.5),
+    "softplus": lambda T, x: T.nn.functional.softplus(x, 2.0, 3.0),
+}
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("name", list(OPS))
+@pytest.mark.parametrize("name", list(OPS) + list(FORMULA_OPS))
 @pytest.mark.parametrize("grads", ["inf", "-inf", "nan", "finite"])
 def test_gradient_through_masking_op(name, dtype, grads):
+    op = OPS.get(name) or FORMULA_OPS[name]
+
     def body(T):
         x = T.tensor(X if name not in ("max", "amin") else [v for v in X if v == v],
                      dtype=getattr(T, dtype), requires_grad=True)
-        y = OPS[name](T, x)
+        y = op(T, x)
         fill = {"inf": INF, "-inf": -INF, "nan": NAN, "finite": -1.25}[grads]
         y.backward(T.full_like(y, fill))
         return y, x.grad, np.signbit(x.grad.numpy()) & (x.grad.numpy() == 0)
-    compare(body, rtol=0, atol=0)
+    tol = 0 if name in OPS else (1e-6 if dtype == "float32" else 1e-14)
+    compare(body, rtol=tol, atol=0)
 
 
 @pytest.mark.parametrize("fn", ["maximum", "minimum"])

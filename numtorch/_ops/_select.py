@@ -16,11 +16,15 @@ _SAME_SIZE_INT = {1: np.int8, 2: np.int16, 4: np.int32, 8: np.int64}
 
 
 def select(keep, a, b=None) -> np.ndarray:
-    """``a`` where ``keep`` is true, else ``b`` (exact zeros when ``b`` is None), broadcast
-    together; the result is a new array of ``a``'s dtype, each element a bit-exact copy."""
-    a = np.asarray(a)
-    dtype = a.dtype
-    if b is not None:
+    """``np.where(keep, a, b)``: ``a`` where ``keep`` is true, else ``b`` (exact zeros of
+    ``a``'s dtype when ``b`` is None), broadcast together, in ``np.where``'s result dtype; a new
+    array whose elements are bit-exact copies."""
+    if b is None:
+        a = np.asarray(a)
+        dtype = a.dtype
+    else:
+        dtype = np.result_type(a, b)
+        a = np.asarray(a).astype(dtype, copy=False)
         b = np.asarray(b).astype(dtype, copy=False)
     ints = _SAME_SIZE_INT.get(dtype.itemsize) if dtype.kind in "fiuV" else None
     if ints is None:

@@ -351,12 +351,12 @@ class SoftplusBackward0(_Saved):
     @staticmethod
     def grad(g, x, beta, threshold):
         z = x * beta
-        return g * np.where(z > threshold, 1, _sigmoid(z)).astype(g.dtype)
+        return g * select(z > threshold, 1, _sigmoid(z)).astype(g.dtype)
 
 
 def _softplus(x, beta, threshold):
     z = x * beta
-    return np.where(z > threshold, x, np.logaddexp(0, z) / beta).astype(x.dtype, copy=False)
+    return select(z > threshold, x, np.logaddexp(0, z) / beta).astype(x.dtype, copy=False)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -383,14 +383,14 @@ class LeakyReluBackward0(_Saved):
 
     @staticmethod
     def grad(g, x, slope):
-        return np.where(x > 0, g, g * slope).astype(g.dtype, copy=False)
+        return select(x > 0, g, g * slope).astype(g.dtype, copy=False)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """``x`` where positive, ``negative_slope * x`` elsewhere."""
     if inplace:
         return apply_inplace(input, leaky_relu, negative_slope)
-    res = _pointwise(input, "leaky_relu", lambda x, s: np.where(x > 0, x, x * s).astype(
+    res = _pointwise(input, "leaky_relu", lambda x, s: select(x > 0, x, x * s).astype(
         x.dtype, copy=False), LeakyReluBackward0, (negative_slope,))
     return res
 
@@ -406,11 +406,11 @@ class EluBackward0(_Saved):
     @staticmethod
     def grad(g, x, alpha, scale, input_scale):
         neg = g * (scale * alpha * input_scale) * np.exp(x * input_scale)
-        return np.where(x > 0, g * scale, neg).astype(g.dtype, copy=False)
+        return select(x <= 0, neg, g * scale).astype(g.dtype, copy=False)  # NaN: g * scale
 
 
 def _elu(x, alpha, scale, input_scale):
-    return np.where(x > 0, x * scale, (scale * alpha) * np.expm1(x * input_scale)).astype(
+    return select(x > 0, x * scale, (scale * alpha) * np.expm1(x * input_scale)).astype(
         x.dtype, copy=False)
 
 

@@ -76,7 +76,7 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     if not isinstance(input, Tensor):
         raise not_tensor("leaky_relu_" if inplace else "leaky_relu", "input", 1, input)
     x = input._data
-    out = np.where(x > 0, x, x * np.asarray(negative_slope, dtype=x.dtype))
+    out = select(x > 0, x, x * np.asarray(negative_slope, dtype=x.dtype))
     res = wrap(out.astype(x.dtype, copy=False), input)
     if needs_grad(input):
         node = LeakyReluBackward1() if inplace else LeakyReluBackward0()
@@ -100,10 +100,10 @@ class PreluKernelBackward0(Node):
         x, w = self.saved_tensors_checked()
         xd, wd = x._data, w._data.reshape(self.wshape)
         pos = xd > 0
-        gx = np.where(pos, g, g * wd) if wants(self, 0) else None
+        gx = select(pos, g, g * wd) if wants(self, 0) else None
         gw = None
         if wants(self, 1):
-            gw = np.where(pos, 0, g * xd).sum(axis=self.axes).reshape(w._data.shape)
+            gw = select(~pos, g * xd).sum(axis=self.axes).reshape(w._data.shape)
         return gx, gw
 
 
@@ -125,7 +125,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
                            f"ndim = {w.ndim}")
     not_implemented_unless_float("prelu_cpu", x.dtype)
     wshape = (1,) * x.ndim if c == 1 else tuple(c if i == 1 else 1 for i in range(x.ndim))
-    out = np.where(x > 0, x, x * w.reshape(wshape))
+    out = select(x > 0, x, x * w.reshape(wshape))
     res = wrap(out, input)
     if needs_grad(input, weight):
         node = PreluKernelBackward0()
