@@ -487,7 +487,6 @@ def _drain(heap: list, buffers: dict, retain_graph: bool, needed, captures, resu
             grad = take(node)
             owned = _unshared(grad, in_grads)
             _accumulate_leaf(node, grad, owned)
-            del grad
             continue
         else:
             in_grads = (node.backward(take(node)) if node.num_outputs == 1 else
@@ -510,7 +509,7 @@ def _drain(heap: list, buffers: dict, retain_graph: bool, needed, captures, resu
                 if nxt not in buffers:
                     push(heap, (-nxt._seq, nxt))
                 _deliver(buffers, nxt, nr, g)
-        g = prev = None  # keep no stray reference to a pending gradient (see _unshared)
+        g = None  # no stray reference to a pending gradient (see _unshared)
 
 
 def _check_nan(node: Node, in_grads) -> None:
